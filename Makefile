@@ -1,0 +1,38 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# rust-bpf-iter: safe Rust abstractions for BPF iterator targets.
+# See README.md. Caches live outside the clone, in $(CACHE).
+
+H := tools/harness
+export CACHE ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/rust-bpf-iter
+
+.PHONY: all deps kernel kdir bpftool modules tools check demo clean help
+
+all: check
+
+help:
+	@sed -n 's/^## //p' README.md
+
+deps:
+	@bash $(H)/deps.sh
+
+kernel: deps
+	@bash $(H)/kernel.sh
+
+kdir:
+	@bash $(H)/kernel.sh --kdir
+
+bpftool: kernel
+	@bash $(H)/bpftool.sh
+
+modules: kernel
+	@bash $(H)/modules.sh
+
+check:
+	@bash $(H)/check.sh check
+
+demo:
+	@bash $(H)/check.sh demo
+
+clean:
+	rm -rf out

@@ -1,0 +1,1359 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! BPF iterator targets.
+//!
+//! C header: [`include/linux/bpf.h`](srctree/include/linux/bpf.h)
+//!
+//! A BPF iterator *target* lets a BPF program run once per kernel object and print what it finds
+//! through a `seq_file` (see [`Documentation/bpf/bpf_iterators.rst`] and
+//! [`Documentation/rust/bpf_iter.rst`]). In C a target fills a `struct bpf_iter_reg` and calls
+//! `bpf_iter_reg_target()`. Here a target implements [`Target`]; [`TargetVTable::new`] builds
+//! the `struct bpf_iter_reg` and its `seq_operations` at compile time, and a [`Registration`]
+//! registers it, unregistering it when dropped.
+//!
+//! What a program sees is declared once, with [`bpf_iter_context!`]: a `#[repr(C)]` struct of
+//! 8-byte slots. The framework derives `ctx_arg_info` from it, and at registration checks it,
+//! slot by slot, against the `bpf_iter_<target>` anchor in BTF that programs are verified
+//! against: a mismatch fails the registration with `EINVAL` before any program can see it.
+//!
+//! Lifetimes: each program verified against a target of a module holds a reference on that
+//! module (the kernel takes it, see `bpf_iter_prog_supported()`); links and iterator fds hold the
+//! program. `rmmod` is therefore refused while any of them exists, and the target's code and
+//! statics outlive every caller. Per-link state ([`Target::Link`]) is freed on detach,
+//! per-iterator state ([`Target::Iter`]) when the iterator fd is released.
+//!
+//! [`Documentation/bpf/bpf_iterators.rst`]: srctree/Documentation/bpf/bpf_iterators.rst
+//! [`Documentation/rust/bpf_iter.rst`]: srctree/Documentation/rust/bpf_iter.rst
+
+use super::btf::{Btf, Kind};
+use crate::{
+    bindings,
+    error::{code::*, from_result, Result},
+    ffi::{c_int, c_void},
+    prelude::*,
+    str::CStr,
+    types::{ARef, AlwaysRefCounted, Opaque},
+    ThisModule,
+};
+use core::{
+    fmt,
+    marker::PhantomData,
+    mem::{align_of, size_of, ManuallyDrop},
+    ptr::{self, NonNull},
+    sync::atomic::{AtomicBool, Ordering},
+};
+
+/// The prefix of the BTF function a program names to attach to a target.
+pub const ANCHOR_PREFIX: &str = "bpf_iter_";
+
+/// The longest target name accepted, in bytes.
+pub const MAX_NAME_LEN: usize = 48;
+
+/// The most context arguments with a register type (`BPF_ITER_CTX_ARG_MAX`).
+pub const MAX_TYPED_ARGS: usize = bindings::BPF_ITER_CTX_ARG_MAX as usize;
+
+/// Checks a target name at compile time: 1 to [`MAX_NAME_LEN`] bytes of `[A-Za-z0-9_]`, not
+/// starting with a digit, as it must be part of the C identifier `bpf_iter_<name>`.
+///
+/// # Examples
+///
+/// ```
+/// use kernel::bpf::iter::name_is_valid;
+///
+/// assert!(name_is_valid(b"rust_task"));
+/// assert!(!name_is_valid(b""));
+/// assert!(!name_is_valid(b"1task"));
+/// assert!(!name_is_valid(b"task-file"));
+/// assert!(!name_is_valid(&[b'a'; 49]));
+/// ```
+pub const fn name_is_valid(name: &[u8]) -> bool {
+    if name.is_empty() || name.len() > MAX_NAME_LEN || name[0].is_ascii_digit() {
+        return false;
+    }
+    let mut i = 0;
+    while i < name.len() {
+        let c = name[i];
+        if !(c.is_ascii_alphanumeric() || c == b'_') {
+            return false;
+        }
+        i += 1;
+    }
+    true
+}
+
+/// Where the BTF of a type that a program sees lives.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Origin {
+    /// vmlinux' BTF (`task_struct`, `file`, ...).
+    Vmlinux,
+    /// The BTF of whoever registers the target: its module, or vmlinux for built-in code. The
+    /// type is declared in a C file of that module, as is the anchor.
+    Owner,
+}
+
+/// A kernel type that BPF programs can be given pointers to.
+///
+/// # Safety
+///
+/// `NAME` is the name of the C struct that `Self` is the Rust view of, found in the BTF named by
+/// `ORIGIN`, and `Self` has that struct's size: programs read objects through pointers of this
+/// type according to that BTF.
+pub unsafe trait BtfType {
+    /// The C struct name, without `struct`.
+    const NAME: &'static CStr;
+    /// The BTF the type is in.
+    const ORIGIN: Origin;
+}
+
+macro_rules! vmlinux_btf_types {
+    ($($t:ident),* $(,)?) => {$(
+        // SAFETY: The binding is generated from the C struct of the same name, in vmlinux.
+        unsafe impl BtfType for bindings::$t {
+            const NAME: &'static CStr = c_str!(stringify!($t));
+            const ORIGIN: Origin = Origin::Vmlinux;
+        }
+    )*};
+}
+vmlinux_btf_types!(task_struct, file, vm_area_struct, mm_struct, bpf_map, bpf_prog, bpf_link);
+
+// SAFETY: `Task` is a transparent wrapper of `struct task_struct`.
+unsafe impl BtfType for crate::task::Task {
+    const NAME: &'static CStr = c_str!("task_struct");
+    const ORIGIN: Origin = Origin::Vmlinux;
+}
+
+/// What one context slot holds, as the verifier must see it.
+#[derive(Clone, Copy, Debug)]
+pub enum ArgSpec {
+    /// A pointer to a BTF type, possibly NULL (`PTR_TO_BTF_ID_OR_NULL`, plus `PTR_TRUSTED` if
+    /// `trusted`).
+    Btf {
+        /// The type's C name.
+        name: &'static CStr,
+        /// Where the type's BTF lives.
+        origin: Origin,
+        /// Size of the Rust view of the type, checked against BTF.
+        size: usize,
+        /// Whether the pointer is trusted (may be passed to kfuncs taking trusted pointers).
+        trusted: bool,
+    },
+    /// A read-only buffer of `size` bytes, possibly NULL
+    /// (`PTR_TO_BUF | PTR_MAYBE_NULL | MEM_RDONLY`).
+    RdonlyBuf {
+        /// The number of bytes a program may read.
+        size: usize,
+    },
+    /// An integer of `size` bytes.
+    Scalar {
+        /// 1, 2, 4 or 8.
+        size: usize,
+    },
+}
+
+impl ArgSpec {
+    const fn reg_type(&self) -> Option<bindings::bpf_reg_type> {
+        match self {
+            ArgSpec::Btf { trusted, .. } => Some(if *trusted {
+                bindings::bpf_reg_type_PTR_TO_BTF_ID_OR_NULL | bindings::bpf_type_flag_PTR_TRUSTED
+            } else {
+                bindings::bpf_reg_type_PTR_TO_BTF_ID_OR_NULL
+            }),
+            ArgSpec::RdonlyBuf { .. } => Some(
+                bindings::bpf_reg_type_PTR_TO_BUF
+                    | bindings::bpf_type_flag_PTR_MAYBE_NULL
+                    | bindings::bpf_type_flag_MEM_RDONLY,
+            ),
+            ArgSpec::Scalar { .. } => None,
+        }
+    }
+}
+
+/// One 8-byte slot of a context: the value of one argument of the `bpf_iter_<target>` anchor.
+///
+/// # Safety
+///
+/// `Self` is 8 bytes, aligned to 8, and a program reading it as `SPEC` describes sees a valid
+/// value: an integer of that size, or NULL, or a pointer valid for the duration of the program
+/// run, to an object of the type (or buffer size) `SPEC` names.
+pub unsafe trait Slot {
+    /// What the slot holds.
+    const SPEC: ArgSpec;
+    /// The value of the slot in the final call from `stop`: NULL or zero.
+    const NULL: Self;
+}
+
+/// A context slot holding a pointer to a `T`, or NULL.
+#[repr(C, align(8))]
+pub struct BtfPtr<T: BtfType>(*const T);
+
+impl<T: BtfType> BtfPtr<T> {
+    /// A slot pointing to `obj`, which must stay valid while the program runs: the framework
+    /// runs the program while the `&T` the slot was made from is borrowed.
+    pub fn new(obj: &T) -> Self {
+        BtfPtr(obj)
+    }
+
+    /// A NULL slot.
+    pub const fn null() -> Self {
+        BtfPtr(ptr::null())
+    }
+}
+
+// SAFETY: A pointer is 8 bytes (x86_64, arm64, the 64-bit targets BPF iterators exist on; see
+// the assertion below); `new` takes a reference, so the pointer is valid or NULL.
+unsafe impl<T: BtfType> Slot for BtfPtr<T> {
+    const SPEC: ArgSpec = ArgSpec::Btf {
+        name: T::NAME,
+        origin: T::ORIGIN,
+        size: size_of::<T>(),
+        trusted: false,
+    };
+    const NULL: Self = BtfPtr::null();
+}
+
+/// A context slot holding a trusted pointer to a `T`, or NULL (`PTR_TRUSTED`): the object is
+/// referenced for as long as the program runs, so kfuncs that take trusted pointers accept it.
+#[repr(C, align(8))]
+pub struct TrustedBtfPtr<T: BtfType>(*const T);
+
+impl<T: BtfType + AlwaysRefCounted> TrustedBtfPtr<T> {
+    /// A slot pointing to `obj`, whose reference the caller holds while the program runs.
+    pub fn new(obj: &ARef<T>) -> Self {
+        TrustedBtfPtr(&**obj)
+    }
+}
+
+impl<T: BtfType> TrustedBtfPtr<T> {
+    /// A NULL slot.
+    pub const fn null() -> Self {
+        TrustedBtfPtr(ptr::null())
+    }
+}
+
+// SAFETY: As for `BtfPtr`; `new` only takes objects the caller holds a reference on.
+unsafe impl<T: BtfType> Slot for TrustedBtfPtr<T> {
+    const SPEC: ArgSpec = ArgSpec::Btf {
+        name: T::NAME,
+        origin: T::ORIGIN,
+        size: size_of::<T>(),
+        trusted: true,
+    };
+    const NULL: Self = TrustedBtfPtr::null();
+}
+
+/// A context slot holding a read-only buffer of `N` bytes, or NULL.
+///
+/// Programs that read past `N` bytes are refused at attach with `EACCES`.
+#[repr(C, align(8))]
+pub struct RdonlyBuf<const N: usize>(*const u8);
+
+impl<const N: usize> RdonlyBuf<N> {
+    /// A slot for `buf`.
+    pub fn new(buf: &[u8; N]) -> Self {
+        RdonlyBuf(buf.as_ptr())
+    }
+}
+
+// SAFETY: `new` takes a reference to `N` bytes.
+unsafe impl<const N: usize> Slot for RdonlyBuf<N> {
+    const SPEC: ArgSpec = ArgSpec::RdonlyBuf { size: N };
+    const NULL: Self = RdonlyBuf(ptr::null());
+}
+
+/// A context slot holding an integer.
+#[repr(C, align(8))]
+pub struct Scalar<T: ScalarType>(pub T);
+
+/// Integer types a [`Scalar`] slot may hold.
+pub trait ScalarType: Copy + private::Sealed {
+    /// Zero.
+    const ZERO: Self;
+}
+mod private {
+    pub trait Sealed {}
+}
+macro_rules! scalar_types {
+    ($($t:ty),*) => {$(
+        impl private::Sealed for $t {}
+        impl ScalarType for $t { const ZERO: Self = 0; }
+    )*};
+}
+scalar_types!(u8, u16, u32, u64, i8, i16, i32, i64);
+
+// SAFETY: `Scalar` is `align(8)` and holds at most 8 bytes: 8 bytes in all.
+unsafe impl<T: ScalarType> Slot for Scalar<T> {
+    const SPEC: ArgSpec = ArgSpec::Scalar { size: size_of::<T>() };
+    const NULL: Self = Scalar(T::ZERO);
+}
+
+const _: () = assert!(size_of::<*const u8>() == 8);
+
+/// The arguments a program gets after `meta`, declared with [`bpf_iter_context!`].
+///
+/// # Safety
+///
+/// `Self` is `#[repr(C)]` and consists of exactly the slots of `ARGS`, in order: `size_of` is
+/// `8 * ARGS.len()` and slot `i` is at offset `8 * i`.
+pub unsafe trait Context: Sized {
+    /// The slots, in order.
+    const ARGS: &'static [ArgSpec];
+    /// Every slot NULL or zero: what the final call from `stop` passes.
+    const NULL: Self;
+}
+
+/// Declares the context a target gives its programs, after `meta`.
+///
+/// Every field must be a [`Slot`]: [`BtfPtr`], [`TrustedBtfPtr`], [`RdonlyBuf`] or [`Scalar`].
+/// The order is that of the parameters of the C anchor `bpf_iter_<target>` after `meta`; the
+/// registration checks the two against each other.
+///
+/// # Examples
+///
+/// ```
+/// use kernel::bpf::iter::{BtfPtr, Context, Scalar};
+/// use kernel::bindings::{file, task_struct};
+///
+/// kernel::bpf_iter_context! {
+///     /// What `bpf_iter__task_file` programs see after `meta`.
+///     pub struct TaskFileCtx {
+///         task: BtfPtr<task_struct>,
+///         fd: Scalar<u32>,
+///         file: BtfPtr<file>,
+///     }
+/// }
+///
+/// assert_eq!(TaskFileCtx::ARGS.len(), 3);
+/// assert_eq!(core::mem::size_of::<TaskFileCtx>(), 24);
+/// ```
+#[macro_export]
+macro_rules! bpf_iter_context {
+    (
+        $(#[$attr:meta])*
+        $vis:vis struct $name:ident {
+            $($(#[$fattr:meta])* $fvis:vis $field:ident : $ty:ty),+ $(,)?
+        }
+    ) => {
+        $(#[$attr])*
+        #[repr(C)]
+        $vis struct $name {
+            $($(#[$fattr])* $fvis $field: $ty),+
+        }
+
+        // SAFETY: Every field is a `Slot` (8 bytes, aligned to 8, checked below) and `ARGS`
+        // lists them in declaration order.
+        unsafe impl $crate::bpf::iter::Context for $name {
+            const ARGS: &'static [$crate::bpf::iter::ArgSpec] =
+                &[$(<$ty as $crate::bpf::iter::Slot>::SPEC),+];
+            const NULL: Self = Self { $($field: <$ty as $crate::bpf::iter::Slot>::NULL),+ };
+        }
+
+        const _: () = {
+            let mut i = 0usize;
+            $(
+                assert!(::core::mem::offset_of!($name, $field) == 8 * i);
+                i += 1;
+            )+
+            assert!(::core::mem::size_of::<$name>() == 8 * i);
+        };
+    };
+}
+
+/// The whole context a program is run with: `meta`, then the target's slots.
+#[repr(C)]
+struct Frame<C> {
+    meta: *mut bindings::bpf_iter_meta,
+    args: C,
+}
+
+/// The BPF program a link is being made for.
+pub struct Prog(Opaque<bindings::bpf_prog>);
+
+impl Prog {
+    /// # Safety
+    ///
+    /// `ptr` is valid for `'a`.
+    unsafe fn from_raw<'a>(ptr: *const bindings::bpf_prog) -> &'a Prog {
+        // SAFETY: `Prog` is a transparent wrapper; the caller guarantees validity.
+        unsafe { &*ptr.cast() }
+    }
+
+    fn aux(&self) -> &bindings::bpf_prog_aux {
+        // SAFETY: A valid program always has a valid `aux`, which lives as long as it.
+        unsafe { &*(*self.0.get()).aux }
+    }
+
+    /// Whether the program is sleepable (only allowed for targets with [`Target::RESCHED`]).
+    pub fn sleepable(&self) -> bool {
+        // SAFETY: `self.0` is a valid program; `sleepable` is set before it is verified.
+        unsafe { (*self.0.get()).sleepable() != 0 }
+    }
+
+    /// The most bytes the program reads from a read-only buffer slot.
+    pub fn max_rdonly_access(&self) -> u32 {
+        self.aux().max_rdonly_access
+    }
+}
+
+/// Filter of a task-based iterator, from `union bpf_iter_link_info::task`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TaskFilter {
+    /// Every task of the caller's pid namespace (nothing set).
+    All,
+    /// One thread: `tid`, in the caller's pid namespace.
+    Tid(u32),
+    /// Every thread of one process: `pid` (tgid), directly or from `pid_fd`.
+    Tgid(u32),
+}
+
+/// The parameters userspace gave when creating a link (`union bpf_iter_link_info`).
+///
+/// Each accessor checks that nothing else is set: a target that takes task parameters refuses
+/// cgroup parameters, and a target that takes none refuses any, with `EINVAL`.
+///
+/// # Examples
+///
+/// ```
+/// use kernel::bindings::bpf_iter_link_info;
+/// use kernel::bpf::iter::{LinkInfo, TaskFilter};
+/// use kernel::prelude::*;
+///
+/// let mut raw: bpf_iter_link_info = unsafe { core::mem::zeroed() };
+/// assert!(LinkInfo::new(&raw).none().is_ok());
+/// assert_eq!(LinkInfo::new(&raw).task(), Ok(TaskFilter::All));
+///
+/// raw.task.tid = 7;
+/// assert_eq!(LinkInfo::new(&raw).task(), Ok(TaskFilter::Tid(7)));
+/// assert_eq!(LinkInfo::new(&raw).none(), Err(EINVAL));
+///
+/// // tid and pid together contradict each other.
+/// raw.task.pid = 7;
+/// assert_eq!(LinkInfo::new(&raw).task(), Err(EINVAL));
+///
+/// raw.task.tid = 0;
+/// assert_eq!(LinkInfo::new(&raw).task(), Ok(TaskFilter::Tgid(7)));
+///
+/// // A pid_fd that is not an open file.
+/// raw.task.pid = 0;
+/// raw.task.pid_fd = 100_000;
+/// assert_eq!(LinkInfo::new(&raw).task(), Err(EBADF));
+///
+/// // cgroup_id (the last 8 bytes) is no task parameter.
+/// let mut raw: bpf_iter_link_info = unsafe { core::mem::zeroed() };
+/// raw.cgroup.cgroup_id = 1;
+/// assert_eq!(LinkInfo::new(&raw).task(), Err(EINVAL));
+///
+/// // The init task exists in every namespace, pid 0x7fff_fff0 nowhere.
+/// assert!(TaskFilter::Tgid(1).check_exists().is_ok());
+/// assert_eq!(TaskFilter::Tid(0x7fff_fff0).check_exists(), Err(ESRCH));
+/// ```
+pub struct LinkInfo<'a>(&'a bindings::bpf_iter_link_info);
+
+impl<'a> LinkInfo<'a> {
+    /// Wraps parameters already copied from userspace.
+    pub fn new(raw: &'a bindings::bpf_iter_link_info) -> Self {
+        LinkInfo(raw)
+    }
+
+    fn words(&self) -> [u32; size_of::<bindings::bpf_iter_link_info>() / 4] {
+        // SAFETY: The union is plain old data of a size divisible by 4 (asserted below).
+        unsafe { core::mem::transmute_copy(self.0) }
+    }
+
+    /// Whether no parameter is set.
+    pub fn is_empty(&self) -> bool {
+        self.words().iter().all(|w| *w == 0)
+    }
+
+    /// Accepts no parameter: `EINVAL` if any is set.
+    pub fn none(&self) -> Result {
+        if self.is_empty() {
+            Ok(())
+        } else {
+            Err(EINVAL)
+        }
+    }
+
+    /// The raw bytes, for targets with parameters of their own.
+    pub fn as_bytes(&self) -> &[u8; size_of::<bindings::bpf_iter_link_info>()] {
+        // SAFETY: The union is plain old data of exactly this size.
+        unsafe { &*(self.0 as *const bindings::bpf_iter_link_info).cast() }
+    }
+
+    /// The task parameters, as the kernel's task, task_file and task_vma targets take them.
+    ///
+    /// At most one of `tid`, `pid`, `pid_fd` may be set (`EINVAL` otherwise, and for anything
+    /// set beyond them). `pid_fd` must be a pidfd (`EBADF` if it is not an open fd, `EINVAL` if
+    /// it is another kind of file); it names the process whose pid in the caller's namespace is
+    /// used. Whether the task exists is not checked here (see [`TaskFilter::check_exists`]).
+    pub fn task(&self) -> Result<TaskFilter> {
+        // SAFETY: Reading the `task` member of the union of plain integers is always defined.
+        let t = unsafe { self.0.task };
+        let w = self.words();
+        if w[3..].iter().any(|x| *x != 0) {
+            return Err(EINVAL);
+        }
+        let set = (t.tid != 0) as u32 + (t.pid != 0) as u32 + (t.pid_fd != 0) as u32;
+        if set > 1 {
+            return Err(EINVAL);
+        }
+        if t.tid != 0 {
+            Ok(TaskFilter::Tid(t.tid))
+        } else if t.pid != 0 {
+            Ok(TaskFilter::Tgid(t.pid))
+        } else if t.pid_fd != 0 {
+            pidfd_to_tgid(t.pid_fd).map(TaskFilter::Tgid)
+        } else {
+            Ok(TaskFilter::All)
+        }
+    }
+}
+
+const _: () = assert!(size_of::<bindings::bpf_iter_link_info>() % 4 == 0);
+const _: () = assert!(size_of::<bindings::bpf_iter_link_info>() >= 16);
+
+fn pidfd_to_tgid(fd: u32) -> Result<u32> {
+    let mut flags = 0;
+    // SAFETY: FFI call; a bad fd gives an error pointer.
+    let pid = unsafe { bindings::pidfd_get_pid(fd, &mut flags) };
+    let pid = crate::error::from_err_ptr(pid)?;
+    // SAFETY: `pid` is a valid reference we own; `task_active_pid_ns(current)` is valid for the
+    // calling task.
+    let nr = unsafe {
+        let nr = bindings::pid_nr_ns(pid, bindings::task_active_pid_ns(bindings::get_current()));
+        bindings::put_pid(pid);
+        nr
+    };
+    if nr <= 0 {
+        return Err(ESRCH);
+    }
+    Ok(nr as u32)
+}
+
+impl TaskFilter {
+    /// Fails with `ESRCH` if the thread (`Tid`) or process (`Tgid`) does not exist in the
+    /// caller's pid namespace.
+    pub fn check_exists(self) -> Result<Self> {
+        let (nr, tgid) = match self {
+            TaskFilter::All => return Ok(self),
+            TaskFilter::Tid(n) => (n, false),
+            TaskFilter::Tgid(n) => (n, true),
+        };
+        let nr = i32::try_from(nr).map_err(|_| ESRCH)?;
+        let kind = if tgid {
+            bindings::pid_type_PIDTYPE_TGID
+        } else {
+            bindings::pid_type_PIDTYPE_PID
+        };
+        // SAFETY: `find_get_pid` looks `nr` up in the caller's namespace and returns a
+        // reference (or NULL); `get_pid_task` returns a task reference (or NULL) for a pid we
+        // hold; both references are dropped here.
+        let found = unsafe {
+            let pid = bindings::find_get_pid(nr);
+            let task = bindings::get_pid_task(pid, kind);
+            if !task.is_null() {
+                bindings::put_task_struct(task);
+            }
+            bindings::put_pid(pid);
+            !task.is_null()
+        };
+        if found {
+            Ok(self)
+        } else {
+            Err(ESRCH)
+        }
+    }
+}
+
+/// What `BPF_OBJ_GET_INFO_BY_FD` on a link reports about its parameters
+/// (`struct bpf_link_info::iter`).
+pub struct LinkInfoOut<'a>(&'a mut bindings::bpf_link_info);
+
+impl LinkInfoOut<'_> {
+    /// Reports task parameters (`iter.task.tid` / `iter.task.pid`).
+    pub fn set_task(&mut self, filter: TaskFilter) {
+        let (tid, pid) = match filter {
+            TaskFilter::All => (0, 0),
+            TaskFilter::Tid(t) => (t, 0),
+            TaskFilter::Tgid(p) => (0, p),
+        };
+        // SAFETY: Writing the `task` member of the union of plain integers, which this target
+        // owns (the core only fills the target name).
+        unsafe {
+            let it = &mut self.0.__bindgen_anon_1.iter;
+            it.__bindgen_anon_2.task.tid = tid;
+            it.__bindgen_anon_2.task.pid = pid;
+        }
+    }
+}
+
+/// A `seq_file`, to print link parameters into `/proc/<pid>/fdinfo/<link fd>`.
+pub struct SeqFile(Opaque<bindings::seq_file>);
+
+impl SeqFile {
+    /// # Safety
+    ///
+    /// `ptr` is a valid `seq_file` that nothing else uses for `'a`.
+    unsafe fn from_raw<'a>(ptr: *mut bindings::seq_file) -> &'a mut SeqFile {
+        // SAFETY: `SeqFile` is a transparent wrapper; the caller guarantees exclusive validity.
+        unsafe { &mut *ptr.cast() }
+    }
+}
+
+impl fmt::Write for SeqFile {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        // SAFETY: `self.0` is a valid seq_file (type invariant of `from_raw`); `s` is valid for
+        // `s.len()` bytes. Overflow is recorded in the seq_file itself, as for seq_printf.
+        unsafe { bindings::seq_write(self.0.get(), s.as_ptr().cast(), s.len()) };
+        Ok(())
+    }
+}
+
+/// A helper function a target offers to its programs (`struct bpf_func_proto`).
+#[repr(transparent)]
+pub struct FuncProto(bindings::bpf_func_proto);
+
+// SAFETY: A `bpf_func_proto` is immutable once built.
+unsafe impl Sync for FuncProto {}
+
+/// Signature of a helper: five `u64` registers in, one out.
+pub type HelperFn = unsafe extern "C" fn(u64, u64, u64, u64, u64) -> u64;
+
+impl FuncProto {
+    /// A helper that takes `nargs` (at most 5) integer arguments and returns an integer.
+    ///
+    /// The verifier passes any value for each argument, so `func` must accept any.
+    pub const fn scalar(func: HelperFn, nargs: usize, gpl_only: bool) -> FuncProto {
+        assert!(nargs <= 5);
+        let mut p: bindings::bpf_func_proto = unsafe_zeroed_proto();
+        p.func = Some(func);
+        p.gpl_only = gpl_only;
+        p.ret_type = bindings::bpf_return_type_RET_INTEGER;
+        let mut i = 0;
+        while i < nargs {
+            // SAFETY: The five `argN_type` fields are laid out as an array in an anonymous
+            // union member; writing one of them through the array view is defined.
+            unsafe { p.__bindgen_anon_1.arg_type[i] = bindings::bpf_arg_type_ARG_ANYTHING };
+            i += 1;
+        }
+        FuncProto(p)
+    }
+}
+
+const fn unsafe_zeroed_proto() -> bindings::bpf_func_proto {
+    // SAFETY: `struct bpf_func_proto` is integers, enums whose zero is valid
+    // (`RET_INTEGER`/`ARG_DONTCARE`), booleans and nullable pointers: all-zero is valid.
+    unsafe { core::mem::zeroed() }
+}
+
+/// The values a target's `start`/`next` hand to `show`/`stop`, kept in the `seq_file` as a
+/// non-NULL pointer.
+///
+/// # Safety
+///
+/// `from_ptr(into_ptr(x))` gives `x` back, and `into_ptr` never returns NULL.
+pub unsafe trait Item: Sized {
+    /// Turns `self` into a pointer, keeping what it owns.
+    fn into_ptr(self) -> NonNull<c_void>;
+    /// Gets back what [`Item::into_ptr`] made.
+    ///
+    /// # Safety
+    ///
+    /// `p` comes from `into_ptr` and is used for this once only.
+    unsafe fn from_ptr(p: NonNull<c_void>) -> Self;
+}
+
+// SAFETY: `ARef::into_raw`/`from_raw` round-trip and are never NULL.
+unsafe impl<T: AlwaysRefCounted> Item for ARef<T> {
+    fn into_ptr(self) -> NonNull<c_void> {
+        ARef::into_raw(self).cast()
+    }
+    unsafe fn from_ptr(p: NonNull<c_void>) -> Self {
+        // SAFETY: By the safety requirement `p` came from `into_raw` and its reference is ours.
+        unsafe { ARef::from_raw(p.cast()) }
+    }
+}
+
+// SAFETY: `KBox::into_raw`/`from_raw` round-trip and are never NULL.
+unsafe impl<T> Item for KBox<T> {
+    fn into_ptr(self) -> NonNull<c_void> {
+        // SAFETY: `KBox::into_raw` never returns NULL.
+        unsafe { NonNull::new_unchecked(KBox::into_raw(self).cast()) }
+    }
+    unsafe fn from_ptr(p: NonNull<c_void>) -> Self {
+        // SAFETY: By the safety requirement `p` came from `into_raw`.
+        unsafe { KBox::from_raw(p.as_ptr().cast()) }
+    }
+}
+
+/// An index into something the iterator state holds (e.g. a slice it borrows): stored as
+/// `index + 1`, so index 0 is not NULL.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Index(pub usize);
+
+// SAFETY: `index + 1` is never 0 for an index below `usize::MAX`, which `into_ptr` asserts.
+unsafe impl Item for Index {
+    fn into_ptr(self) -> NonNull<c_void> {
+        let v = self.0.checked_add(1).expect("index overflow");
+        // SAFETY: `v >= 1`.
+        unsafe { NonNull::new_unchecked(v as *mut c_void) }
+    }
+    unsafe fn from_ptr(p: NonNull<c_void>) -> Self {
+        Index(p.as_ptr() as usize - 1)
+    }
+}
+
+/// A BPF iterator target.
+///
+/// The methods mirror `struct bpf_iter_reg` and its `seq_operations`; the framework makes the
+/// BPF calls (`bpf_iter_get_info`, `bpf_iter_run_prog`) and the final call with NULL slots from
+/// `stop`, maps the program's return value and `seq_file` overflow as C targets do, and manages
+/// the per-link ([`Target::Link`]) and per-iterator ([`Target::Iter`]) state.
+#[vtable]
+pub trait Target: Sized + 'static {
+    /// The target name: programs use `SEC("iter/<NAME>")` and the C anchor is
+    /// `bpf_iter_<NAME>`. Checked at compile time with [`name_is_valid`].
+    const NAME: &'static CStr;
+
+    /// Whether a long walk may reschedule between objects (`BPF_ITER_RESCHED`); only such
+    /// targets accept sleepable programs.
+    const RESCHED: bool = false;
+
+    /// What programs see after `meta`.
+    type Ctx: Context;
+
+    /// Per-link state, made from the link parameters by [`Target::attach`], dropped on detach.
+    type Link: Send + Sync;
+
+    /// Per-iterator state (the `seq_file` private area), made by [`Target::init_iter`] when an
+    /// iterator fd is created, dropped when it is released.
+    type Iter;
+
+    /// One visited object, as handed from `start`/`next` to `show`/`stop`.
+    type Item: Item;
+
+    /// Checks the link parameters and makes the per-link state.
+    fn attach(prog: &Prog, info: &LinkInfo<'_>) -> Result<Self::Link>;
+
+    /// Makes the state of a new iterator of `link`.
+    fn init_iter(link: &Self::Link) -> Result<Self::Iter>;
+
+    /// Returns the object a read starts at, or `None` past the end.
+    ///
+    /// `pos` is the `seq_file` position: 0 on the first read of an iterator, then the number of
+    /// `next` calls plus one. As in C targets, a target normally keeps its own cursor in
+    /// [`Target::Iter`]: a read that fills the buffer ends with [`Target::stop`] on an object it
+    /// did not show, and the next read must start from that object again.
+    fn start(iter: &mut Self::Iter, pos: u64) -> Result<Option<Self::Item>>;
+
+    /// Returns the object after `prev` (which it consumes), or `None` past the end.
+    fn next(iter: &mut Self::Iter, prev: Self::Item) -> Option<Self::Item>;
+
+    /// Called when a read ends, with the object it stopped at, if any.
+    fn stop(_iter: &mut Self::Iter, _item: Option<Self::Item>) {}
+
+    /// Fills the context for `item`. The program runs while `item` is borrowed.
+    fn ctx(iter: &Self::Iter, item: &Self::Item) -> Self::Ctx;
+
+    /// Prints the link parameters into `/proc/<pid>/fdinfo/<link fd>`.
+    fn show_fdinfo(_link: &Self::Link, _m: &mut SeqFile) {
+        build_error!(crate::error::VTABLE_DEFAULT_ERROR)
+    }
+
+    /// Reports the link parameters to `BPF_OBJ_GET_INFO_BY_FD`.
+    fn fill_link_info(_link: &Self::Link, _info: &mut LinkInfoOut<'_>) -> Result {
+        build_error!(crate::error::VTABLE_DEFAULT_ERROR)
+    }
+
+    /// Offers helper `func_id` to the target's programs (only ids the kernel does not already
+    /// give tracing programs reach this).
+    fn get_func_proto(_func_id: u32, _prog: &Prog) -> Option<&'static FuncProto> {
+        build_error!(crate::error::VTABLE_DEFAULT_ERROR)
+    }
+}
+
+/// The `extern "C"` functions the kernel calls for a [`Target`].
+struct Adapter<T: Target>(PhantomData<T>);
+
+impl<T: Target> Adapter<T> {
+    /// # Safety
+    ///
+    /// `seq` is the `seq_file` of an iterator of this target (so its private area holds a
+    /// `T::Iter` made by `init_seq_private`), used by nothing else for `'a`.
+    unsafe fn iter<'a>(seq: *mut bindings::seq_file) -> &'a mut T::Iter {
+        // SAFETY: By the safety requirement `private` points to our initialized `T::Iter`.
+        unsafe { &mut *(*seq).private.cast::<T::Iter>() }
+    }
+
+    /// # Safety
+    ///
+    /// `aux` is the aux info of a link of this target, attached by `attach_target`.
+    unsafe fn link<'a>(aux: *const bindings::bpf_iter_aux_info) -> &'a T::Link {
+        // SAFETY: `attach_target` stored a `KBox<T::Link>` there; it lives until
+        // `detach_target`, after every user of the link.
+        unsafe { &*(*aux).target_data.cast::<T::Link>() }
+    }
+
+    unsafe extern "C" fn attach_target(
+        prog: *mut bindings::bpf_prog,
+        linfo: *mut bindings::bpf_iter_link_info,
+        aux: *mut bindings::bpf_iter_aux_info,
+    ) -> c_int {
+        from_result(|| {
+            // SAFETY: The kernel passes a valid program and the parameters it copied in.
+            let (prog, info) = unsafe { (Prog::from_raw(prog), LinkInfo::new(&*linfo)) };
+            let max_buf = T::Ctx::ARGS
+                .iter()
+                .filter_map(|a| match a {
+                    ArgSpec::RdonlyBuf { size } => Some(*size),
+                    _ => None,
+                })
+                .min();
+            if let Some(size) = max_buf {
+                if prog.max_rdonly_access() as usize > size {
+                    return Err(EACCES);
+                }
+            }
+            let link = KBox::new(T::attach(prog, &info)?, GFP_KERNEL)?;
+            // SAFETY: `aux` is the new link's aux info, zeroed, ours to fill.
+            unsafe { (*aux).target_data = KBox::into_raw(link).cast() };
+            Ok(0)
+        })
+    }
+
+    unsafe extern "C" fn detach_target(aux: *mut bindings::bpf_iter_aux_info) {
+        // SAFETY: `attach_target` succeeded for this link (the kernel only detaches those), so
+        // `target_data` is our `KBox<T::Link>`, released here once.
+        drop(unsafe { KBox::from_raw((*aux).target_data.cast::<T::Link>()) });
+    }
+
+    unsafe extern "C" fn show_fdinfo(
+        aux: *const bindings::bpf_iter_aux_info,
+        seq: *mut bindings::seq_file,
+    ) {
+        // SAFETY: The kernel passes an attached link's aux info and the fdinfo seq_file.
+        unsafe { T::show_fdinfo(Self::link(aux), SeqFile::from_raw(seq)) };
+    }
+
+    unsafe extern "C" fn fill_link_info(
+        aux: *const bindings::bpf_iter_aux_info,
+        info: *mut bindings::bpf_link_info,
+    ) -> c_int {
+        // SAFETY: The kernel passes an attached link's aux info and its info buffer.
+        let (link, info) = unsafe { (Self::link(aux), &mut *info) };
+        from_result(|| T::fill_link_info(link, &mut LinkInfoOut(info)).map(|()| 0))
+    }
+
+    unsafe extern "C" fn get_func_proto(
+        func_id: bindings::bpf_func_id,
+        prog: *const bindings::bpf_prog,
+    ) -> *const bindings::bpf_func_proto {
+        // SAFETY: The kernel passes the program being verified.
+        let prog = unsafe { Prog::from_raw(prog) };
+        T::get_func_proto(func_id, prog).map_or(ptr::null(), |p| &p.0)
+    }
+
+    unsafe extern "C" fn init_seq_private(
+        priv_data: *mut c_void,
+        aux: *mut bindings::bpf_iter_aux_info,
+    ) -> c_int {
+        from_result(|| {
+            // SAFETY: `aux` is an attached link's; the link outlives its iterators' creation.
+            let it = T::init_iter(unsafe { Self::link(aux) })?;
+            // SAFETY: `priv_data` is `seq_priv_size` = `size_of::<T::Iter>()` bytes, aligned to
+            // 8 (asserted in `TargetVTable::new`), uninitialized and ours.
+            unsafe { ptr::write(priv_data.cast::<T::Iter>(), it) };
+            Ok(0)
+        })
+    }
+
+    unsafe extern "C" fn fini_seq_private(priv_data: *mut c_void) {
+        // SAFETY: `init_seq_private` succeeded for this iterator (else the kernel does not call
+        // us), so `priv_data` holds a `T::Iter`, dropped here once.
+        unsafe { ptr::drop_in_place(priv_data.cast::<T::Iter>()) };
+    }
+
+    unsafe extern "C" fn seq_start(
+        seq: *mut bindings::seq_file,
+        pos: *mut bindings::loff_t,
+    ) -> *mut c_void {
+        // SAFETY: The kernel calls seq operations with the iterator's seq_file and position,
+        // under the seq_file's lock.
+        let (it, p) = unsafe { (Self::iter(seq), &mut *pos) };
+        match T::start(it, *p as u64) {
+            Ok(Some(item)) => {
+                if *p == 0 {
+                    *p = 1;
+                }
+                item.into_ptr().as_ptr()
+            }
+            Ok(None) => ptr::null_mut(),
+            Err(e) => e.to_ptr(),
+        }
+    }
+
+    unsafe extern "C" fn seq_next(
+        seq: *mut bindings::seq_file,
+        v: *mut c_void,
+        pos: *mut bindings::loff_t,
+    ) -> *mut c_void {
+        // SAFETY: As in `seq_start`; `v` is the non-NULL item `start`/`next` returned.
+        let (it, p, prev) = unsafe {
+            (
+                Self::iter(seq),
+                &mut *pos,
+                T::Item::from_ptr(NonNull::new_unchecked(v)),
+            )
+        };
+        *p += 1;
+        T::next(it, prev).map_or(ptr::null_mut(), |i| i.into_ptr().as_ptr())
+    }
+
+    /// Runs the program for one object (`args`) or for the end (`in_stop`).
+    ///
+    /// # Safety
+    ///
+    /// `seq` is an iterator of this target's seq_file.
+    #[inline(always)]
+    unsafe fn run(seq: *mut bindings::seq_file, args: T::Ctx, in_stop: bool) -> c_int {
+        let mut meta = bindings::bpf_iter_meta {
+            __bindgen_anon_1: bindings::bpf_iter_meta__bindgen_ty_1 { seq },
+            session_id: 0,
+            seq_num: 0,
+        };
+        // SAFETY: `meta.seq` is a valid seq_file of a BPF iterator.
+        let prog = unsafe { bindings::bpf_iter_get_info(&mut meta, in_stop) };
+        if prog.is_null() {
+            return 0;
+        }
+        let mut frame = Frame {
+            meta: &mut meta,
+            args,
+        };
+        // SAFETY: `prog` is the iterator's program; `frame` is laid out as the anchor's
+        // arguments (checked at registration) and lives across the call.
+        unsafe { bindings::bpf_iter_run_prog(prog, ptr::from_mut(&mut frame).cast()) }
+    }
+
+    unsafe extern "C" fn seq_show(seq: *mut bindings::seq_file, v: *mut c_void) -> c_int {
+        // SAFETY: As in `seq_next`; the item is only borrowed, `next`/`stop` still own it.
+        let (it, item) = unsafe {
+            (
+                Self::iter(seq),
+                ManuallyDrop::new(T::Item::from_ptr(NonNull::new_unchecked(v))),
+            )
+        };
+        let args = T::ctx(it, &item);
+        // SAFETY: `seq` is this target's iterator.
+        unsafe { Self::run(seq, args, false) }
+    }
+
+    unsafe extern "C" fn seq_stop(seq: *mut bindings::seq_file, v: *mut c_void) {
+        // SAFETY: As in `seq_start`.
+        let it = unsafe { Self::iter(seq) };
+        match NonNull::new(v) {
+            None => {
+                // The end of the walk: one last call with every slot NULL, as C targets do.
+                // SAFETY: `seq` is this target's iterator.
+                unsafe { Self::run(seq, T::Ctx::NULL, true) };
+                T::stop(it, None);
+            }
+            // An error pointer from `start` carries no item.
+            Some(_) if (v as usize) >= (-(bindings::MAX_ERRNO as isize)) as usize => {
+                T::stop(it, None)
+            }
+            // SAFETY: `v` is an item from `start`/`next`, handed back to the target.
+            Some(p) => T::stop(it, Some(unsafe { T::Item::from_ptr(p) })),
+        }
+    }
+
+    const SEQ_OPS: bindings::seq_operations = bindings::seq_operations {
+        start: Some(Self::seq_start),
+        stop: Some(Self::seq_stop),
+        next: Some(Self::seq_next),
+        show: Some(Self::seq_show),
+    };
+
+    const SEQ_INFO: bindings::bpf_iter_seq_info = bindings::bpf_iter_seq_info {
+        seq_ops: &Self::SEQ_OPS,
+        init_seq_private: Some(Self::init_seq_private),
+        fini_seq_private: Some(Self::fini_seq_private),
+        seq_priv_size: size_of::<T::Iter>() as u32,
+    };
+}
+
+/// The `struct bpf_iter_reg` of a target, built at compile time; the BTF ids of its context
+/// arguments are filled in at registration.
+///
+/// Keep it in a `static` (see [`module_bpf_iter_target!`]): the kernel keeps pointing to it while
+/// programs verified against the target exist, and those pin the module it is in.
+///
+/// # Invariants
+///
+/// `registered` is set while `reg` is registered with the kernel; `reg` is only written while
+/// it is clear, by the one [`Registration::register`] that set it.
+///
+/// [`module_bpf_iter_target!`]: crate::module_bpf_iter_target
+pub struct TargetVTable<T: Target> {
+    reg: Opaque<bindings::bpf_iter_reg>,
+    registered: AtomicBool,
+    _p: PhantomData<T>,
+}
+
+// SAFETY: `reg` is written only under the `registered` flag (type invariant), read by the
+// kernel under its own locking after registration.
+unsafe impl<T: Target> Sync for TargetVTable<T> {}
+
+impl<T: Target> TargetVTable<T> {
+    const NAME_OK: () = assert!(
+        name_is_valid(T::NAME.as_bytes()),
+        "BPF iterator target names are 1 to 48 characters of [A-Za-z0-9_]"
+    );
+    const LAYOUT_OK: () = {
+        assert!(size_of::<T::Ctx>() == 8 * T::Ctx::ARGS.len());
+        assert!(align_of::<T::Ctx>() <= 8);
+        assert!(core::mem::offset_of!(Frame<T::Ctx>, args) == 8);
+        assert!(
+            align_of::<T::Iter>() <= 8,
+            "the seq_file private area is aligned to 8 bytes"
+        );
+        let mut typed = 0;
+        let mut i = 0;
+        while i < T::Ctx::ARGS.len() {
+            if T::Ctx::ARGS[i].reg_type().is_some() {
+                typed += 1;
+            }
+            i += 1;
+        }
+        assert!(
+            typed <= MAX_TYPED_ARGS,
+            "at most BPF_ITER_CTX_ARG_MAX pointer slots"
+        );
+    };
+
+    /// Builds the registration data of `T`.
+    pub const fn new() -> Self {
+        #[allow(clippy::let_unit_value)]
+        let () = (Self::NAME_OK, Self::LAYOUT_OK);
+        let mut reg = unsafe_zeroed_reg();
+        reg.target = T::NAME.as_char_ptr();
+        reg.attach_target = Some(Adapter::<T>::attach_target);
+        reg.detach_target = Some(Adapter::<T>::detach_target);
+        if T::HAS_SHOW_FDINFO {
+            reg.show_fdinfo = Some(Adapter::<T>::show_fdinfo);
+        }
+        if T::HAS_FILL_LINK_INFO {
+            reg.fill_link_info = Some(Adapter::<T>::fill_link_info);
+        }
+        if T::HAS_GET_FUNC_PROTO {
+            reg.get_func_proto = Some(Adapter::<T>::get_func_proto);
+        }
+        if T::RESCHED {
+            reg.feature = bindings::bpf_iter_feature_BPF_ITER_RESCHED;
+        }
+        reg.seq_info = &Adapter::<T>::SEQ_INFO;
+        // `ctx_arg_info` offsets and register types; BTF ids at registration.
+        let mut n = 0;
+        let mut i = 0;
+        while i < T::Ctx::ARGS.len() {
+            if let Some(rt) = T::Ctx::ARGS[i].reg_type() {
+                reg.ctx_arg_info[n].offset = (8 * (i + 1)) as u32;
+                reg.ctx_arg_info[n].reg_type = rt;
+                n += 1;
+            }
+            i += 1;
+        }
+        reg.ctx_arg_info_size = n as u32;
+        TargetVTable {
+            reg: Opaque::new(reg),
+            registered: AtomicBool::new(false),
+            _p: PhantomData,
+        }
+    }
+}
+
+impl<T: Target> Default for TargetVTable<T> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+const fn unsafe_zeroed_reg() -> bindings::bpf_iter_reg {
+    // SAFETY: `struct bpf_iter_reg` is pointers, optional function pointers, integers and
+    // enums: all-zero is a valid (empty) value.
+    unsafe { core::mem::zeroed() }
+}
+
+/// A registered target; unregistered when dropped.
+///
+/// # Examples
+///
+/// Registration checks the declared context against the `bpf_iter_<name>` anchor in BTF and
+/// refuses duplicate names. vmlinux' `task` target has the anchor
+/// `bpf_iter_task(struct bpf_iter_meta *meta, struct task_struct *task)`:
+///
+/// ```
+/// use kernel::bpf::iter::{self, Index, LinkInfo, Prog, Registration, Scalar, TargetVTable};
+/// use kernel::bpf::iter::{BtfPtr, TrustedBtfPtr};
+/// use kernel::{bindings, prelude::*, task::Task, ThisModule};
+///
+/// // Built-in code registers on behalf of no module.
+/// // SAFETY: NULL is `THIS_MODULE` of built-in code.
+/// static BUILTIN: ThisModule = unsafe { ThisModule::from_ptr(core::ptr::null_mut()) };
+///
+/// macro_rules! target {
+///     ($t:ident, $name:literal, $ctx:ty) => {
+///         struct $t;
+///         #[vtable]
+///         impl iter::Target for $t {
+///             const NAME: &'static CStr = c_str!($name);
+///             type Ctx = $ctx;
+///             type Link = ();
+///             type Iter = ();
+///             type Item = Index;
+///             fn attach(_: &Prog, info: &LinkInfo<'_>) -> Result { info.none() }
+///             fn init_iter(_: &()) -> Result { Ok(()) }
+///             fn start(_: &mut (), _: u64) -> Result<Option<Index>> { Ok(None) }
+///             fn next(_: &mut (), _: Index) -> Option<Index> { None }
+///             fn ctx(_: &(), _: &Index) -> $ctx { <$ctx as iter::Context>::NULL }
+///         }
+///     };
+/// }
+///
+/// kernel::bpf_iter_context! { struct TaskCtx { task: TrustedBtfPtr<Task> } }
+/// kernel::bpf_iter_context! { struct FileCtx { file: BtfPtr<bindings::file> } }
+/// kernel::bpf_iter_context! { struct TwoCtx { task: TrustedBtfPtr<Task>, n: Scalar<u32> } }
+///
+/// // The right context, but `task` is the kernel's own target: refused as a duplicate.
+/// target!(Dup, "task", TaskCtx);
+/// static DUP: TargetVTable<Dup> = TargetVTable::new();
+/// assert_eq!(Registration::register(&DUP, &BUILTIN).err(), Some(EEXIST));
+///
+/// // A pointer to the wrong struct, or one argument too many: the context does not match.
+/// target!(WrongType, "task", FileCtx);
+/// static WRONG_TYPE: TargetVTable<WrongType> = TargetVTable::new();
+/// assert_eq!(Registration::register(&WRONG_TYPE, &BUILTIN).err(), Some(EINVAL));
+/// target!(WrongCount, "task", TwoCtx);
+/// static WRONG_COUNT: TargetVTable<WrongCount> = TargetVTable::new();
+/// assert_eq!(Registration::register(&WRONG_COUNT, &BUILTIN).err(), Some(EINVAL));
+///
+/// // No `bpf_iter_no_such_target` anchor in BTF.
+/// target!(NoAnchor, "no_such_target", TaskCtx);
+/// static NO_ANCHOR: TargetVTable<NoAnchor> = TargetVTable::new();
+/// assert_eq!(Registration::register(&NO_ANCHOR, &BUILTIN).err(), Some(ENOENT));
+/// ```
+///
+/// # Invariants
+///
+/// `vtable.reg` is registered with the kernel and `vtable.registered` is set by this object.
+pub struct Registration<T: Target> {
+    vtable: &'static TargetVTable<T>,
+    _btfs: [Option<Btf>; 2],
+}
+
+// SAFETY: Unregistering may happen from any thread.
+unsafe impl<T: Target> Send for Registration<T> {}
+// SAFETY: `&Registration` gives access to nothing.
+unsafe impl<T: Target> Sync for Registration<T> {}
+
+impl<T: Target> Registration<T> {
+    /// Registers `vtable` on behalf of `module`.
+    ///
+    /// Resolves and checks the context against the BTF anchor `bpf_iter_<NAME>` (`ENOENT` if it
+    /// is missing, `EINVAL` on a mismatch, both logged), then registers: `EEXIST` if a target of
+    /// that name exists, `EBUSY` if `vtable` is registered already.
+    pub fn register(vtable: &'static TargetVTable<T>, module: &'static ThisModule) -> Result<Self> {
+        if vtable.registered.swap(true, Ordering::AcqRel) {
+            return Err(EBUSY);
+        }
+        // SAFETY: We set `registered`, so nothing else reads or writes `reg` until we register
+        // it or clear the flag again.
+        let reg = unsafe { &mut *vtable.reg.get() };
+        match register_raw(reg, T::Ctx::ARGS, module) {
+            Ok(btfs) => Ok(Registration {
+                vtable,
+                _btfs: btfs,
+            }),
+            Err(e) => {
+                vtable.registered.store(false, Ordering::Release);
+                Err(e)
+            }
+        }
+    }
+}
+
+impl<T: Target> Drop for Registration<T> {
+    fn drop(&mut self) {
+        // SAFETY: By the type invariant `reg` is registered.
+        unsafe { bindings::bpf_iter_unreg_target(self.vtable.reg.get()) };
+        self.vtable.registered.store(false, Ordering::Release);
+        // `_btfs` is dropped next: the BTF references taken at registration. The kernel may
+        // still verify a program that found the target before; its `ctx_arg_info` BTFs stay
+        // alive through the module (pinned by that program) or vmlinux.
+    }
+}
+
+/// Resolves `args` against the anchor, fills `reg.ctx_arg_info` and registers `reg`.
+///
+/// Not generic, so that it is built into the kernel and may call what is not exported.
+fn register_raw(
+    reg: &mut bindings::bpf_iter_reg,
+    args: &[ArgSpec],
+    module: &'static ThisModule,
+) -> Result<[Option<Btf>; 2]> {
+    // SAFETY: `reg.target` is the `&'static CStr` name set by `TargetVTable::new`.
+    let name = unsafe { CStr::from_char_ptr(reg.target) };
+    let owner = Btf::of_module(module).inspect_err(|_| {
+        pr_err!("bpf_iter: {}: no BTF for the target's owner\n", name);
+    })?;
+    let mut fname = [0u8; ANCHOR_PREFIX.len() + MAX_NAME_LEN + 1];
+    let nb = name.as_bytes();
+    if nb.len() > MAX_NAME_LEN {
+        return Err(EINVAL);
+    }
+    fname[..ANCHOR_PREFIX.len()].copy_from_slice(ANCHOR_PREFIX.as_bytes());
+    fname[ANCHOR_PREFIX.len()..ANCHOR_PREFIX.len() + nb.len()].copy_from_slice(nb);
+    let fname = CStr::from_bytes_with_nul(&fname[..ANCHOR_PREFIX.len() + nb.len() + 1])?;
+
+    let Ok(func) = owner.find(fname, Kind::Func) else {
+        pr_err!("bpf_iter: {}: no BTF anchor {} (DEFINE_BPF_ITER_FUNC)\n", name, fname);
+        return Err(ENOENT);
+    };
+    let mismatch = |what: fmt::Arguments<'_>| {
+        pr_err!("bpf_iter: {}: context does not match {}: {}\n", name, fname, what);
+        EINVAL
+    };
+    let proto = owner
+        .type_by_id(func)
+        .and_then(|f| f.referenced())
+        .filter(|p| p.kind() == Some(Kind::FuncProto))
+        .ok_or_else(|| mismatch(format_args!("not a function")))?;
+    if proto.vlen() as usize != args.len() + 1 {
+        return Err(mismatch(format_args!(
+            "{} parameters, Rust declares meta + {}",
+            proto.vlen(),
+            args.len()
+        )));
+    }
+    let meta = proto
+        .param(0)
+        .and_then(|t| t.skip_modifiers())
+        .filter(|t| t.kind() == Some(Kind::Ptr))
+        .and_then(|t| t.referenced())
+        .and_then(|t| t.skip_modifiers());
+    if !meta.is_some_and(|t| t.name() == c_str!("bpf_iter_meta")) {
+        return Err(mismatch(format_args!("parameter 0 is not struct bpf_iter_meta *")));
+    }
+
+    let mut btfs: [Option<Btf>; 2] = [None, None];
+    let mut n = 0;
+    for (i, a) in args.iter().enumerate() {
+        let p = i + 1;
+        let t = proto
+            .param(p as u16)
+            .and_then(|t| t.skip_modifiers())
+            .ok_or_else(|| mismatch(format_args!("parameter {p} has no type")))?;
+        match *a {
+            ArgSpec::Scalar { size } => {
+                let ok = matches!(t.kind(), Some(Kind::Int | Kind::Enum | Kind::Enum64))
+                    && t.size() as usize == size;
+                if !ok {
+                    return Err(mismatch(format_args!(
+                        "parameter {p} is not a {size}-byte integer"
+                    )));
+                }
+            }
+            ArgSpec::RdonlyBuf { .. } => {
+                if t.kind() != Some(Kind::Ptr) {
+                    return Err(mismatch(format_args!("parameter {p} is not a pointer")));
+                }
+                n += 1;
+            }
+            ArgSpec::Btf {
+                name: tname,
+                origin,
+                size,
+                ..
+            } => {
+                let pointee = (t.kind() == Some(Kind::Ptr))
+                    .then(|| t.referenced().and_then(|r| r.skip_modifiers()))
+                    .flatten()
+                    .filter(|r| r.kind() == Some(Kind::Struct))
+                    .ok_or_else(|| mismatch(format_args!("parameter {p} is not a struct *")))?;
+                let btf = match origin {
+                    Origin::Owner => owner.clone(),
+                    Origin::Vmlinux => Btf::vmlinux()?,
+                };
+                let declared = btf
+                    .find(tname, Kind::Struct)
+                    .ok()
+                    .and_then(|id| btf.type_by_id(id))
+                    .ok_or_else(|| mismatch(format_args!("no struct {tname} in BTF")))?;
+                if !declared.same(&pointee) {
+                    return Err(mismatch(format_args!(
+                        "parameter {p} is struct {} *, Rust declares struct {tname} *",
+                        pointee.name()
+                    )));
+                }
+                if declared.size() as usize != size {
+                    return Err(mismatch(format_args!(
+                        "struct {tname} is {} bytes, its Rust view {size}",
+                        declared.size()
+                    )));
+                }
+                let info = &mut reg.ctx_arg_info[n];
+                info.btf_id = declared.id();
+                info.btf = if btf.is_module() {
+                    btf.as_ptr()
+                } else {
+                    ptr::null_mut()
+                };
+                btfs[n] = Some(btf);
+                n += 1;
+            }
+        }
+    }
+    reg.owner = module.as_ptr();
+    // SAFETY: `reg` is fully initialized and lives in a static of the owner (see
+    // `TargetVTable`); the kernel keeps it until `bpf_iter_unreg_target`.
+    crate::error::to_result(unsafe { bindings::bpf_iter_reg_target(reg) })?;
+    Ok(btfs)
+}
+
+/// Declares a module whose only job is to register BPF iterator targets.
+///
+/// # Examples
+///
+/// ```ignore
+/// kernel::module_bpf_iter_target! {
+///     targets: [MyTarget],
+///     name: "rust_my_iter",
+///     author: "Rust for Linux Contributors",
+///     description: "A BPF iterator target",
+///     license: "GPL",
+/// }
+/// ```
+#[macro_export]
+macro_rules! module_bpf_iter_target {
+    (targets: [$($t:ty),+ $(,)?], $($f:tt)*) => {
+        struct Module {
+            _regs: ($($crate::bpf::iter::Registration<$t>,)+),
+        }
+
+        $crate::prelude::module! {
+            type: Module,
+            $($f)*
+        }
+
+        impl $crate::Module for Module {
+            fn init(module: &'static $crate::ThisModule) -> $crate::error::Result<Self> {
+                Ok(Module {
+                    _regs: ($({
+                        static VTABLE: $crate::bpf::iter::TargetVTable<$t> =
+                            $crate::bpf::iter::TargetVTable::new();
+                        $crate::bpf::iter::Registration::register(&VTABLE, module)?
+                    },)+),
+                })
+            }
+        }
+    };
+}

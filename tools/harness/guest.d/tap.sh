@@ -1,0 +1,17 @@
+# SPDX-License-Identifier: GPL-2.0
+# TAP helpers for the guest suites (sourced).
+_n=0
+_planned=0
+plan() { _planned=$1; echo "TAP version 13"; echo "1..$1"; }
+ok() { _n=$((_n + 1)); echo "ok $_n - $1"; }
+not_ok() { _n=$((_n + 1)); echo "not ok $_n - $1${2:+ # $2}"; }
+# check NAME CMD...: ok if CMD succeeds.
+check() {
+	local name=$1
+	shift
+	if "$@" >>"${LOG:-/dev/null}" 2>&1; then ok "$name"; else not_ok "$name" "command failed: $*"; fi
+}
+# expect_eq NAME GOT WANT
+expect_eq() {
+	if [ "$2" = "$3" ]; then ok "$1"; else not_ok "$1" "got '$(echo "$2" | head -c 200 | tr '\n' '|')', want '$(echo "$3" | head -c 200 | tr '\n' '|')'"; fi
+}

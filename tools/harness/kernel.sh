@@ -1,0 +1,132 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Build the kernel the tests run on: Debian's linux-source-6.12, this repo's
+# kernel-tree parts overlaid on it, configured from tinyconfig plus
+# .config.fragment, built with LLVM=1. Everything lives under $CACHE, keyed
+# by kernel version and config; an unchanged tree is not rebuilt at all.
+#
+#   kernel.sh          build (or confirm up to date)
+#   kernel.sh --kdir   print the build directory only
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+kernel_paths # sets KVER, KSRC, KPRISTINE, KBUILD, KCONFIG_KEY
+if [ "${1:-}" = --kdir ]; then
+	echo "$KBUILD"
+	exit 0
+fi
+
+TARBALL=/usr/src/linux-source-6.12.tar.xz
+[ -f "$TARBALL" ] || die "$TARBALL missing: run 'make deps' (apt-get install linux-source-6.12)"
+case "$KVER" in
+6.12.*) ;;
+*) die "unexpected kernel version '$KVER' in $TARBALL: this project targets 6.12.x" ;;
+esac
+export RUSTUP_TOOLCHAIN=$KERNEL_RUST
+for t in clang ld.lld pahole bindgen rustc; do
+	command -v $t >/dev/null || die "$t not found: run 'make deps'"
+done
+
+# 1. Pristine source, unpacked once per kernel version.
+if [ ! -f "$KPRISTINE/.complete" ]; then
+	step "kernel: unpacking $TARBALL ($KVER)"
+	rm -rf "$KPRISTINE" "$KPRISTINE.tmp"
+	mkdir -p "$KPRISTINE.tmp"
+	tar -xJf "$TARBALL" -C "$KPRISTINE.tmp" --strip-components=1
+	touch "$KPRISTINE.tmp/.complete"
+	mv "$KPRISTINE.tmp" "$KPRISTINE"
+else
+	cached "kernel: source $KVER"
+fi
+if [ ! -f "$KSRC/.complete" ]; then
+	step "kernel: working source tree $KSRC"
+	rm -rf "$KSRC"
+	cp -a "$KPRISTINE" "$KSRC"
+	rm -f "$KSRC/.overlay-manifest"
+fi
+
+# 2. Overlay: new files from the repo, patched copies of pristine files.
+#    Synced by content, so unchanged files keep their timestamps.
+stage=$(mktemp -d)
+trap 'rm -rf "$stage"' EXIT
+for d in "${OVERLAY_DIRS[@]}"; do
+	[ -d "$ROOT/$d" ] && (cd "$ROOT" && find "$d" -type f ! -name '*.o' ! -name '.*' -print0 |
+		xargs -0 -r cp --parents -t "$stage")
+done
+for p in "$ROOT"/patches/*.patch; do
+	[ -e "$p" ] || continue
+	for f in $(sed -n 's#^+++ b/\([^[:space:]]*\).*#\1#p' "$p"); do
+		[ -e "$stage/$f" ] && continue
+		mkdir -p "$stage/$(dirname "$f")"
+		[ -e "$KPRISTINE/$f" ] && cp "$KPRISTINE/$f" "$stage/$f"
+	done
+	patch -s -p1 -d "$stage" --no-backup-if-mismatch <"$p" ||
+		die "patch $(basename "$p") does not apply to $KVER: refresh it"
+done
+(cd "$stage" && find . -type f | sort) >"$stage.manifest"
+if [ -f "$KSRC/.overlay-manifest" ]; then
+	# Files the overlay no longer provides go back to pristine (or away).
+	comm -23 "$KSRC/.overlay-manifest" "$stage.manifest" | while read -r f; do
+		if [ -e "$KPRISTINE/$f" ]; then cp -p "$KPRISTINE/$f" "$KSRC/$f"; else rm -f "$KSRC/$f"; fi
+	done
+fi
+changed=$(rsync -rc --out-format='%n' "$stage/" "$KSRC/" | grep -v '/$' || true)
+mv "$stage.manifest" "$KSRC/.overlay-manifest"
+[ -n "$changed" ] && step "kernel: overlay changed: $(echo $changed | head -c 300)"
+
+# 3. Config, one build directory per (version, fragment).
+mkdir -p "$KBUILD"
+kmake() { make -C "$KSRC" O="$KBUILD" LLVM=1 "$@"; }
+if [ ! -f "$KBUILD/.config-ok" ]; then
+	step "kernel: configuring $KBUILD (tinyconfig + .config.fragment)"
+	kmake -s rustavailable >/dev/null || die "Rust toolchain not usable for this kernel: run 'make deps'"
+	kmake -s tinyconfig >/dev/null
+	"$KSRC/scripts/kconfig/merge_config.sh" -m -O "$KBUILD" "$KBUILD/.config" \
+		"$ROOT/.config.fragment" >/dev/null
+	kmake -s olddefconfig >/dev/null
+	bad=()
+	while read -r line; do
+		case "$line" in
+		CONFIG_*=*) grep -qx "$line" "$KBUILD/.config" || bad+=("$line") ;;
+		"# CONFIG_"*" is not set")
+			opt=${line#"# "}; opt=${opt%% *}
+			grep -q "^$opt=" "$KBUILD/.config" && bad+=("$line") ;;
+		esac
+	done <"$ROOT/.config.fragment"
+	((${#bad[@]} == 0)) || die "fragment options did not stick (missing dependency?): ${bad[*]}"
+	touch "$KBUILD/.config-ok"
+else
+	cached "kernel: config $KCONFIG_KEY"
+fi
+
+# 4. Build, unless nothing that goes into it changed since the last success.
+versions=$(
+	echo "kernel $KVER ($(dpkg-query -W -f='${Version}' linux-source-6.12))"
+	echo "rustc $(rustc --version | cut -d' ' -f2)"
+	echo "bindgen $(bindgen --version | cut -d' ' -f2)"
+	echo "clang $(clang --version | sed -n 's/.*clang version \([^ ]*\).*/\1/p')"
+	echo "pahole $(pahole --version)"
+)
+stamp=$( (echo "$versions"; cd "$KSRC" && xargs -a .overlay-manifest sha256sum) | sha256sum | cut -c1-16)
+if [ -f "$KBUILD/arch/x86/boot/bzImage" ] && [ "$(cat "$KBUILD/.build-stamp" 2>/dev/null)" = "$stamp" ]; then
+	cached "kernel: $KBUILD is up to date"
+else
+	step "kernel: make LLVM=1 -j$(nproc) (cold: about 8 minutes; log: $KBUILD/build.log)"
+	rm -f "$KBUILD/.build-stamp"
+	start=$(date +%s)
+	kmake -j"$(nproc)" all >"$KBUILD/build.log" 2>&1 &
+	pid=$!
+	while kill -0 $pid 2>/dev/null; do
+		sleep 20
+		kill -0 $pid 2>/dev/null &&
+			printf '    %4ds  %s\n' $(($(date +%s) - start)) "$(tail -n1 "$KBUILD/build.log" | cut -c1-90)" >&2
+	done
+	if ! wait $pid; then
+		grep -E 'error|Error' "$KBUILD/build.log" | head -n 20 >&2
+		die "kernel build failed: see $KBUILD/build.log"
+	fi
+	echo "$stamp" >"$KBUILD/.build-stamp"
+	step "kernel: built in $(($(date +%s) - start))s"
+fi
+echo "$versions" | tee "$KBUILD/versions.txt" | sed 's/^/    /' >&2

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Build samples/ as out-of-tree modules against the built kernel
+# (make -C $KDIR M=...), in a copy outside the clone so the work tree stays
+# clean. Usage: modules.sh [DEST]   (copies the .ko files to DEST)
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+kernel_paths
+[ -f "$KBUILD/.build-stamp" ] || die "kernel not built: run 'make kernel'"
+DEST=${1:-}
+M=$CACHE/modules-build
+mkdir -p "$M"
+rsync -rc --delete --exclude='*.o' --exclude='*.ko' --exclude='.*' --exclude='*.mod*' \
+	--exclude=modules.order --exclude=Module.symvers \
+	"$ROOT/Kbuild" "$ROOT/samples" "$M/" 2>/dev/null || die "rsync of samples/ failed"
+step "modules: make -C $KBUILD M=$M LLVM=1"
+RUSTUP_TOOLCHAIN=$KERNEL_RUST make -C "$KBUILD" M="$M" LLVM=1 -j"$(nproc)" modules \
+	>"$M/build.log" 2>&1 || { cat "$M/build.log" >&2; die "out-of-tree module build failed"; }
+mapfile -t kos < <(cd "$M" && find . -name '*.ko' | sort)
+((${#kos[@]})) || die "no modules built: is Kbuild empty?"
+step "modules: ${kos[*]}"
+if [ -n "$DEST" ]; then
+	mkdir -p "$DEST"
+	for k in "${kos[@]}"; do cp "$M/$k" "$DEST/"; done
+fi

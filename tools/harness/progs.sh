@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Compile the harness' own BPF programs (tools/harness/progs) against the
+# built kernel: progs.sh VMLINUX BPFTOOL LIBBPF_INCLUDE OUT
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+VMLINUX=$1 BPFTOOL=$2 LIBBPF_INCLUDE=$3 OUT=$4
+mkdir -p "$OUT/include" "$OUT/progs"
+[ -f "$OUT/include/vmlinux.h" ] ||
+	"$BPFTOOL" btf dump file "$VMLINUX" format c >"$OUT/include/vmlinux.h" ||
+	die "bpftool could not dump the BTF of $VMLINUX"
+cc() { # cc SRC OUT DEFINES...
+	local src=$1 out=$2
+	shift 2
+	clang -O2 -g -Wall -Werror -target bpf -D__TARGET_ARCH_x86 "$@" \
+		-I"$OUT/include" -I"$LIBBPF_INCLUDE" -c "$src" -o "$out" ||
+		die "clang -target bpf failed on $(basename "$src")"
+}
+P=$ROOT/tools/harness/progs
+cc "$P/rust_sample.bpf.c" "$OUT/progs/rust_sample.bpf.o" -DTARGET=rust_sample
+cc "$P/rust_sample.bpf.c" "$OUT/progs/rust_sample_builtin.bpf.o" -DTARGET=rust_sample_builtin
+cc "$P/rust_sample.bpf.c" "$OUT/progs/rust_sample_overread.bpf.o" -DTARGET=rust_sample -DNAME_BYTES=32

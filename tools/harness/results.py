@@ -1,0 +1,179 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+"""Turn the outputs of one `make check` run into one verdict.
+
+Reads the guest's kernel log (KUnit results in KTAP), the TAP files the
+guest's userspace suites wrote, and the host's `cargo test` outputs, checks
+the guest log for Oops/BUG/WARNING/KASAN/lockdep/panic lines, prints one line
+per suite and, last, `N passed, N failed`. Exit status 1 on any failure.
+"""
+
+import argparse
+import os
+import re
+import sys
+
+# Kernel log lines that fail a run whatever the tests said.
+BAD_LOG = re.compile(
+    r"(Oops|BUG:|WARNING:|KASAN|UBSAN|lockdep|possible circular locking|"
+    r"Kernel panic|general protection fault|kernel BUG at|"
+    r"INFO: task .* blocked|rcu_.*detected stall|Call Trace:)"
+)
+TIMESTAMP = re.compile(r"^(<\d+>)?\[\s*\d+\.\d+\]\s?")
+RESULT = re.compile(r"^(ok|not ok) (\d+)\b(?: -)? ?([^#]*)(?:#\s*(.*))?$")
+PLAN = re.compile(r"^1\.\.(\d+)")
+
+
+class Tally:
+    """Counts of one suite, with the names of failures."""
+
+    def __init__(self, name):
+        self.name = name
+        self.passed = 0
+        self.failed = 0
+        self.skipped = 0
+        self.failures = []
+
+    def add(self, ok, what, directive=""):
+        if ok and directive.upper().startswith("SKIP"):
+            self.skipped += 1
+        elif ok:
+            self.passed += 1
+        else:
+            self.failed += 1
+            self.failures.append(what)
+
+
+def strip_log(lines):
+    return [TIMESTAMP.sub("", l.rstrip("\n")) for l in lines]
+
+
+def parse_tap(name, lines, tally=None):
+    """Parse a (K)TAP document; nested subtests count, their parents do not.
+
+    A missing plan, fewer results than planned or a `Bail out!` are failures
+    of their own, so a crashed suite can never look green.
+    """
+    t = tally or Tally(name)
+    depth_of = lambda l: (len(l) - len(l.lstrip(" "))) // 4
+    # Collect results per depth so a parent with subtests is not counted.
+    entries = []  # (depth, ok, name, directive)
+    plans = {}  # depth -> list of (planned, seen)
+    stack_seen = {}
+    for raw in lines:
+        line = raw.rstrip()
+        if not line.strip():
+            continue
+        d = depth_of(line)
+        s = line.strip()
+        m = PLAN.match(s)
+        if m:
+            plans.setdefault(d, []).append([int(m.group(1)), 0])
+            continue
+        if s.startswith("Bail out!"):
+            t.add(False, f"{name}: {s}")
+            continue
+        m = RESULT.match(s)
+        if m:
+            entries.append((d, m.group(1) == "ok", m.group(3).strip(), (m.group(4) or "").strip()))
+            if plans.get(d):
+                plans[d][-1][1] += 1
+            else:
+                stack_seen[d] = stack_seen.get(d, 0) + 1
+    if not entries and not plans:
+        t.add(False, f"{name}: no TAP output")
+        return t
+    for i, (d, ok, what, directive) in enumerate(entries):
+        has_children = i > 0 and entries[i - 1][0] > d
+        if not has_children:
+            t.add(ok, f"{name}: {what}", directive)
+        elif not ok:
+            # A parent that failed with every child passing (e.g. crashed suite).
+            children_failed = any(not e[1] for e in entries[:i] if e[0] > d)
+            if not children_failed:
+                t.add(False, f"{name}: {what}")
+    for d, ps in plans.items():
+        for planned, seen in ps:
+            if seen < planned:
+                t.add(False, f"{name}: {planned - seen} planned test(s) never reported")
+    if 0 not in plans:
+        t.add(False, f"{name}: no top-level plan (1..N)")
+    return t
+
+
+def kunit_from_log(lines):
+    """Extract the KTAP document KUnit printed into the kernel log."""
+    out, on = [], False
+    for l in lines:
+        if l.startswith("KTAP version") and not on:
+            on = True
+        if on:
+            out.append(l)
+    return out
+
+
+def parse_cargo(name, text):
+    t = Tally(name)
+    found = False
+    for m in re.finditer(r"test result: (\w+)\. (\d+) passed; (\d+) failed; (\d+) ignored", text):
+        found = True
+        t.passed += int(m.group(2))
+        t.failed += int(m.group(3))
+        t.skipped += int(m.group(4))
+    for m in re.finditer(r"^test (\S+) \.\.\. FAILED", text, re.M):
+        t.failures.append(f"{name}: {m.group(1)}")
+    if not found:
+        t.add(False, f"{name}: no `cargo test` result")
+    return t
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--kernel-log", help="guest kernel log (dmesg or console)")
+    ap.add_argument("--kunit", action="store_true", help="expect KUnit KTAP in the kernel log")
+    ap.add_argument("--tap", action="append", default=[], metavar="NAME=FILE")
+    ap.add_argument("--cargo", action="append", default=[], metavar="NAME=FILE")
+    ap.add_argument("--fail", action="append", default=[], metavar="REASON",
+                    help="a failure the caller already knows of (timeout, panic, ...)")
+    a = ap.parse_args()
+
+    tallies = []
+    if a.kernel_log:
+        log = []
+        if os.path.exists(a.kernel_log):
+            with open(a.kernel_log, errors="replace") as f:
+                log = strip_log(f.readlines())
+        if a.kunit:
+            tallies.append(parse_tap("kunit", kunit_from_log(log)))
+        clean = Tally("guest-log")
+        bad = [l for l in log if BAD_LOG.search(l)]
+        clean.add(bool(log) and not bad,
+                  "guest-log: " + (bad[0] if bad else "empty or missing kernel log"))
+        tallies.append(clean)
+    for spec in a.tap:
+        name, path = spec.split("=", 1)
+        lines = open(path, errors="replace").readlines() if os.path.exists(path) else []
+        tallies.append(parse_tap(name, lines))
+    for spec in a.cargo:
+        name, path = spec.split("=", 1)
+        text = open(path, errors="replace").read() if os.path.exists(path) else ""
+        tallies.append(parse_cargo(name, text))
+    if a.fail:
+        t = Tally("harness")
+        for r in a.fail:
+            t.add(False, f"harness: {r}")
+        tallies.append(t)
+
+    for t in tallies:
+        print(f"  {t.name:<18} {t.passed:4d} passed {t.failed:4d} failed {t.skipped:4d} skipped")
+        for f in t.failures[:20]:
+            print(f"    FAIL {f}")
+    p = sum(t.passed for t in tallies)
+    fl = sum(t.failed for t in tallies)
+    s = sum(t.skipped for t in tallies)
+    print(f"{p} passed, {fl} failed" + (f", {s} skipped" if s else ""))
+    return 1 if fl or not p else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
