@@ -25,6 +25,8 @@ BPFTOOL=$BPFTOOL_DIR/bpftool LIBBPF_INCLUDE=$BPFTOOL_DIR/libbpf/include \
 	bash "$ROOT/tools/bpf-iter/build.sh" "$KBUILD/vmlinux" "$OUT" ||
 	die "building tools/bpf-iter failed"
 cp "$BPFTOOL_DIR/bpftool" "$OUT/bin/"
+bash "$ROOT/tools/harness/progs.sh" "$KBUILD/vmlinux" "$BPFTOOL_DIR/bpftool" \
+	"$BPFTOOL_DIR/libbpf/include" "$OUT"
 
 results=()
 if [ "$MODE" = check ]; then
@@ -64,7 +66,7 @@ esac
 grep -q 'Kernel panic' "$OUT/console.log" && fails+=("guest kernel panicked")
 
 if [ "$MODE" = demo ]; then
-	sed -n '/^=== demo/,$p' "$OUT/console.log" | grep -v '^\[' || true
+	cat "$OUT/demo.txt" 2>/dev/null || true
 	((${#fails[@]} == 0)) || die "demo failed: ${fails[*]}"
 	step "demo: done in $(($(date +%s) - start))s (console: $OUT/console.log)"
 	exit 0

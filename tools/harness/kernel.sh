@@ -76,8 +76,20 @@ mv "$stage.manifest" "$KSRC/.overlay-manifest"
 [ -n "$changed" ] && step "kernel: overlay changed: $(echo $changed | head -c 300)"
 
 # 3. Config, one build directory per (version, fragment).
-mkdir -p "$KBUILD"
 kmake() { make -C "$KSRC" O="$KBUILD" LLVM=1 "$@"; }
+if [ ! -f "$KBUILD/.config-ok" ]; then
+	# A new config starts from the newest built tree of this kernel version, so
+	# that only what the config change touches is rebuilt.
+	seed=$(ls -td "$CACHE/linux-$KVER"/build-*/.build-stamp 2>/dev/null | head -n1)
+	if [ -n "$seed" ] && [ ! -e "$KBUILD" ]; then
+		seed=$(dirname "$seed")
+		step "kernel: new config, seeding $KBUILD from $seed"
+		cp -a "$seed" "$KBUILD.tmp"
+		rm -f "$KBUILD.tmp/.config-ok" "$KBUILD.tmp/.build-stamp"
+		mv "$KBUILD.tmp" "$KBUILD"
+	fi
+fi
+mkdir -p "$KBUILD"
 if [ ! -f "$KBUILD/.config-ok" ]; then
 	step "kernel: configuring $KBUILD (tinyconfig + .config.fragment)"
 	kmake -s rustavailable >/dev/null || die "Rust toolchain not usable for this kernel: run 'make deps'"

@@ -8,7 +8,7 @@
 //! lookups by name and a walk over types, read according to the BTF format of
 //! [`include/uapi/linux/btf.h`](srctree/include/uapi/linux/btf.h).
 
-use crate::{bindings, error::code::*, prelude::*, str::CStr, ThisModule};
+use crate::{bindings, c_str, error::code::*, prelude::*, str::CStr, ThisModule};
 use core::ptr::NonNull;
 
 /// Kinds of BTF types (`BTF_KIND_*`).

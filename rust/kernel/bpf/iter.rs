@@ -27,7 +27,7 @@
 
 use super::btf::{Btf, Kind};
 use crate::{
-    bindings,
+    bindings, build_error, c_str,
     error::{code::*, from_result, Result},
     ffi::{c_int, c_void},
     prelude::*,
@@ -79,6 +79,20 @@ pub const fn name_is_valid(name: &[u8]) -> bool {
         i += 1;
     }
     true
+}
+
+/// The bytes of `c` without the NUL, in constant context.
+const fn cstr_bytes(c: &'static CStr) -> &'static [u8] {
+    let p = c.as_char_ptr().cast::<u8>();
+    let mut n = 0;
+    // SAFETY: `c` is NUL-terminated: every byte up to and including the NUL is readable, and
+    // they stay valid for `'static`.
+    unsafe {
+        while *p.add(n) != 0 {
+            n += 1;
+        }
+        core::slice::from_raw_parts(p, n)
+    }
 }
 
 /// Where the BTF of a type that a program sees lives.
@@ -350,10 +364,10 @@ macro_rules! bpf_iter_context {
         const _: () = {
             let mut i = 0usize;
             $(
-                assert!(::core::mem::offset_of!($name, $field) == 8 * i);
+                ::core::assert!(::core::mem::offset_of!($name, $field) == 8 * i);
                 i += 1;
             )+
-            assert!(::core::mem::size_of::<$name>() == 8 * i);
+            ::core::assert!(::core::mem::size_of::<$name>() == 8 * i);
         };
     };
 }
@@ -516,10 +530,10 @@ fn pidfd_to_tgid(fd: u32) -> Result<u32> {
     // SAFETY: FFI call; a bad fd gives an error pointer.
     let pid = unsafe { bindings::pidfd_get_pid(fd, &mut flags) };
     let pid = crate::error::from_err_ptr(pid)?;
-    // SAFETY: `pid` is a valid reference we own; `task_active_pid_ns(current)` is valid for the
-    // calling task.
+    // SAFETY: `pid` is a valid reference we own, dropped after `pid_vnr` gave its number in
+    // the caller's pid namespace.
     let nr = unsafe {
-        let nr = bindings::pid_nr_ns(pid, bindings::task_active_pid_ns(bindings::get_current()));
+        let nr = bindings::pid_vnr(pid);
         bindings::put_pid(pid);
         nr
     };
@@ -1005,7 +1019,7 @@ unsafe impl<T: Target> Sync for TargetVTable<T> {}
 
 impl<T: Target> TargetVTable<T> {
     const NAME_OK: () = assert!(
-        name_is_valid(T::NAME.as_bytes()),
+        name_is_valid(cstr_bytes(T::NAME)),
         "BPF iterator target names are 1 to 48 characters of [A-Za-z0-9_]"
     );
     const LAYOUT_OK: () = {
@@ -1033,7 +1047,9 @@ impl<T: Target> TargetVTable<T> {
     /// Builds the registration data of `T`.
     pub const fn new() -> Self {
         #[allow(clippy::let_unit_value)]
-        let () = (Self::NAME_OK, Self::LAYOUT_OK);
+        let _ = Self::NAME_OK;
+        #[allow(clippy::let_unit_value)]
+        let _ = Self::LAYOUT_OK;
         let mut reg = unsafe_zeroed_reg();
         reg.target = T::NAME.as_char_ptr();
         reg.attach_target = Some(Adapter::<T>::attach_target);
@@ -1094,7 +1110,7 @@ const fn unsafe_zeroed_reg() -> bindings::bpf_iter_reg {
 /// ```
 /// use kernel::bpf::iter::{self, Index, LinkInfo, Prog, Registration, Scalar, TargetVTable};
 /// use kernel::bpf::iter::{BtfPtr, TrustedBtfPtr};
-/// use kernel::{bindings, prelude::*, task::Task, ThisModule};
+/// use kernel::{bindings, c_str, prelude::*, task::Task, ThisModule};
 ///
 /// // Built-in code registers on behalf of no module.
 /// // SAFETY: NULL is `THIS_MODULE` of built-in code.
@@ -1240,7 +1256,7 @@ fn register_raw(
         .filter(|t| t.kind() == Some(Kind::Ptr))
         .and_then(|t| t.referenced())
         .and_then(|t| t.skip_modifiers());
-    if !meta.is_some_and(|t| t.name() == c_str!("bpf_iter_meta")) {
+    if !meta.is_some_and(|t| t.name().as_bytes() == b"bpf_iter_meta") {
         return Err(mismatch(format_args!("parameter 0 is not struct bpf_iter_meta *")));
     }
 

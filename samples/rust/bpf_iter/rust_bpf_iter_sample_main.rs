@@ -21,7 +21,7 @@ use core::sync::atomic::{AtomicU64, Ordering};
 use kernel::bpf::iter::{
     self, BtfPtr, BtfType, Index, LinkInfo, Origin, Prog, RdonlyBuf, Scalar, SeqFile,
 };
-use kernel::prelude::*;
+use kernel::{c_str, prelude::*};
 
 /// Length of a record's name, `RUST_SAMPLE_NAME_LEN` in `rust_bpf_iter_sample.h`.
 const NAME_LEN: usize = 16;
