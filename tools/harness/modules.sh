@@ -13,7 +13,7 @@ M=$CACHE/modules-build
 mkdir -p "$M"
 rsync -rc --delete --exclude='*.o' --exclude='*.ko' --exclude='.*' --exclude='*.mod*' \
 	--exclude=modules.order --exclude=Module.symvers \
-	"$ROOT/Kbuild" "$ROOT/samples" "$M/" 2>/dev/null || die "rsync of samples/ failed"
+	"$ROOT/Kbuild" "$ROOT/samples" "$M/" || die "rsync of samples/ failed"
 step "modules: make -C $KBUILD M=$M LLVM=1"
 RUSTUP_TOOLCHAIN=$KERNEL_RUST make -C "$KBUILD" M="$M" LLVM=1 -j"$(nproc)" modules \
 	>"$M/build.log" 2>&1 || { cat "$M/build.log" >&2; die "out-of-tree module build failed"; }

@@ -110,8 +110,9 @@ pub enum Origin {
 /// # Safety
 ///
 /// `NAME` is the name of the C struct that `Self` is the Rust view of, found in the BTF named by
-/// `ORIGIN`, and `Self` has that struct's size: programs read objects through pointers of this
-/// type according to that BTF.
+/// `ORIGIN`: programs read objects through pointers of this type according to that BTF. For
+/// [`Origin::Owner`] types, whose objects Rust code may create, `Self` has the layout of the C
+/// struct (registration checks the size).
 pub unsafe trait BtfType {
     /// The C struct name, without `struct`.
     const NAME: &'static CStr;
@@ -451,9 +452,9 @@ pub enum TaskFilter {
 /// raw.task.pid_fd = 100_000;
 /// assert_eq!(LinkInfo::new(&raw).task(), Err(EBADF));
 ///
-/// // cgroup_id (the last 8 bytes) is no task parameter.
+/// // The high half of cgroup_id (the last 4 bytes) is no task parameter.
 /// let mut raw: bpf_iter_link_info = unsafe { core::mem::zeroed() };
-/// raw.cgroup.cgroup_id = 1;
+/// raw.cgroup.cgroup_id = 1 << 32;
 /// assert_eq!(LinkInfo::new(&raw).task(), Err(EINVAL));
 ///
 /// // The init task exists in every namespace, pid 0x7fff_fff0 nowhere.
@@ -1310,7 +1311,9 @@ fn register_raw(
                         pointee.name()
                     )));
                 }
-                if declared.size() as usize != size {
+                // Objects of vmlinux types come from C; those of the owner's types are made in
+                // Rust, whose view must then have the size BTF gives programs.
+                if origin == Origin::Owner && declared.size() as usize != size {
                     return Err(mismatch(format_args!(
                         "struct {tname} is {} bytes, its Rust view {size}",
                         declared.size()

@@ -6,23 +6,25 @@
 # link fdinfo, and the module pinned by links and iterator fds.
 OUT=$1
 HERE=$(cd "$(dirname "$0")" && pwd)
-. "$HERE/tap.sh"
+. "$HERE/../guest-lib/tap.sh"
 LOG=$OUT/rust-sample.log
 : >"$LOG"
 BPFTOOL=$OUT/bin/bpftool
 P=$OUT/progs
 MOD=rust_bpf_iter_sample
 KO=$OUT/modules/$MOD.ko
-BPFPY="python3 $HERE/bpf.py"
+BPFPY="python3 $HERE/../guest-lib/bpf.py"
 FS=/sys/fs/bpf
 
+# The table of the sample; the final call from stop sees the seq_num of the
+# last object (bpf_seq_read counts objects from 0 and does not count the end).
 want='index id value name
 0 1 10 alpha
 1 2 200 beta
 2 3 3000 gamma
 3 4 40000 delta
 4 5 500000 epsilon
-end 5'
+end 4'
 
 unload() { # retry: programs are freed (and the module put) after an RCU grace period
 	local i r
