@@ -25,7 +25,7 @@ kdir:
 bpftool: kernel
 	@bash $(H)/bpftool.sh
 
-modules: kernel
+modules: $(if $(KDIR),,kernel)
 	@bash $(H)/modules.sh
 
 check:

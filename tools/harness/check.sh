@@ -32,7 +32,7 @@ results=()
 if [ "$MODE" = check ]; then
 	step "host: cargo test (tools/bpf-iter)"
 	(cd "$ROOT/tools/bpf-iter" &&
-		CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$CACHE/cargo-target} cargo test --locked 2>&1) \
+		cargo test --locked 2>&1) \
 		>"$OUT/host-cargo-test.txt" || true
 	step "host: harness self-test (results parser)"
 	python3 "$ROOT/tools/harness/test_results.py" >"$OUT/host-harness.tap" 2>&1 || true

@@ -138,6 +138,8 @@ else
 		grep -E 'error|Error' "$KBUILD/build.log" | head -n 20 >&2
 		die "kernel build failed: see $KBUILD/build.log"
 	fi
+	# virtme-ng derives its module tree (modules.builtin among it) once: renew it.
+	rm -rf "$KBUILD/.virtme_mods"
 	echo "$stamp" >"$KBUILD/.build-stamp"
 	step "kernel: built in $(($(date +%s) - start))s"
 fi

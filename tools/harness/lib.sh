@@ -27,3 +27,4 @@ kernel_paths() {
 	KCONFIG_KEY=$(cat "$ROOT/.config.fragment" | sha256sum | cut -c1-12)
 	KBUILD=$CACHE/linux-$KVER/build-$KCONFIG_KEY
 }
+export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$CACHE/cargo-target}

@@ -7,7 +7,12 @@
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 kernel_paths
-[ -f "$KBUILD/.build-stamp" ] || die "kernel not built: run 'make kernel'"
+if [ -n "${KDIR:-}" ]; then
+	[ -f "$KDIR/Module.symvers" ] || die "KDIR=$KDIR is no built kernel tree (no Module.symvers)"
+	KBUILD=$(cd "$KDIR" && pwd)
+else
+	[ -f "$KBUILD/.build-stamp" ] || die "kernel not built: run 'make kernel'"
+fi
 DEST=${1:-}
 M=$CACHE/modules-build
 mkdir -p "$M"
