@@ -43,7 +43,7 @@ fi
 accel=(--disable-kvm)
 probe=$CACHE/kvm-probe.$(cat /proc/sys/kernel/random/boot_id 2>/dev/null || echo x)
 if [ -w /dev/kvm ] && [ ! -f "$probe" ]; then
-	if timeout -k 5 30 vng --run "$KBUILD/arch/x86/boot/bzImage" --exec true </dev/null >/dev/null 2>&1; then
+	if with_lock qemu timeout -k 5 30 vng --run "$KBUILD/arch/x86/boot/bzImage" --exec true </dev/null >/dev/null 2>&1; then
 		echo kvm >"$probe"
 	else
 		echo tcg >"$probe"
@@ -53,7 +53,7 @@ fi
 step "guest: booting $KBUILD/arch/x86/boot/bzImage (${accel[*]:-kvm}, timeout ${GUEST_TIMEOUT}s; console: $OUT/console.log)"
 fails=()
 set +e
-timeout -k 10 "$GUEST_TIMEOUT" vng "${accel[@]}" --run "$KBUILD/arch/x86/boot/bzImage" \
+with_lock qemu timeout -k 10 "$GUEST_TIMEOUT" vng "${accel[@]}" --run "$KBUILD/arch/x86/boot/bzImage" \
 	--memory 2G --cpus 2 --verbose --rwdir "$OUT" \
 	--exec "$ROOT/tools/harness/guest.sh $OUT $MODE" </dev/null >"$OUT/console.log" 2>&1
 rc=$?

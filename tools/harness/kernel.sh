@@ -17,6 +17,13 @@ if [ "${1:-}" = --kdir ]; then
 	exit 0
 fi
 
+# One kernel build (and overlay sync) at a time on this machine.
+if [ -z "${RUST_BPF_ITER_KBUILD_LOCKED:-}" ]; then
+	export RUST_BPF_ITER_KBUILD_LOCKED=1
+	exec 9>/tmp/rust-bpf-iter-kbuild.lock
+	flock -n 9 || { step "kernel: waiting for another kernel build to finish"; flock 9; }
+fi
+
 TARBALL=/usr/src/linux-source-6.12.tar.xz
 [ -f "$TARBALL" ] || die "$TARBALL missing: run 'make deps' (apt-get install linux-source-6.12)"
 case "$KVER" in

@@ -28,3 +28,17 @@ kernel_paths() {
 	KBUILD=$CACHE/linux-$KVER/build-$KCONFIG_KEY
 }
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$CACHE/cargo-target}
+
+# Machine-wide locks: one kernel build and one QEMU guest at a time, whoever
+# runs them (2 cores). with_lock NAME CMD...
+with_lock() {
+	local name=$1
+	shift
+	(
+		flock -n 9 || {
+			step "waiting for the $name lock (another build or guest is running)"
+			flock 9
+		}
+		"$@"
+	) 9>"/tmp/rust-bpf-iter-$name.lock"
+}
