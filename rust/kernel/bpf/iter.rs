@@ -22,6 +22,7 @@
 //! statics outlive every caller. Per-link state ([`Target::Link`]) is freed on detach,
 //! per-iterator state ([`Target::Iter`]) when the iterator fd is released.
 //!
+//! [`bpf_iter_context!`]: crate::bpf_iter_context
 //! [`Documentation/bpf/bpf_iterators.rst`]: srctree/Documentation/bpf/bpf_iterators.rst
 //! [`Documentation/rust/bpf_iter.rst`]: srctree/Documentation/rust/bpf_iter.rst
 
@@ -129,7 +130,15 @@ macro_rules! vmlinux_btf_types {
         }
     )*};
 }
-vmlinux_btf_types!(task_struct, file, vm_area_struct, mm_struct, bpf_map, bpf_prog, bpf_link);
+vmlinux_btf_types!(
+    task_struct,
+    file,
+    vm_area_struct,
+    mm_struct,
+    bpf_map,
+    bpf_prog,
+    bpf_link
+);
 
 // SAFETY: `Task` is a transparent wrapper of `struct task_struct`.
 unsafe impl BtfType for crate::task::Task {
@@ -198,25 +207,28 @@ pub unsafe trait Slot {
 }
 
 /// A context slot holding a pointer to a `T`, or NULL.
+///
+/// The slot borrows the object for `'a`: [`Target::ctx`] can only fill it with objects that
+/// outlive the program run (held by the iterator state or the item), never with its locals.
 #[repr(C, align(8))]
-pub struct BtfPtr<T: BtfType>(*const T);
+pub struct BtfPtr<'a, T: BtfType>(*const T, PhantomData<&'a T>);
 
-impl<T: BtfType> BtfPtr<T> {
-    /// A slot pointing to `obj`, which must stay valid while the program runs: the framework
-    /// runs the program while the `&T` the slot was made from is borrowed.
-    pub fn new(obj: &T) -> Self {
-        BtfPtr(obj)
+impl<'a, T: BtfType> BtfPtr<'a, T> {
+    /// A slot pointing to `obj`.
+    pub fn new(obj: &'a T) -> Self {
+        BtfPtr(obj, PhantomData)
     }
 
     /// A NULL slot.
     pub const fn null() -> Self {
-        BtfPtr(ptr::null())
+        BtfPtr(ptr::null(), PhantomData)
     }
 }
 
 // SAFETY: A pointer is 8 bytes (x86_64, arm64, the 64-bit targets BPF iterators exist on; see
-// the assertion below); `new` takes a reference, so the pointer is valid or NULL.
-unsafe impl<T: BtfType> Slot for BtfPtr<T> {
+// the assertion below); `new` takes a reference that outlives the context, so the pointer is
+// valid while the program runs, or NULL.
+unsafe impl<T: BtfType> Slot for BtfPtr<'_, T> {
     const SPEC: ArgSpec = ArgSpec::Btf {
         name: T::NAME,
         origin: T::ORIGIN,
@@ -229,24 +241,24 @@ unsafe impl<T: BtfType> Slot for BtfPtr<T> {
 /// A context slot holding a trusted pointer to a `T`, or NULL (`PTR_TRUSTED`): the object is
 /// referenced for as long as the program runs, so kfuncs that take trusted pointers accept it.
 #[repr(C, align(8))]
-pub struct TrustedBtfPtr<T: BtfType>(*const T);
+pub struct TrustedBtfPtr<'a, T: BtfType>(*const T, PhantomData<&'a T>);
 
-impl<T: BtfType + AlwaysRefCounted> TrustedBtfPtr<T> {
-    /// A slot pointing to `obj`, whose reference the caller holds while the program runs.
-    pub fn new(obj: &ARef<T>) -> Self {
-        TrustedBtfPtr(&**obj)
+impl<'a, T: BtfType + AlwaysRefCounted> TrustedBtfPtr<'a, T> {
+    /// A slot pointing to `obj`, a reference held for longer than the program runs.
+    pub fn new(obj: &'a ARef<T>) -> Self {
+        TrustedBtfPtr(&**obj, PhantomData)
     }
 }
 
-impl<T: BtfType> TrustedBtfPtr<T> {
+impl<T: BtfType> TrustedBtfPtr<'_, T> {
     /// A NULL slot.
     pub const fn null() -> Self {
-        TrustedBtfPtr(ptr::null())
+        TrustedBtfPtr(ptr::null(), PhantomData)
     }
 }
 
 // SAFETY: As for `BtfPtr`; `new` only takes objects the caller holds a reference on.
-unsafe impl<T: BtfType> Slot for TrustedBtfPtr<T> {
+unsafe impl<T: BtfType> Slot for TrustedBtfPtr<'_, T> {
     const SPEC: ArgSpec = ArgSpec::Btf {
         name: T::NAME,
         origin: T::ORIGIN,
@@ -260,19 +272,19 @@ unsafe impl<T: BtfType> Slot for TrustedBtfPtr<T> {
 ///
 /// Programs that read past `N` bytes are refused at attach with `EACCES`.
 #[repr(C, align(8))]
-pub struct RdonlyBuf<const N: usize>(*const u8);
+pub struct RdonlyBuf<'a, const N: usize>(*const u8, PhantomData<&'a [u8; N]>);
 
-impl<const N: usize> RdonlyBuf<N> {
+impl<'a, const N: usize> RdonlyBuf<'a, N> {
     /// A slot for `buf`.
-    pub fn new(buf: &[u8; N]) -> Self {
-        RdonlyBuf(buf.as_ptr())
+    pub fn new(buf: &'a [u8; N]) -> Self {
+        RdonlyBuf(buf.as_ptr(), PhantomData)
     }
 }
 
-// SAFETY: `new` takes a reference to `N` bytes.
-unsafe impl<const N: usize> Slot for RdonlyBuf<N> {
+// SAFETY: `new` takes a reference to `N` bytes that outlives the context.
+unsafe impl<const N: usize> Slot for RdonlyBuf<'_, N> {
     const SPEC: ArgSpec = ArgSpec::RdonlyBuf { size: N };
-    const NULL: Self = RdonlyBuf(ptr::null());
+    const NULL: Self = RdonlyBuf(ptr::null(), PhantomData);
 }
 
 /// A context slot holding an integer.
@@ -297,13 +309,17 @@ scalar_types!(u8, u16, u32, u64, i8, i16, i32, i64);
 
 // SAFETY: `Scalar` is `align(8)` and holds at most 8 bytes: 8 bytes in all.
 unsafe impl<T: ScalarType> Slot for Scalar<T> {
-    const SPEC: ArgSpec = ArgSpec::Scalar { size: size_of::<T>() };
+    const SPEC: ArgSpec = ArgSpec::Scalar {
+        size: size_of::<T>(),
+    };
     const NULL: Self = Scalar(T::ZERO);
 }
 
 const _: () = assert!(size_of::<*const u8>() == 8);
 
 /// The arguments a program gets after `meta`, declared with [`bpf_iter_context!`].
+///
+/// [`bpf_iter_context!`]: crate::bpf_iter_context
 ///
 /// # Safety
 ///
@@ -320,7 +336,8 @@ pub unsafe trait Context: Sized {
 ///
 /// Every field must be a [`Slot`]: [`BtfPtr`], [`TrustedBtfPtr`], [`RdonlyBuf`] or [`Scalar`].
 /// The order is that of the parameters of the C anchor `bpf_iter_<target>` after `meta`; the
-/// registration checks the two against each other.
+/// registration checks the two against each other. Pointer slots borrow what they point to for
+/// the struct's lifetime parameter.
 ///
 /// # Examples
 ///
@@ -330,46 +347,44 @@ pub unsafe trait Context: Sized {
 ///
 /// kernel::bpf_iter_context! {
 ///     /// What `bpf_iter__task_file` programs see after `meta`.
-///     pub struct TaskFileCtx {
-///         task: BtfPtr<task_struct>,
+///     pub struct TaskFileCtx<'a> {
+///         task: BtfPtr<'a, task_struct>,
 ///         fd: Scalar<u32>,
-///         file: BtfPtr<file>,
+///         file: BtfPtr<'a, file>,
 ///     }
 /// }
 ///
-/// assert_eq!(TaskFileCtx::ARGS.len(), 3);
-/// assert_eq!(core::mem::size_of::<TaskFileCtx>(), 24);
+/// assert_eq!(<TaskFileCtx<'_> as Context>::ARGS.len(), 3);
+/// assert_eq!(core::mem::size_of::<TaskFileCtx<'_>>(), 24);
 /// ```
 #[macro_export]
 macro_rules! bpf_iter_context {
     (
         $(#[$attr:meta])*
-        $vis:vis struct $name:ident {
+        $vis:vis struct $name:ident $(<$lt:lifetime>)? {
             $($(#[$fattr:meta])* $fvis:vis $field:ident : $ty:ty),+ $(,)?
         }
     ) => {
         $(#[$attr])*
         #[repr(C)]
-        $vis struct $name {
+        $vis struct $name $(<$lt>)? {
             $($(#[$fattr])* $fvis $field: $ty),+
         }
 
-        // SAFETY: Every field is a `Slot` (8 bytes, aligned to 8, checked below) and `ARGS`
-        // lists them in declaration order.
-        unsafe impl $crate::bpf::iter::Context for $name {
-            const ARGS: &'static [$crate::bpf::iter::ArgSpec] =
-                &[$(<$ty as $crate::bpf::iter::Slot>::SPEC),+];
+        // SAFETY: Every field is a `Slot`, and `ARGS` lists them in declaration order after
+        // checking that field `i` is at offset `8 * i` and that there is nothing else.
+        unsafe impl $(<$lt>)? $crate::bpf::iter::Context for $name $(<$lt>)? {
+            const ARGS: &'static [$crate::bpf::iter::ArgSpec] = {
+                let mut i = 0usize;
+                $(
+                    ::core::assert!(::core::mem::offset_of!(Self, $field) == 8 * i);
+                    i += 1;
+                )+
+                ::core::assert!(::core::mem::size_of::<Self>() == 8 * i);
+                &[$(<$ty as $crate::bpf::iter::Slot>::SPEC),+]
+            };
             const NULL: Self = Self { $($field: <$ty as $crate::bpf::iter::Slot>::NULL),+ };
         }
-
-        const _: () = {
-            let mut i = 0usize;
-            $(
-                ::core::assert!(::core::mem::offset_of!($name, $field) == 8 * i);
-                i += 1;
-            )+
-            ::core::assert!(::core::mem::size_of::<$name>() == 8 * i);
-        };
     };
 }
 
@@ -733,8 +748,8 @@ pub trait Target: Sized + 'static {
     /// targets accept sleepable programs.
     const RESCHED: bool = false;
 
-    /// What programs see after `meta`.
-    type Ctx: Context;
+    /// What programs see after `meta`, borrowing from the iterator state and the item.
+    type Ctx<'a>: Context;
 
     /// Per-link state, made from the link parameters by [`Target::attach`], dropped on detach.
     type Link: Send + Sync;
@@ -766,8 +781,9 @@ pub trait Target: Sized + 'static {
     /// Called when a read ends, with the object it stopped at, if any.
     fn stop(_iter: &mut Self::Iter, _item: Option<Self::Item>) {}
 
-    /// Fills the context for `item`. The program runs while `item` is borrowed.
-    fn ctx(iter: &Self::Iter, item: &Self::Item) -> Self::Ctx;
+    /// Fills the context for `item`. The program runs while `iter` and `item` are borrowed, so
+    /// every pointer in the context is valid for the whole run.
+    fn ctx<'a>(iter: &'a Self::Iter, item: &'a Self::Item) -> Self::Ctx<'a>;
 
     /// Prints the link parameters into `/proc/<pid>/fdinfo/<link fd>`.
     fn show_fdinfo(_link: &Self::Link, _m: &mut SeqFile) {
@@ -808,6 +824,10 @@ impl<T: Target> Adapter<T> {
         unsafe { &*(*aux).target_data.cast::<T::Link>() }
     }
 
+    /// # Safety
+    ///
+    /// Only called by the kernel, as `bpf_iter_reg::attach_target` of a target registered through
+    /// [`TargetVTable::new`], with the arguments that callback is given.
     unsafe extern "C" fn attach_target(
         prog: *mut bindings::bpf_prog,
         linfo: *mut bindings::bpf_iter_link_info,
@@ -816,7 +836,7 @@ impl<T: Target> Adapter<T> {
         from_result(|| {
             // SAFETY: The kernel passes a valid program and the parameters it copied in.
             let (prog, info) = unsafe { (Prog::from_raw(prog), LinkInfo::new(&*linfo)) };
-            let max_buf = T::Ctx::ARGS
+            let max_buf = <T::Ctx<'_> as Context>::ARGS
                 .iter()
                 .filter_map(|a| match a {
                     ArgSpec::RdonlyBuf { size } => Some(*size),
@@ -835,12 +855,20 @@ impl<T: Target> Adapter<T> {
         })
     }
 
+    /// # Safety
+    ///
+    /// Only called by the kernel, as `bpf_iter_reg::detach_target` of a target registered through
+    /// [`TargetVTable::new`], with the arguments that callback is given.
     unsafe extern "C" fn detach_target(aux: *mut bindings::bpf_iter_aux_info) {
         // SAFETY: `attach_target` succeeded for this link (the kernel only detaches those), so
         // `target_data` is our `KBox<T::Link>`, released here once.
         drop(unsafe { KBox::from_raw((*aux).target_data.cast::<T::Link>()) });
     }
 
+    /// # Safety
+    ///
+    /// Only called by the kernel, as `bpf_iter_reg::show_fdinfo` of a target registered through
+    /// [`TargetVTable::new`], with the arguments that callback is given.
     unsafe extern "C" fn show_fdinfo(
         aux: *const bindings::bpf_iter_aux_info,
         seq: *mut bindings::seq_file,
@@ -849,6 +877,10 @@ impl<T: Target> Adapter<T> {
         unsafe { T::show_fdinfo(Self::link(aux), SeqFile::from_raw(seq)) };
     }
 
+    /// # Safety
+    ///
+    /// Only called by the kernel, as `bpf_iter_reg::fill_link_info` of a target registered through
+    /// [`TargetVTable::new`], with the arguments that callback is given.
     unsafe extern "C" fn fill_link_info(
         aux: *const bindings::bpf_iter_aux_info,
         info: *mut bindings::bpf_link_info,
@@ -858,6 +890,10 @@ impl<T: Target> Adapter<T> {
         from_result(|| T::fill_link_info(link, &mut LinkInfoOut(info)).map(|()| 0))
     }
 
+    /// # Safety
+    ///
+    /// Only called by the kernel, as `bpf_iter_reg::get_func_proto` of a target registered through
+    /// [`TargetVTable::new`], with the arguments that callback is given.
     unsafe extern "C" fn get_func_proto(
         func_id: bindings::bpf_func_id,
         prog: *const bindings::bpf_prog,
@@ -867,6 +903,10 @@ impl<T: Target> Adapter<T> {
         T::get_func_proto(func_id, prog).map_or(ptr::null(), |p| &p.0)
     }
 
+    /// # Safety
+    ///
+    /// Only called by the kernel, as `bpf_iter_seq_info::init_seq_private` of a target registered through
+    /// [`TargetVTable::new`], with the arguments that callback is given.
     unsafe extern "C" fn init_seq_private(
         priv_data: *mut c_void,
         aux: *mut bindings::bpf_iter_aux_info,
@@ -881,12 +921,20 @@ impl<T: Target> Adapter<T> {
         })
     }
 
+    /// # Safety
+    ///
+    /// Only called by the kernel, as `bpf_iter_seq_info::fini_seq_private` of a target registered through
+    /// [`TargetVTable::new`], with the arguments that callback is given.
     unsafe extern "C" fn fini_seq_private(priv_data: *mut c_void) {
         // SAFETY: `init_seq_private` succeeded for this iterator (else the kernel does not call
         // us), so `priv_data` holds a `T::Iter`, dropped here once.
         unsafe { ptr::drop_in_place(priv_data.cast::<T::Iter>()) };
     }
 
+    /// # Safety
+    ///
+    /// Only called by the kernel, as `seq_operations::start` of a target registered through
+    /// [`TargetVTable::new`], with the arguments that callback is given.
     unsafe extern "C" fn seq_start(
         seq: *mut bindings::seq_file,
         pos: *mut bindings::loff_t,
@@ -906,6 +954,10 @@ impl<T: Target> Adapter<T> {
         }
     }
 
+    /// # Safety
+    ///
+    /// Only called by the kernel, as `seq_operations::next` of a target registered through
+    /// [`TargetVTable::new`], with the arguments that callback is given.
     unsafe extern "C" fn seq_next(
         seq: *mut bindings::seq_file,
         v: *mut c_void,
@@ -929,7 +981,7 @@ impl<T: Target> Adapter<T> {
     ///
     /// `seq` is an iterator of this target's seq_file.
     #[inline(always)]
-    unsafe fn run(seq: *mut bindings::seq_file, args: T::Ctx, in_stop: bool) -> c_int {
+    unsafe fn run(seq: *mut bindings::seq_file, args: T::Ctx<'_>, in_stop: bool) -> c_int {
         let mut meta = bindings::bpf_iter_meta {
             __bindgen_anon_1: bindings::bpf_iter_meta__bindgen_ty_1 { seq },
             session_id: 0,
@@ -949,6 +1001,10 @@ impl<T: Target> Adapter<T> {
         unsafe { bindings::bpf_iter_run_prog(prog, ptr::from_mut(&mut frame).cast()) }
     }
 
+    /// # Safety
+    ///
+    /// Only called by the kernel, as `seq_operations::show` of a target registered through
+    /// [`TargetVTable::new`], with the arguments that callback is given.
     unsafe extern "C" fn seq_show(seq: *mut bindings::seq_file, v: *mut c_void) -> c_int {
         // SAFETY: As in `seq_next`; the item is only borrowed, `next`/`stop` still own it.
         let (it, item) = unsafe {
@@ -962,6 +1018,10 @@ impl<T: Target> Adapter<T> {
         unsafe { Self::run(seq, args, false) }
     }
 
+    /// # Safety
+    ///
+    /// Only called by the kernel, as `seq_operations::stop` of a target registered through
+    /// [`TargetVTable::new`], with the arguments that callback is given.
     unsafe extern "C" fn seq_stop(seq: *mut bindings::seq_file, v: *mut c_void) {
         // SAFETY: As in `seq_start`.
         let it = unsafe { Self::iter(seq) };
@@ -969,7 +1029,7 @@ impl<T: Target> Adapter<T> {
             None => {
                 // The end of the walk: one last call with every slot NULL, as C targets do.
                 // SAFETY: `seq` is this target's iterator.
-                unsafe { Self::run(seq, T::Ctx::NULL, true) };
+                unsafe { Self::run(seq, <T::Ctx<'_> as Context>::NULL, true) };
                 T::stop(it, None);
             }
             // An error pointer from `start` carries no item.
@@ -1019,22 +1079,23 @@ pub struct TargetVTable<T: Target> {
 unsafe impl<T: Target> Sync for TargetVTable<T> {}
 
 impl<T: Target> TargetVTable<T> {
+    const ARGS: &'static [ArgSpec] = <T::Ctx<'static> as Context>::ARGS;
     const NAME_OK: () = assert!(
         name_is_valid(cstr_bytes(T::NAME)),
         "BPF iterator target names are 1 to 48 characters of [A-Za-z0-9_]"
     );
     const LAYOUT_OK: () = {
-        assert!(size_of::<T::Ctx>() == 8 * T::Ctx::ARGS.len());
-        assert!(align_of::<T::Ctx>() <= 8);
-        assert!(core::mem::offset_of!(Frame<T::Ctx>, args) == 8);
+        assert!(size_of::<T::Ctx<'static>>() == 8 * Self::ARGS.len());
+        assert!(align_of::<T::Ctx<'static>>() <= 8);
+        assert!(core::mem::offset_of!(Frame<T::Ctx<'static>>, args) == 8);
         assert!(
             align_of::<T::Iter>() <= 8,
             "the seq_file private area is aligned to 8 bytes"
         );
         let mut typed = 0;
         let mut i = 0;
-        while i < T::Ctx::ARGS.len() {
-            if T::Ctx::ARGS[i].reg_type().is_some() {
+        while i < Self::ARGS.len() {
+            if Self::ARGS[i].reg_type().is_some() {
                 typed += 1;
             }
             i += 1;
@@ -1047,10 +1108,11 @@ impl<T: Target> TargetVTable<T> {
 
     /// Builds the registration data of `T`.
     pub const fn new() -> Self {
+        // Naming the constants makes the compiler evaluate (and check) them.
         #[allow(clippy::let_unit_value)]
-        let _ = Self::NAME_OK;
+        let () = Self::NAME_OK;
         #[allow(clippy::let_unit_value)]
-        let _ = Self::LAYOUT_OK;
+        let () = Self::LAYOUT_OK;
         let mut reg = unsafe_zeroed_reg();
         reg.target = T::NAME.as_char_ptr();
         reg.attach_target = Some(Adapter::<T>::attach_target);
@@ -1071,8 +1133,8 @@ impl<T: Target> TargetVTable<T> {
         // `ctx_arg_info` offsets and register types; BTF ids at registration.
         let mut n = 0;
         let mut i = 0;
-        while i < T::Ctx::ARGS.len() {
-            if let Some(rt) = T::Ctx::ARGS[i].reg_type() {
+        while i < Self::ARGS.len() {
+            if let Some(rt) = Self::ARGS[i].reg_type() {
                 reg.ctx_arg_info[n].offset = (8 * (i + 1)) as u32;
                 reg.ctx_arg_info[n].reg_type = rt;
                 n += 1;
@@ -1118,12 +1180,12 @@ const fn unsafe_zeroed_reg() -> bindings::bpf_iter_reg {
 /// static BUILTIN: ThisModule = unsafe { ThisModule::from_ptr(core::ptr::null_mut()) };
 ///
 /// macro_rules! target {
-///     ($t:ident, $name:literal, $ctx:ty) => {
+///     ($t:ident, $name:literal, $ctx:ident) => {
 ///         struct $t;
 ///         #[vtable]
 ///         impl iter::Target for $t {
 ///             const NAME: &'static CStr = c_str!($name);
-///             type Ctx = $ctx;
+///             type Ctx<'a> = $ctx<'a>;
 ///             type Link = ();
 ///             type Iter = ();
 ///             type Item = Index;
@@ -1131,14 +1193,18 @@ const fn unsafe_zeroed_reg() -> bindings::bpf_iter_reg {
 ///             fn init_iter(_: &()) -> Result { Ok(()) }
 ///             fn start(_: &mut (), _: u64) -> Result<Option<Index>> { Ok(None) }
 ///             fn next(_: &mut (), _: Index) -> Option<Index> { None }
-///             fn ctx(_: &(), _: &Index) -> $ctx { <$ctx as iter::Context>::NULL }
+///             fn ctx<'a>(_: &'a (), _: &'a Index) -> $ctx<'a> {
+///                 <$ctx<'a> as iter::Context>::NULL
+///             }
 ///         }
 ///     };
 /// }
 ///
-/// kernel::bpf_iter_context! { struct TaskCtx { task: TrustedBtfPtr<Task> } }
-/// kernel::bpf_iter_context! { struct FileCtx { file: BtfPtr<bindings::file> } }
-/// kernel::bpf_iter_context! { struct TwoCtx { task: TrustedBtfPtr<Task>, n: Scalar<u32> } }
+/// kernel::bpf_iter_context! { struct TaskCtx<'a> { task: TrustedBtfPtr<'a, Task> } }
+/// kernel::bpf_iter_context! { struct FileCtx<'a> { file: BtfPtr<'a, bindings::file> } }
+/// kernel::bpf_iter_context! {
+///     struct TwoCtx<'a> { task: TrustedBtfPtr<'a, Task>, n: Scalar<u32> }
+/// }
 ///
 /// // The right context, but `task` is the kernel's own target: refused as a duplicate.
 /// target!(Dup, "task", TaskCtx);
@@ -1185,7 +1251,7 @@ impl<T: Target> Registration<T> {
         // SAFETY: We set `registered`, so nothing else reads or writes `reg` until we register
         // it or clear the flag again.
         let reg = unsafe { &mut *vtable.reg.get() };
-        match register_raw(reg, T::Ctx::ARGS, module) {
+        match register_raw(reg, TargetVTable::<T>::ARGS, module) {
             Ok(btfs) => Ok(Registration {
                 vtable,
                 _btfs: btfs,
@@ -1232,11 +1298,20 @@ fn register_raw(
     let fname = CStr::from_bytes_with_nul(&fname[..ANCHOR_PREFIX.len() + nb.len() + 1])?;
 
     let Ok(func) = owner.find(fname, Kind::Func) else {
-        pr_err!("bpf_iter: {}: no BTF anchor {} (DEFINE_BPF_ITER_FUNC)\n", name, fname);
+        pr_err!(
+            "bpf_iter: {}: no BTF anchor {} (DEFINE_BPF_ITER_FUNC)\n",
+            name,
+            fname
+        );
         return Err(ENOENT);
     };
     let mismatch = |what: fmt::Arguments<'_>| {
-        pr_err!("bpf_iter: {}: context does not match {}: {}\n", name, fname, what);
+        pr_err!(
+            "bpf_iter: {}: context does not match {}: {}\n",
+            name,
+            fname,
+            what
+        );
         EINVAL
     };
     let proto = owner
@@ -1258,7 +1333,9 @@ fn register_raw(
         .and_then(|t| t.referenced())
         .and_then(|t| t.skip_modifiers());
     if !meta.is_some_and(|t| t.name().as_bytes() == b"bpf_iter_meta") {
-        return Err(mismatch(format_args!("parameter 0 is not struct bpf_iter_meta *")));
+        return Err(mismatch(format_args!(
+            "parameter 0 is not struct bpf_iter_meta *"
+        )));
     }
 
     let mut btfs: [Option<Btf>; 2] = [None, None];

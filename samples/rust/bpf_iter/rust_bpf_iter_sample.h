@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * What BPF programs of the rust_sample iterator target see. The Rust side
- * (rust_bpf_iter_sample.rs) declares the same context; registration checks
+ * (rust_bpf_iter_sample_main.rs) declares the same context; registration checks
  * the two against each other through BTF.
  */
 #ifndef RUST_BPF_ITER_SAMPLE_H

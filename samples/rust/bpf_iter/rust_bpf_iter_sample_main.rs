@@ -69,10 +69,10 @@ static RECORDS: [Record; 5] = [
 
 kernel::bpf_iter_context! {
     /// What programs see after `meta` (`struct bpf_iter__rust_sample`).
-    struct SampleCtx {
-        rec: BtfPtr<Record>,
+    struct SampleCtx<'a> {
+        rec: BtfPtr<'a, Record>,
         index: Scalar<u32>,
-        name: RdonlyBuf<NAME_LEN>,
+        name: RdonlyBuf<'a, NAME_LEN>,
     }
 }
 
@@ -99,7 +99,7 @@ impl iter::Target for Sample {
     #[cfg(not(MODULE))]
     const NAME: &'static CStr = c_str!("rust_sample_builtin");
 
-    type Ctx = SampleCtx;
+    type Ctx<'a> = SampleCtx<'a>;
     type Link = SampleLink;
     type Iter = SampleIter;
     type Item = Index;
@@ -127,7 +127,7 @@ impl iter::Target for Sample {
         (it.cursor < it.records.len()).then_some(Index(it.cursor))
     }
 
-    fn ctx(it: &SampleIter, item: &Index) -> SampleCtx {
+    fn ctx<'a>(it: &'a SampleIter, item: &'a Index) -> SampleCtx<'a> {
         let r = &it.records[item.0];
         SampleCtx {
             rec: BtfPtr::new(r),

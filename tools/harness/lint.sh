@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Lints of the kernel-tree parts, as TAP on stdout (details in $OUT/lint-*.log):
+# rustfmt, clippy (make CLIPPY=1, in a separate build directory so the main
+# one keeps its objects), rustdoc, checkpatch on the C files and the patches.
+# Usage: lint.sh OUT
+set -uo pipefail
+. "$(dirname "$0")/lib.sh"
+OUT=$1
+kernel_paths
+export RUSTUP_TOOLCHAIN=$KERNEL_RUST
+CL=$KBUILD-clippy
+n=0
+fails=0
+tap() { # tap NAME LOG CMD...
+	local name=$1 log=$2
+	shift 2
+	n=$((n + 1))
+	if "$@" >"$log" 2>&1; then
+		echo "ok $n - $name"
+	else
+		fails=$((fails + 1))
+		echo "not ok $n - $name # see $log: $(grep -m1 -E 'error|warning|ERROR|WARNING|Diff in' "$log" | cut -c1-160)"
+	fi
+}
+# quiet CMD...: run, print the output without colours, fail on a warning too.
+quiet() {
+	local t rc
+	t=$(mktemp)
+	"$@" >"$t" 2>&1
+	rc=$?
+	sed 's/\x1b\[[0-9;]*m//g' "$t"
+	grep -qE '^(warning|error)(\[|:)' <(sed 's/\x1b\[[0-9;]*m//g' "$t") && rc=1
+	rm -f "$t"
+	return $rc
+}
+clippy() {
+	[ -f "$CL/.config" ] || cp -a "$KBUILD" "$CL" || return 1
+	cp "$KBUILD/.config" "$CL/.config"
+	rsync -a --delete "$CACHE/modules-build/" "$CACHE/modules-build-clippy/" || return 1
+	quiet make -C "$KSRC" O="$CL" LLVM=1 CLIPPY=1 -j"$(nproc)" prepare samples/rust/ &&
+		quiet make -C "$CL" LLVM=1 CLIPPY=1 M="$CACHE/modules-build-clippy" -j"$(nproc)" modules
+}
+rustdoc() {
+	quiet make -C "$KSRC" O="$CL" LLVM=1 -j"$(nproc)" rustdoc
+}
+checkpatch() {
+	local files
+	mapfile -t files < <(cd "$ROOT" && find samples rust -name '*.[ch]' | sort)
+	(cd "$ROOT" && "$KSRC/scripts/checkpatch.pl" --no-tree --strict --terse \
+		--ignore FILE_PATH_CHANGES,SPDX_LICENSE_TAG -f "${files[@]}") &&
+		(cd "$ROOT" && "$KSRC/scripts/checkpatch.pl" --no-tree --terse \
+			--ignore FILE_PATH_CHANGES,GIT_COMMIT_ID \
+			patches/*.patch)
+}
+
+echo "TAP version 13"
+echo "1..4"
+exec 9>/tmp/rust-bpf-iter-kbuild.lock
+flock 9
+tap "rustfmt (make rustfmtcheck)" "$OUT/lint-rustfmt.log" \
+	make -C "$KSRC" O="$KBUILD" LLVM=1 rustfmtcheck
+tap "clippy (make CLIPPY=1), no warnings" "$OUT/lint-clippy.log" clippy
+tap "rustdoc (make rustdoc), no warnings" "$OUT/lint-rustdoc.log" rustdoc
+tap "checkpatch (C files and patches)" "$OUT/lint-checkpatch.log" checkpatch
+exit 0
