@@ -36,7 +36,10 @@ if [ "$MODE" = check ]; then
 		>"$OUT/host-cargo-test.txt" || true
 	step "host: harness self-test (results parser)"
 	python3 "$ROOT/tools/harness/test_results.py" >"$OUT/host-harness.tap" 2>&1 || true
-	results+=(--cargo "host-cargo=$OUT/host-cargo-test.txt" --tap "host-harness=$OUT/host-harness.tap")
+	step "host: lint (rustfmt, clippy, rustdoc, checkpatch)"
+	bash "$ROOT/tools/harness/lint.sh" "$OUT" >"$OUT/host-lint.tap" 2>"$OUT/host-lint.err" || true
+	results+=(--cargo "host-cargo=$OUT/host-cargo-test.txt" --tap "host-harness=$OUT/host-harness.tap"
+		--tap "host-lint=$OUT/host-lint.tap")
 fi
 
 # KVM only when a probe boot proves it works within seconds; else TCG.

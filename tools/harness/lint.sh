@@ -46,13 +46,18 @@ rustdoc() {
 	quiet make -C "$KSRC" O="$CL" LLVM=1 -j"$(nproc)" rustdoc
 }
 checkpatch() {
-	local files
-	mapfile -t files < <(cd "$ROOT" && find samples rust -name '*.[ch]' | sort)
-	(cd "$ROOT" && "$KSRC/scripts/checkpatch.pl" --no-tree --strict --terse \
+	# Run outside any git work tree: inside one, checkpatch reads patch
+	# context lines as the tree's own and misreports them.
+	local files d
+	mapfile -t files < <(find "$ROOT/samples" "$ROOT/rust" -name '*.[ch]' | sort)
+	d=$(mktemp -d)
+	(cd "$d" && "$KSRC/scripts/checkpatch.pl" --no-tree --strict --terse \
 		--ignore FILE_PATH_CHANGES,SPDX_LICENSE_TAG -f "${files[@]}") &&
-		(cd "$ROOT" && "$KSRC/scripts/checkpatch.pl" --no-tree --terse \
-			--ignore FILE_PATH_CHANGES,GIT_COMMIT_ID \
-			patches/*.patch)
+		(cd "$d" && "$KSRC/scripts/checkpatch.pl" --no-tree --terse \
+			--ignore FILE_PATH_CHANGES,GIT_COMMIT_ID "$ROOT"/patches/*.patch)
+	local rc=$?
+	rmdir "$d"
+	return $rc
 }
 
 echo "TAP version 13"
