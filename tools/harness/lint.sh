@@ -38,9 +38,9 @@ quiet() {
 clippy() {
 	[ -f "$CL/.config" ] || cp -a "$KBUILD" "$CL" || return 1
 	cp "$KBUILD/.config" "$CL/.config"
-	rsync -a --delete "$CACHE/modules-build/" "$CACHE/modules-build-clippy/" || return 1
+	rsync -a --delete "$MODBUILD/" "$MODBUILD-clippy/" || return 1
 	quiet make -C "$KSRC" O="$CL" LLVM=1 CLIPPY=1 -j"$(nproc)" prepare samples/rust/ &&
-		quiet make -C "$CL" LLVM=1 CLIPPY=1 M="$CACHE/modules-build-clippy" -j"$(nproc)" modules
+		quiet make -C "$CL" LLVM=1 CLIPPY=1 M="$MODBUILD-clippy" -j"$(nproc)" modules
 }
 rustdoc() {
 	quiet make -C "$KSRC" O="$CL" LLVM=1 -j"$(nproc)" rustdoc

@@ -14,7 +14,7 @@ else
 	[ -f "$KBUILD/.build-stamp" ] || die "kernel not built: run 'make kernel'"
 fi
 DEST=${1:-}
-M=$CACHE/modules-build
+M=$MODBUILD
 mkdir -p "$M"
 rsync -rc --delete --exclude='*.o' --exclude='*.ko' --exclude='.*' --exclude='*.mod*' \
 	--exclude=modules.order --exclude=Module.symvers \
