@@ -81,7 +81,7 @@ for suite in "$ROOT"/tools/harness/guest.d/*.sh; do
 	name=${name#[0-9][0-9]-}
 	results+=(--tap "guest-$name=$OUT/$name.tap")
 done
-args=(--kernel-log "$OUT/console.log" --kunit "${results[@]}")
+args=(--kernel-log "$OUT/dmesg.txt" --kernel-log "$OUT/console.log" --kunit "${results[@]}")
 for f in "${fails[@]}"; do args+=(--fail "$f"); done
 step "check: finished in $(($(date +%s) - start))s"
 python3 "$ROOT/tools/harness/results.py" "${args[@]}"

@@ -129,7 +129,9 @@ def parse_cargo(name, text):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--kernel-log", help="guest kernel log (dmesg or console)")
+    ap.add_argument("--kernel-log", action="append", default=[],
+                    help="guest kernel log (dmesg, console); KUnit is read from the first "
+                         "that has it, all are checked for Oops/BUG/WARNING lines")
     ap.add_argument("--kunit", action="store_true", help="expect KUnit KTAP in the kernel log")
     ap.add_argument("--tap", action="append", default=[], metavar="NAME=FILE")
     ap.add_argument("--cargo", action="append", default=[], metavar="NAME=FILE")
@@ -139,15 +141,17 @@ def main():
 
     tallies = []
     if a.kernel_log:
-        log = []
-        if os.path.exists(a.kernel_log):
-            with open(a.kernel_log, errors="replace") as f:
-                log = strip_log(f.readlines())
+        logs = []
+        for path in a.kernel_log:
+            if os.path.exists(path):
+                with open(path, errors="replace") as f:
+                    logs.append(strip_log(f.readlines()))
         if a.kunit:
-            tallies.append(parse_tap("kunit", kunit_from_log(log)))
+            ktap = next((k for k in map(kunit_from_log, logs) if k), [])
+            tallies.append(parse_tap("kunit", ktap))
         clean = Tally("guest-log")
-        bad = [l for l in log if BAD_LOG.search(l)]
-        clean.add(bool(log) and not bad,
+        bad = [l for log in logs for l in log if BAD_LOG.search(l)]
+        clean.add(any(logs) and not bad,
                   "guest-log: " + (bad[0] if bad else "empty or missing kernel log"))
         tallies.append(clean)
     for spec in a.tap:
