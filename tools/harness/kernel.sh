@@ -20,7 +20,7 @@ fi
 # One kernel build (and overlay sync) at a time on this machine.
 if [ -z "${RUST_BPF_ITER_KBUILD_LOCKED:-}" ]; then
 	export RUST_BPF_ITER_KBUILD_LOCKED=1
-	exec 9>/tmp/rust-bpf-iter-kbuild.lock
+	exec 9>"$KBUILD_LOCK"
 	flock -n 9 || { step "kernel: waiting for another kernel build to finish"; flock 9; }
 fi
 

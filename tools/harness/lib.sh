@@ -12,6 +12,8 @@ die() { printf 'error: %s\n' "$*" >&2; exit 1; }
 
 KERNEL_RUST=${KERNEL_RUST:-1.95.0}
 TOOLS_RUST=${TOOLS_RUST:-1.98.0}
+# Lock held while the kernel tree of $CACHE is synced or built.
+KBUILD_LOCK=/tmp/rust-bpf-iter-kbuild-$(printf %s "$CACHE" | sha256sum | cut -c1-8).lock
 # Where samples/ are built as out-of-tree modules: one copy per clone.
 MODBUILD=$CACHE/modules-build-$(printf %s "$ROOT" | sha256sum | cut -c1-8)
 # Repo directories copied into the kernel tree as they are.

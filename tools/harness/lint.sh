@@ -62,7 +62,7 @@ checkpatch() {
 
 echo "TAP version 13"
 echo "1..4"
-exec 9>/tmp/rust-bpf-iter-kbuild.lock
+exec 9>"$KBUILD_LOCK"
 flock 9
 tap "rustfmt (make rustfmtcheck)" "$OUT/lint-rustfmt.log" \
 	make -C "$KSRC" O="$KBUILD" LLVM=1 rustfmtcheck
