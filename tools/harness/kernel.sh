@@ -87,7 +87,7 @@ kmake() { make -C "$KSRC" O="$KBUILD" LLVM=1 "$@"; }
 if [ ! -f "$KBUILD/.config-ok" ]; then
 	# A new config starts from the newest built tree of this kernel version, so
 	# that only what the config change touches is rebuilt.
-	seed=$(ls -td "$CACHE/linux-$KVER"/build-*/.build-stamp 2>/dev/null | head -n1)
+	seed=$(ls -td "$CACHE/linux-$KVER"/build-*/.build-stamp 2>/dev/null | head -n1 || true)
 	if [ -n "$seed" ] && [ ! -e "$KBUILD" ]; then
 		seed=$(dirname "$seed")
 		step "kernel: new config, seeding $KBUILD from $seed"
