@@ -25,6 +25,12 @@ RUSTUP_TOOLCHAIN=$KERNEL_RUST make -C "$KBUILD" M="$M" LLVM=1 -j"$(nproc)" modul
 mapfile -t kos < <(cd "$M" && find . -name '*.ko' | sort)
 ((${#kos[@]})) || die "no modules built: is Kbuild empty?"
 step "modules: ${kos[*]}"
+# The build-time check of Rust iterator contexts against the modules' BTF.
+BPFTOOL=$(bash "$ROOT/tools/harness/bpftool.sh" --path)/bpftool
+[ -x "$BPFTOOL" ] || bash "$ROOT/tools/harness/bpftool.sh" >&2
+(cd "$M" && python3 "$ROOT/tools/harness/layout_check.py" --vmlinux "$KBUILD/vmlinux" \
+	--bpftool "$BPFTOOL" "${kos[@]}") >&2 ||
+	die "a BPF iterator context does not match its BTF anchor (see above)"
 if [ -n "$DEST" ]; then
 	mkdir -p "$DEST"
 	for k in "${kos[@]}"; do cp "$M/$k" "$DEST/"; done

@@ -21,3 +21,4 @@ P=$ROOT/tools/harness/progs
 cc "$P/rust_sample.bpf.c" "$OUT/progs/rust_sample.bpf.o" -DTARGET=rust_sample
 cc "$P/rust_sample.bpf.c" "$OUT/progs/rust_sample_builtin.bpf.o" -DTARGET=rust_sample_builtin
 cc "$P/rust_sample.bpf.c" "$OUT/progs/rust_sample_overread.bpf.o" -DTARGET=rust_sample -DNAME_BYTES=32
+cc "$P/records.bpf.c" "$OUT/progs/records.bpf.o"

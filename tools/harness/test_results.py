@@ -101,6 +101,55 @@ def all_green_exits_zero():
     return r.returncode == 0 and r.stdout.splitlines()[-1] == "1 passed, 0 failed"
 
 
+import layout_check  # noqa: E402
+
+# A tiny BTF: bpf_iter_t(struct bpf_iter_meta *, struct rec *, u32)
+LTYPES = {
+    1: {"kind": "STRUCT", "name": "bpf_iter_meta", "size": 24},
+    2: {"kind": "PTR", "type_id": 1},
+    3: {"kind": "STRUCT", "name": "rec", "size": 16},
+    4: {"kind": "PTR", "type_id": 3},
+    5: {"kind": "INT", "name": "unsigned int", "size": 4},
+    6: {"kind": "TYPEDEF", "name": "u32", "type_id": 5},
+    7: {"kind": "FUNC_PROTO", "params": [{"name": "meta", "type_id": 2},
+                                         {"name": "r", "type_id": 4},
+                                         {"name": "n", "type_id": 6}]},
+    8: {"kind": "FUNC", "name": "bpf_iter_t", "type_id": 7},
+}
+
+
+def lrec(slots):
+    return {"name": "t", "slots": slots}
+
+
+GOOD = [{"kind": 2, "origin": 1, "size": 16, "type": "rec"},
+        {"kind": 1, "origin": 0, "size": 4, "type": ""}]
+
+
+@case
+def layout_match_passes():
+    return layout_check.check_module(LTYPES, {8}, [lrec(GOOD)]) == []
+
+
+@case
+def layout_wrong_struct_fails():
+    bad = [dict(GOOD[0], type="other"), GOOD[1]]
+    return len(layout_check.check_module(LTYPES, {8}, [lrec(bad)])) == 1
+
+
+@case
+def layout_wrong_size_or_count_fails():
+    small = [dict(GOOD[0], size=8), GOOD[1]]
+    wide = [GOOD[0], dict(GOOD[1], size=8)]
+    return all(layout_check.check_module(LTYPES, {8}, [lrec(x)])
+               for x in (small, wide, GOOD[:1]))
+
+
+@case
+def layout_anchor_without_record_fails():
+    return len(layout_check.check_module(LTYPES, {8}, [])) == 1
+
+
 print("TAP version 13")
 print(f"1..{len(cases)}")
 for i, c in enumerate(cases, 1):

@@ -1079,7 +1079,7 @@ pub struct TargetVTable<T: Target> {
 unsafe impl<T: Target> Sync for TargetVTable<T> {}
 
 impl<T: Target> TargetVTable<T> {
-    const ARGS: &'static [ArgSpec] = <T::Ctx<'static> as Context>::ARGS;
+    pub(crate) const ARGS: &'static [ArgSpec] = <T::Ctx<'static> as Context>::ARGS;
     const NAME_OK: () = assert!(
         name_is_valid(cstr_bytes(T::NAME)),
         "BPF iterator target names are 1 to 48 characters of [A-Za-z0-9_]"
@@ -1160,6 +1160,95 @@ const fn unsafe_zeroed_reg() -> bindings::bpf_iter_reg {
     // SAFETY: `struct bpf_iter_reg` is pointers, optional function pointers, integers and
     // enums: all-zero is a valid (empty) value.
     unsafe { core::mem::zeroed() }
+}
+
+/// Size of one [`LayoutRecord`].
+pub const LAYOUT_RECORD_SIZE: usize = 512;
+const LAYOUT_MAX_SLOTS: usize = 11;
+const LAYOUT_NAME_LEN: usize = 56;
+const LAYOUT_TYPE_LEN: usize = 32;
+
+/// A description of a target's context, placed by [`bpf_iter_layout!`] in the
+/// `.rust_bpf_iter_layout` section of a module, so that the build checks the context against
+/// the anchor in the module's BTF (`tools/harness/layout_check.py`): a mismatch is a build
+/// error, not only a registration failure.
+///
+/// Format (all records [`LAYOUT_RECORD_SIZE`] bytes, little endian): `b"RBIL"`, version 1,
+/// the number of slots, two zero bytes, the target name NUL-padded to 56 bytes; then per slot
+/// 40 bytes: kind (1 scalar, 2 BTF pointer, 3 trusted BTF pointer, 4 read-only buffer), origin
+/// (0 vmlinux, 1 owner), two zero bytes, the size as `u32` (scalar or buffer bytes, size of the
+/// Rust view of a BTF type), the struct name NUL-padded to 32 bytes.
+///
+/// [`bpf_iter_layout!`]: crate::bpf_iter_layout
+#[repr(C, align(8))]
+pub struct LayoutRecord(pub [u8; LAYOUT_RECORD_SIZE]);
+
+const fn put(buf: &mut [u8; LAYOUT_RECORD_SIZE], at: usize, bytes: &[u8], max: usize) {
+    assert!(bytes.len() < max, "name too long for the layout record");
+    let mut i = 0;
+    while i < bytes.len() {
+        buf[at + i] = bytes[i];
+        i += 1;
+    }
+}
+
+impl LayoutRecord {
+    /// The record of target `T`.
+    pub const fn new<T: Target>() -> Self {
+        let args = TargetVTable::<T>::ARGS;
+        assert!(args.len() <= LAYOUT_MAX_SLOTS);
+        let mut b = [0u8; LAYOUT_RECORD_SIZE];
+        put(&mut b, 0, b"RBIL", 5);
+        b[4] = 1;
+        b[5] = args.len() as u8;
+        put(&mut b, 8, cstr_bytes(T::NAME), LAYOUT_NAME_LEN);
+        let mut i = 0;
+        while i < args.len() {
+            let at = 64 + 40 * i;
+            let (kind, origin, size, name): (u8, u8, usize, &[u8]) = match args[i] {
+                ArgSpec::Scalar { size } => (1, 0, size, b""),
+                ArgSpec::RdonlyBuf { size } => (4, 0, size, b""),
+                ArgSpec::Btf {
+                    name,
+                    origin,
+                    size,
+                    trusted,
+                } => (
+                    if trusted { 3 } else { 2 },
+                    match origin {
+                        Origin::Vmlinux => 0,
+                        Origin::Owner => 1,
+                    },
+                    size,
+                    cstr_bytes(name),
+                ),
+            };
+            b[at] = kind;
+            b[at + 1] = origin;
+            put(&mut b, at + 4, &(size as u32).to_le_bytes(), 5);
+            put(&mut b, at + 8, name, LAYOUT_TYPE_LEN);
+            i += 1;
+        }
+        LayoutRecord(b)
+    }
+}
+
+/// Places the [`LayoutRecord`] of a target in its module, for the build-time check of its
+/// context against BTF. [`module_bpf_iter_target!`] does it for its targets; a module that
+/// registers targets itself invokes it once per target type.
+///
+/// [`module_bpf_iter_target!`]: crate::module_bpf_iter_target
+#[macro_export]
+macro_rules! bpf_iter_layout {
+    ($t:ty) => {
+        const _: () = {
+            #[cfg(MODULE)]
+            #[used]
+            #[link_section = ".rust_bpf_iter_layout"]
+            static LAYOUT: $crate::bpf::iter::LayoutRecord =
+                $crate::bpf::iter::LayoutRecord::new::<$t>();
+        };
+    };
 }
 
 /// A registered target; unregistered when dropped.
@@ -1439,6 +1528,8 @@ macro_rules! module_bpf_iter_target {
             type: Module,
             $($f)*
         }
+
+        $($crate::bpf_iter_layout!($t);)+
 
         impl $crate::Module for Module {
             fn init(module: &'static $crate::ThisModule) -> $crate::error::Result<Self> {

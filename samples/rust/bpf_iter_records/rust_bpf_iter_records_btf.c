@@ -1,0 +1,87 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * C part of the rust_records BPF iterator target.
+ *
+ * BTF: pahole emits none for Rust code, so struct rust_record, the context
+ * struct and the bpf_iter_rust_records anchor that programs attach to are
+ * declared here.
+ *
+ * debugfs: 6.12 has no Rust debugfs abstraction, so the write-only files
+ * add, del and clear under /sys/kernel/debug/rust_bpf_iter_records/ are made
+ * here; each write is copied in and handed to the Rust part, which parses
+ * and runs it. debugfs_remove() waits for writes in progress, so after
+ * rust_bpf_iter_records_debugfs_exit() no call into Rust is running or can
+ * start.
+ */
+#include <linux/bpf.h>
+#include <linux/compiler.h>
+#include <linux/debugfs.h>
+#include <linux/err.h>
+#include <linux/fs.h>
+#include <linux/types.h>
+#include <linux/uaccess.h>
+#include "rust_bpf_iter_records.h"
+
+/* Context of a program: meta, then one 8-byte slot per anchor argument. */
+struct bpf_iter__rust_records {
+	__bpf_md_ptr(struct bpf_iter_meta *, meta);
+	__bpf_md_ptr(struct rust_record *, rec);
+};
+
+DEFINE_BPF_ITER_FUNC(rust_records, struct bpf_iter_meta *meta,
+		     struct rust_record *rec)
+
+/* Keep the context struct in BTF even though no C code reads it. */
+static const struct bpf_iter__rust_records *rust_records_ctx __used;
+
+static struct dentry *rust_records_dir;
+
+static ssize_t rust_records_write(struct file *file, const char __user *ubuf,
+				  size_t len, loff_t *ppos)
+{
+	unsigned int op = (unsigned long)file->private_data;
+	char buf[RUST_RECORDS_CMD_MAX];
+	int ret;
+
+	if (len >= sizeof(buf))
+		return -EINVAL;
+	if (copy_from_user(buf, ubuf, len))
+		return -EFAULT;
+	ret = rust_bpf_iter_records_cmd(op, buf, len);
+	if (ret)
+		return ret;
+	return len;
+}
+
+static const struct file_operations rust_records_fops = {
+	.owner = THIS_MODULE,
+	.open = simple_open,
+	.write = rust_records_write,
+	.llseek = noop_llseek,
+};
+
+static void rust_records_file(struct dentry *dir, const char *name,
+			      unsigned long op)
+{
+	debugfs_create_file(name, 0200, dir, (void *)op, &rust_records_fops);
+}
+
+int rust_bpf_iter_records_debugfs_init(void)
+{
+	struct dentry *dir;
+
+	dir = debugfs_create_dir("rust_bpf_iter_records", NULL);
+	if (IS_ERR(dir))
+		return PTR_ERR(dir);
+	rust_records_file(dir, "add", RUST_RECORDS_ADD);
+	rust_records_file(dir, "del", RUST_RECORDS_DEL);
+	rust_records_file(dir, "clear", RUST_RECORDS_CLEAR);
+	rust_records_dir = dir;
+	return 0;
+}
+
+void rust_bpf_iter_records_debugfs_exit(void)
+{
+	debugfs_remove(rust_records_dir);
+	rust_records_dir = NULL;
+}

@@ -1,0 +1,159 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+"""Build-time check of Rust BPF iterator contexts against BTF.
+
+A module written with kernel::bpf::iter carries, in its `.rust_bpf_iter_layout` section, one
+record per target describing the context Rust fills (see `LayoutRecord` in
+rust/kernel/bpf/iter.rs). Its C file declares the `bpf_iter_<target>` anchor that programs are
+verified against, and pahole puts that in the module's BTF. This script compares the two, slot
+by slot, and fails if they differ or if an anchor of the module has no record, so a mismatch is
+a build error rather than a registration failure or a verifier surprise.
+
+  layout_check.py --vmlinux VMLINUX --bpftool BPFTOOL MODULE.ko...
+"""
+
+import argparse
+import json
+import struct
+import subprocess
+import sys
+
+SECTION = ".rust_bpf_iter_layout"
+RECORD = 512
+MODIFIERS = {"TYPEDEF", "VOLATILE", "CONST", "RESTRICT", "TYPE_TAG"}
+KINDS = {1: "scalar", 2: "btf", 3: "trusted btf", 4: "rdonly buf"}
+
+
+def elf_section(data, name):
+    """Return the contents of section `name` of an ELF64 little-endian file, or None."""
+    if data[:4] != b"\x7fELF" or data[4] != 2 or data[5] != 1:
+        raise ValueError("not an ELF64 little-endian file")
+    shoff, = struct.unpack_from("<Q", data, 0x28)
+    shentsize, shnum, shstrndx = struct.unpack_from("<HHH", data, 0x3A)
+    def sh(i):
+        return struct.unpack_from("<IIQQQQIIQQ", data, shoff + i * shentsize)
+    strtab = sh(shstrndx)
+    for i in range(shnum):
+        s = sh(i)
+        off = strtab[4] + s[0]
+        sname = data[off:data.index(b"\0", off)].decode()
+        if sname == name:
+            return data[s[4]:s[4] + s[5]]
+    return None
+
+
+def parse_records(blob):
+    recs = []
+    for at in range(0, len(blob) - RECORD + 1, RECORD):
+        r = blob[at:at + RECORD]
+        if r[:4] != b"RBIL" or r[4] != 1:
+            raise ValueError(f"bad layout record at offset {at}")
+        n = r[5]
+        name = r[8:64].split(b"\0")[0].decode()
+        slots = []
+        for i in range(n):
+            s = r[64 + 40 * i:104 + 40 * i]
+            size, = struct.unpack_from("<I", s, 4)
+            slots.append({"kind": s[0], "origin": s[1], "size": size,
+                          "type": s[8:40].split(b"\0")[0].decode()})
+        recs.append({"name": name, "slots": slots})
+    return recs
+
+
+def btf_types(bpftool, path, base=None):
+    cmd = [bpftool, "-j"] + (["-B", base] if base else []) + ["btf", "dump", "file", path]
+    out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
+    return {t["id"]: t for t in json.loads(out)["types"]}
+
+
+def resolve(types, tid):
+    t = types.get(tid)
+    for _ in range(32):
+        if t is None or t["kind"] not in MODIFIERS:
+            return t
+        t = types.get(t["type_id"])
+    return None
+
+
+def check_record(types, rec, anchor):
+    """Return a list of mismatches between `rec` and the FUNC `anchor`."""
+    errs = []
+    proto = types.get(anchor["type_id"])
+    if not proto or proto["kind"] != "FUNC_PROTO":
+        return [f"{anchor['name']} is not a function"]
+    params = proto["params"]
+    if len(params) != 1 + len(rec["slots"]):
+        return [f"{anchor['name']} has {len(params)} parameters, Rust declares meta + "
+                f"{len(rec['slots'])}"]
+    p0 = resolve(types, params[0]["type_id"])
+    meta = p0 and p0["kind"] == "PTR" and resolve(types, p0["type_id"])
+    if not meta or meta.get("name") != "bpf_iter_meta":
+        errs.append("parameter 0 is not struct bpf_iter_meta *")
+    for i, slot in enumerate(rec["slots"], 1):
+        t = resolve(types, params[i]["type_id"])
+        what = f"parameter {i} ({params[i]['name']})"
+        kind = KINDS.get(slot["kind"], "?")
+        if kind == "scalar":
+            if not t or t["kind"] not in ("INT", "ENUM", "ENUM64") or t["size"] != slot["size"]:
+                errs.append(f"{what} is not a {slot['size']}-byte integer")
+        elif kind == "rdonly buf":
+            if not t or t["kind"] != "PTR":
+                errs.append(f"{what} is not a pointer (read-only buffer)")
+        elif kind in ("btf", "trusted btf"):
+            s = t and t["kind"] == "PTR" and resolve(types, t["type_id"])
+            if not s or s["kind"] != "STRUCT" or s["name"] != slot["type"]:
+                got = s["name"] if s else "?"
+                errs.append(f"{what} is struct {got} *, Rust declares struct {slot['type']} *")
+            elif slot["origin"] == 1 and s["size"] != slot["size"]:
+                errs.append(f"struct {slot['type']} is {s['size']} bytes, its Rust view "
+                            f"{slot['size']}")
+        else:
+            errs.append(f"{what}: unknown slot kind {slot['kind']}")
+    return errs
+
+
+def check_module(types, split_ids, recs):
+    """Check every record of a module and that every anchor of the module has one."""
+    errs = []
+    anchors = {t["name"][len("bpf_iter_"):]: t for i, t in types.items()
+               if i in split_ids and t["kind"] == "FUNC" and t["name"].startswith("bpf_iter_")}
+    by_name = {r["name"]: r for r in recs}
+    for name, rec in by_name.items():
+        if name not in anchors:
+            errs.append(f"{name}: no anchor bpf_iter_{name} in the module's BTF")
+            continue
+        errs += [f"{name}: {e}" for e in check_record(types, rec, anchors[name])]
+    for name in anchors:
+        if name not in by_name:
+            errs.append(f"{name}: anchor bpf_iter_{name} has no layout record "
+                        "(module_bpf_iter_target! or bpf_iter_layout!)")
+    return errs
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--vmlinux", required=True)
+    ap.add_argument("--bpftool", required=True)
+    ap.add_argument("modules", nargs="+")
+    a = ap.parse_args()
+    base = btf_types(a.bpftool, a.vmlinux)
+    failed = False
+    for ko in a.modules:
+        with open(ko, "rb") as f:
+            blob = elf_section(f.read(), SECTION) or b""
+        split = btf_types(a.bpftool, ko, base=a.vmlinux)
+        types = dict(base)
+        types.update(split)
+        errs = check_module(types, set(split), parse_records(blob))
+        for e in errs:
+            print(f"{ko}: error: BPF iterator context: {e}", file=sys.stderr)
+        failed |= bool(errs)
+        if not errs:
+            n = len(blob) // RECORD
+            print(f"layout: {ko.rsplit('/', 1)[-1]}: {n} target(s) match their BTF anchors")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
