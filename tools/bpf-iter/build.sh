@@ -5,7 +5,8 @@
 #
 # Generates OUT_DIR/include/vmlinux.h from VMLINUX (an ELF with BTF, or a raw
 # BTF file such as /sys/kernel/btf/vmlinux), compiles progs/*.bpf.c into
-# OUT_DIR/progs/, builds the crate (release, --locked) and copies the
+# OUT_DIR/progs/ (those with an "#ifdef TWIN" also as rust_<name>.bpf.o, for
+# the Rust twins of the task targets), builds the crate (release, --locked) and copies the
 # bpf-iter and bpf-iter-selftest binaries into OUT_DIR/bin/.
 #
 # Environment (required): BPFTOOL (bpftool binary), LIBBPF_INCLUDE (directory
@@ -39,11 +40,21 @@ OUT=$(cd "$OUT" && pwd)
 	die "bpftool could not dump BTF of $VMLINUX"
 mv "$OUT/include/vmlinux.h.tmp" "$OUT/include/vmlinux.h"
 
-for src in "$HERE"/progs/*.bpf.c; do
-	obj="$OUT/progs/$(basename "${src%.c}").o"
+bpf_cc() { # SRC OBJ [CFLAGS...]
+	local src=$1 obj=$2
+	shift 2
 	"$CLANG" -O2 -g -target bpf -D__TARGET_ARCH_x86 \
-		-I"$OUT/include" -I"$LIBBPF_INCLUDE" \
-		-c "$src" -o "$obj" || die "compiling $src failed"
+		-I"$OUT/include" -I"$LIBBPF_INCLUDE" "$@" \
+		-c "$src" -o "$obj" || die "compiling $src $* failed"
+}
+# Programs that test for TWIN are built a second time, as rust_<name>.bpf.o,
+# for the Rust twin of their target (samples/rust/bpf_iter_task).
+for src in "$HERE"/progs/*.bpf.c; do
+	name=$(basename "${src%.c}")
+	bpf_cc "$src" "$OUT/progs/$name.o"
+	if grep -q '^#ifdef TWIN' "$src"; then
+		bpf_cc "$src" "$OUT/progs/rust_$name.o" -DTWIN
+	fi
 done
 
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$HOME/.cache/rust-bpf-iter/cargo-target}

@@ -1,7 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
-//! `bpf-iter-selftest --progs DIR`: TAP 13 tests of the built-in `task` and
-//! `task_file` iterators of the running kernel. Needs root and a kernel with
-//! BPF iterators; every expectation is read from /proc at run time.
+//! `bpf-iter-selftest --progs DIR [--modules DIR]`: TAP 13 tests of the
+//! built-in `task` and `task_file` iterators of the running kernel, and of
+//! their Rust twins `rust_task`, `rust_task_file` and `rust_task_vma`
+//! (samples/rust/bpf_iter_task, module `rust_bpf_iter_task`, loaded from
+//! `--modules` if it is not loaded yet and then unloaded at the end). Needs
+//! root and a kernel with BPF iterators; every expectation is read from /proc
+//! or from the C target at run time.
 
 use std::{
     collections::BTreeSet,
@@ -24,6 +28,9 @@ struct Cli {
     /// Directory of compiled BPF objects (task.bpf.o, task_bin.bpf.o, ...).
     #[arg(long)]
     progs: PathBuf,
+    /// Directory holding rust_bpf_iter_task.ko, loaded if the module is not.
+    #[arg(long)]
+    modules: Option<PathBuf>,
 }
 
 /// Magic of `struct task_record` in progs/task_bin.bpf.c.
@@ -32,6 +39,9 @@ const TASK_RECORD_SIZE: usize = 16;
 
 struct Ctx {
     progs: PathBuf,
+    modules: Option<PathBuf>,
+    /// Whether the twins' module was loaded by us (and is to be unloaded).
+    loaded_twins: std::cell::Cell<bool>,
 }
 
 type TestFn = fn(&Ctx) -> Outcome;
@@ -51,6 +61,9 @@ impl Ctx {
         Ok((prog, link))
     }
 }
+
+#[path = "bpf-iter-selftest/twins.rs"]
+mod twins;
 
 fn gettid() -> u32 {
     // SAFETY: gettid has no preconditions.
@@ -497,7 +510,11 @@ fn test_wrong_target_refused(c: &Ctx) -> Outcome {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let ctx = Ctx { progs: cli.progs };
+    let ctx = Ctx {
+        progs: cli.progs,
+        modules: cli.modules,
+        loaded_twins: std::cell::Cell::new(false),
+    };
     let tests: &[(&str, TestFn)] = &[
         ("task: all tasks of /proc, header once", test_task_all),
         ("task: --tid of a spawned thread", test_task_tid),
@@ -531,6 +548,91 @@ fn main() -> ExitCode {
         (
             "wrong target and unknown module refused",
             test_wrong_target_refused,
+        ),
+        (
+            "twins: rust_bpf_iter_task.ko loaded (--modules)",
+            twins::test_load_module,
+        ),
+        (
+            "twin rust_task: no params, output equals task's",
+            twins::test_task_all,
+        ),
+        (
+            "twin rust_task: --pid self equals task's and /proc/self/task",
+            twins::test_task_pid_self,
+        ),
+        (
+            "twin rust_task: --pid-fd self equals task's --pid self",
+            twins::test_task_pid_fd_self,
+        ),
+        (
+            "twin rust_task: --tid of a spawned thread equals task's",
+            twins::test_task_tid,
+        ),
+        (
+            "twin rust_task: binary records (task_bin) equal task's",
+            twins::test_task_bin,
+        ),
+        (
+            "twin rust_task: read 20 bytes at a time equals task's",
+            twins::test_task_small_reads,
+        ),
+        (
+            "twin rust_task_file: --pid self equals task_file's and /proc/self/fd",
+            twins::test_task_file_pid_self,
+        ),
+        (
+            "twin rust_task_file: read 100 bytes at a time equals task_file's",
+            twins::test_task_file_small_reads,
+        ),
+        (
+            "twin rust_task_file: --tid of a spawned thread equals task_file's",
+            twins::test_task_file_tid,
+        ),
+        (
+            "twin rust_task_file: no params, output equals task_file's",
+            twins::test_task_file_all,
+        ),
+        (
+            "twin rust_task_vma: --pid self equals task_vma's and /proc/self/maps",
+            twins::test_task_vma_pid_self,
+        ),
+        (
+            "twin rust_task_vma: read 100 bytes at a time equals task_vma's",
+            twins::test_task_vma_small_reads,
+        ),
+        (
+            "twin rust_task_vma: --tid of a spawned thread equals task_vma's",
+            twins::test_task_vma_tid,
+        ),
+        (
+            "twin rust_task_vma: no params, output equals task_vma's",
+            twins::test_task_vma_all,
+        ),
+        (
+            "twins: pinned iterators read twice, then unpinned",
+            twins::test_pinned_twice,
+        ),
+        (
+            "twins: nonexistent pid or tid -> ESRCH (C: attaches, empty)",
+            twins::test_nonexistent_esrch,
+        ),
+        (
+            "twins: pid and tid both set -> EINVAL, as C",
+            twins::test_pid_and_tid_einval,
+        ),
+        ("twins: bad pid_fd -> EBADF, as C", twins::test_bad_pid_fd),
+        (
+            "twins: link info reports tid/pid as C's",
+            twins::test_link_info,
+        ),
+        (
+            "twins: fdinfo task_type/pid/tid lines equal C's",
+            twins::test_fdinfo,
+        ),
+        (
+            "twins: rust_bpf_iter_task unloaded at the end",
+            twins::test_unload_module,
         ),
     ];
     let stdout = std::io::stdout().lock();
