@@ -802,6 +802,13 @@ pub trait Target: Sized + 'static {
     }
 }
 
+/// The `seq_file` private area of an iterator: the target's state, and whether the walk has
+/// reached its end (after which reads return end of file, even if objects were added since).
+struct IterState<I> {
+    ended: bool,
+    iter: I,
+}
+
 /// The `extern "C"` functions the kernel calls for a [`Target`].
 struct Adapter<T: Target>(PhantomData<T>);
 
@@ -810,9 +817,17 @@ impl<T: Target> Adapter<T> {
     ///
     /// `seq` is the `seq_file` of an iterator of this target (so its private area holds a
     /// `T::Iter` made by `init_seq_private`), used by nothing else for `'a`.
+    unsafe fn state<'a>(seq: *mut bindings::seq_file) -> &'a mut IterState<T::Iter> {
+        // SAFETY: By the safety requirement `private` points to our initialized state.
+        unsafe { &mut *(*seq).private.cast::<IterState<T::Iter>>() }
+    }
+
+    /// # Safety
+    ///
+    /// As for [`Adapter::state`].
     unsafe fn iter<'a>(seq: *mut bindings::seq_file) -> &'a mut T::Iter {
-        // SAFETY: By the safety requirement `private` points to our initialized `T::Iter`.
-        unsafe { &mut *(*seq).private.cast::<T::Iter>() }
+        // SAFETY: Same requirement.
+        unsafe { &mut Self::state(seq).iter }
     }
 
     /// # Safety
@@ -914,9 +929,13 @@ impl<T: Target> Adapter<T> {
         from_result(|| {
             // SAFETY: `aux` is an attached link's; the link outlives its iterators' creation.
             let it = T::init_iter(unsafe { Self::link(aux) })?;
-            // SAFETY: `priv_data` is `seq_priv_size` = `size_of::<T::Iter>()` bytes, aligned to
-            // 8 (asserted in `TargetVTable::new`), uninitialized and ours.
-            unsafe { ptr::write(priv_data.cast::<T::Iter>(), it) };
+            let state = IterState {
+                ended: false,
+                iter: it,
+            };
+            // SAFETY: `priv_data` is `seq_priv_size` = `size_of::<IterState<T::Iter>>()` bytes,
+            // aligned to 8 (asserted in `TargetVTable::new`), uninitialized and ours.
+            unsafe { ptr::write(priv_data.cast::<IterState<T::Iter>>(), state) };
             Ok(0)
         })
     }
@@ -927,8 +946,8 @@ impl<T: Target> Adapter<T> {
     /// [`TargetVTable::new`], with the arguments that callback is given.
     unsafe extern "C" fn fini_seq_private(priv_data: *mut c_void) {
         // SAFETY: `init_seq_private` succeeded for this iterator (else the kernel does not call
-        // us), so `priv_data` holds a `T::Iter`, dropped here once.
-        unsafe { ptr::drop_in_place(priv_data.cast::<T::Iter>()) };
+        // us), so `priv_data` holds our state, dropped here once.
+        unsafe { ptr::drop_in_place(priv_data.cast::<IterState<T::Iter>>()) };
     }
 
     /// # Safety
@@ -941,8 +960,11 @@ impl<T: Target> Adapter<T> {
     ) -> *mut c_void {
         // SAFETY: The kernel calls seq operations with the iterator's seq_file and position,
         // under the seq_file's lock.
-        let (it, p) = unsafe { (Self::iter(seq), &mut *pos) };
-        match T::start(it, *p as u64) {
+        let (st, p) = unsafe { (Self::state(seq), &mut *pos) };
+        if st.ended {
+            return ptr::null_mut();
+        }
+        match T::start(&mut st.iter, *p as u64) {
             Ok(Some(item)) => {
                 if *p == 0 {
                     *p = 1;
@@ -1024,20 +1046,23 @@ impl<T: Target> Adapter<T> {
     /// [`TargetVTable::new`], with the arguments that callback is given.
     unsafe extern "C" fn seq_stop(seq: *mut bindings::seq_file, v: *mut c_void) {
         // SAFETY: As in `seq_start`.
-        let it = unsafe { Self::iter(seq) };
+        let st = unsafe { Self::state(seq) };
         match NonNull::new(v) {
             None => {
-                // The end of the walk: one last call with every slot NULL, as C targets do.
+                // The end of the walk (the kernel passes NULL for nothing else: our `next` has
+                // no errors to give): one last call with every slot NULL, as C targets do. The
+                // kernel makes it once; later reads find the walk ended.
+                st.ended = true;
                 // SAFETY: `seq` is this target's iterator.
                 unsafe { Self::run(seq, <T::Ctx<'_> as Context>::NULL, true) };
-                T::stop(it, None);
+                T::stop(&mut st.iter, None);
             }
             // An error pointer from `start` carries no item.
             Some(_) if (v as usize) >= (-(bindings::MAX_ERRNO as isize)) as usize => {
-                T::stop(it, None)
+                T::stop(&mut st.iter, None)
             }
             // SAFETY: `v` is an item from `start`/`next`, handed back to the target.
-            Some(p) => T::stop(it, Some(unsafe { T::Item::from_ptr(p) })),
+            Some(p) => T::stop(&mut st.iter, Some(unsafe { T::Item::from_ptr(p) })),
         }
     }
 
@@ -1052,7 +1077,7 @@ impl<T: Target> Adapter<T> {
         seq_ops: &Self::SEQ_OPS,
         init_seq_private: Some(Self::init_seq_private),
         fini_seq_private: Some(Self::fini_seq_private),
-        seq_priv_size: size_of::<T::Iter>() as u32,
+        seq_priv_size: size_of::<IterState<T::Iter>>() as u32,
     };
 }
 
@@ -1089,7 +1114,7 @@ impl<T: Target> TargetVTable<T> {
         assert!(align_of::<T::Ctx<'static>>() <= 8);
         assert!(core::mem::offset_of!(Frame<T::Ctx<'static>>, args) == 8);
         assert!(
-            align_of::<T::Iter>() <= 8,
+            align_of::<IterState<T::Iter>>() <= 8,
             "the seq_file private area is aligned to 8 bytes"
         );
         let mut typed = 0;

@@ -15,3 +15,18 @@ check() {
 expect_eq() {
 	if [ "$2" = "$3" ]; then ok "$1"; else not_ok "$1" "got '$(echo "$2" | head -c 200 | tr '\n' '|')', want '$(echo "$3" | head -c 200 | tr '\n' '|')'"; fi
 }
+
+# delete_module and friends, without kmod (guest-lib/bpf.py).
+BPFPY="python3 $(dirname "${BASH_SOURCE[0]}")/bpf.py"
+# unload_module NAME: delete_module, retried for up to 5 s: programs are freed
+# (and their module reference dropped) after an RCU grace period.
+unload_module() {
+	local i r
+	for i in $(seq 50); do
+		r=$($BPFPY rmmod "$1")
+		[ "$r" = 0 ] && return 0
+		sleep 0.1
+	done
+	echo "$r"
+	return 1
+}

@@ -13,7 +13,6 @@ BPFTOOL=$OUT/bin/bpftool
 P=$OUT/progs
 MOD=rust_bpf_iter_sample
 KO=$OUT/modules/$MOD.ko
-BPFPY="python3 $HERE/../guest-lib/bpf.py"
 FS=/sys/fs/bpf
 
 # The table of the sample; the final call from stop sees the seq_num of the
@@ -26,16 +25,7 @@ want='index id value name
 4 5 500000 epsilon
 end 4'
 
-unload() { # retry: programs are freed (and the module put) after an RCU grace period
-	local i r
-	for i in $(seq 50); do
-		r=$($BPFPY rmmod $MOD)
-		[ "$r" = 0 ] && return 0
-		sleep 0.1
-	done
-	echo "$r"
-	return 1
-}
+unload() { unload_module $MOD; }
 
 plan 21
 

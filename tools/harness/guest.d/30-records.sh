@@ -14,7 +14,6 @@ BPFTOOL=$OUT/bin/bpftool
 PROG=$OUT/progs/records.bpf.o
 MOD=rust_bpf_iter_records
 KO=$OUT/modules/$MOD.ko
-BPFPY="python3 $HERE/../guest-lib/bpf.py"
 FS=/sys/fs/bpf
 D=/sys/kernel/debug/$MOD
 PIN=$FS/records
@@ -37,16 +36,7 @@ want() { # what the program prints for the model
 	for id in $(printf '%s\n' "${!recs[@]}" | sort -n); do echo "${recs[$id]}"; done
 	echo end
 }
-unload() { # retry: programs are freed (and the module put) after an RCU grace period
-	local i r
-	for i in $(seq 50); do
-		r=$($BPFPY rmmod $MOD)
-		[ "$r" = 0 ] && return 0
-		sleep 0.1
-	done
-	echo "$r"
-	return 1
-}
+unload() { unload_module $MOD; }
 # well_formed FILE BASE: "ID VALUE NAME" lines with strictly increasing ids,
 # then one "end"; every line of BASE (records that existed throughout) present.
 well_formed() {
