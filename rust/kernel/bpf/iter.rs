@@ -538,6 +538,85 @@ impl<'a> LinkInfo<'a> {
     }
 }
 
+impl LinkInfo<'_> {
+    /// The map parameter (`map.map_fd`), as the kernel's map element iterators take it: the map
+    /// with a reference held for as long as the returned [`MapRef`] lives (keep it in the
+    /// per-link state).
+    ///
+    /// `EBADF` if no fd is set (0) or the fd is not open, `EINVAL` if it is not a map or if
+    /// anything else is set.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use kernel::bindings::bpf_iter_link_info;
+    /// use kernel::bpf::iter::LinkInfo;
+    /// use kernel::prelude::*;
+    ///
+    /// let mut raw: bpf_iter_link_info = unsafe { core::mem::zeroed() };
+    /// assert_eq!(LinkInfo::new(&raw).map().err(), Some(EBADF));
+    /// raw.map.map_fd = 100_000;
+    /// assert_eq!(LinkInfo::new(&raw).map().err(), Some(EBADF));
+    /// // A task parameter beside the map fd.
+    /// raw.task.pid = 1;
+    /// assert_eq!(LinkInfo::new(&raw).map().err(), Some(EINVAL));
+    /// ```
+    pub fn map(&self) -> Result<MapRef> {
+        let w = self.words();
+        if w[1..].iter().any(|x| *x != 0) {
+            return Err(EINVAL);
+        }
+        if w[0] == 0 {
+            return Err(EBADF);
+        }
+        // SAFETY: FFI call; a bad fd or a file that is not a map gives an error pointer.
+        let map = unsafe { bindings::bpf_map_get_with_uref(w[0]) };
+        let map = crate::error::from_err_ptr(map)?;
+        // INVARIANT: `bpf_map_get_with_uref` returned a map with a reference and a user
+        // reference taken for us.
+        NonNull::new(map).map(MapRef).ok_or(EBADF)
+    }
+}
+
+/// A BPF map named by a link parameter, with a reference (and a user reference, as a map fd
+/// holds) that is dropped with it.
+///
+/// # Invariants
+///
+/// `self.0` is a valid map on which this object holds one reference and one user reference.
+pub struct MapRef(NonNull<bindings::bpf_map>);
+
+// SAFETY: Map references may be taken and dropped from any thread.
+unsafe impl Send for MapRef {}
+// SAFETY: `&MapRef` only reads immutable properties of the map.
+unsafe impl Sync for MapRef {}
+
+impl MapRef {
+    /// The map, valid while `self` lives.
+    pub fn as_ptr(&self) -> *mut bindings::bpf_map {
+        self.0.as_ptr()
+    }
+
+    /// The map's id, as `bpftool map show` lists it.
+    pub fn id(&self) -> u32 {
+        // SAFETY: By the type invariant the map is valid; its id is set before it gets an fd.
+        unsafe { (*self.0.as_ptr()).id }
+    }
+
+    /// The map's type (`BPF_MAP_TYPE_*`).
+    pub fn map_type(&self) -> bindings::bpf_map_type {
+        // SAFETY: As in `id`; the type never changes.
+        unsafe { (*self.0.as_ptr()).map_type }
+    }
+}
+
+impl Drop for MapRef {
+    fn drop(&mut self) {
+        // SAFETY: By the type invariant we own a reference and a user reference.
+        unsafe { bindings::bpf_map_put_with_uref(self.0.as_ptr()) };
+    }
+}
+
 const _: () = assert!(size_of::<bindings::bpf_iter_link_info>() % 4 == 0);
 const _: () = assert!(size_of::<bindings::bpf_iter_link_info>() >= 16);
 
@@ -613,6 +692,15 @@ impl LinkInfoOut<'_> {
             it.__bindgen_anon_2.task.tid = tid;
             it.__bindgen_anon_2.task.pid = pid;
         }
+    }
+}
+
+impl LinkInfoOut<'_> {
+    /// Reports a map parameter (`iter.map.map_id`).
+    pub fn set_map(&mut self, map: &MapRef) {
+        // SAFETY: Writing the `map` member of the union of plain integers, which this target
+        // owns (the core only fills the target name).
+        unsafe { self.0.__bindgen_anon_1.iter.__bindgen_anon_1.map.map_id = map.id() };
     }
 }
 
