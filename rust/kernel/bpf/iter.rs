@@ -698,9 +698,9 @@ impl LinkInfoOut<'_> {
 impl LinkInfoOut<'_> {
     /// Reports a map parameter (`iter.map.map_id`).
     pub fn set_map(&mut self, map: &MapRef) {
-        // SAFETY: Writing the `map` member of the union of plain integers, which this target
-        // owns (the core only fills the target name).
-        unsafe { self.0.__bindgen_anon_1.iter.__bindgen_anon_1.map.map_id = map.id() };
+        // Writing a union member of plain integers is safe; this target owns the `map` member
+        // (the core only fills the target name).
+        self.0.__bindgen_anon_1.iter.__bindgen_anon_1.map.map_id = map.id();
     }
 }
 
