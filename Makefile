@@ -6,7 +6,7 @@
 H := tools/harness
 export CACHE ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/rust-bpf-iter
 
-.PHONY: all deps kernel kdir bpftool modules tools check demo clean help
+.PHONY: all deps kernel kdir bpftool modules lint check demo clean help
 
 all: check
 
@@ -27,6 +27,9 @@ bpftool: kernel
 
 modules: $(if $(KDIR),,kernel)
 	@bash $(H)/modules.sh
+
+lint: modules
+	@bash $(H)/lint.sh out/lint
 
 check:
 	@bash $(H)/check.sh check
