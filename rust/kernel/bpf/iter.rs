@@ -578,6 +578,122 @@ impl LinkInfo<'_> {
     }
 }
 
+/// The order of a walk over cgroups (`enum bpf_cgroup_iter_order`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CgroupOrder {
+    /// Only the cgroup itself.
+    SelfOnly,
+    /// Its descendants, pre-order.
+    DescendantsPre,
+    /// Its descendants, post-order.
+    DescendantsPost,
+    /// Its ancestors, upward.
+    AncestorsUp,
+}
+
+impl LinkInfo<'_> {
+    /// The cgroup parameters, as the kernel's cgroup iterator takes them: a walk `order` (which
+    /// must be given) from the cgroup named by `cgroup_fd` or `cgroup_id` (at most one of them),
+    /// or from the root of the default hierarchy if neither is set.
+    ///
+    /// `EINVAL` for a missing or unknown order or both fd and id; `EBADF` for an fd that is not
+    /// open, the kernel's errno for one that is no cgroup; `ENOENT` for an id that names none.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use kernel::bindings::bpf_iter_link_info;
+    /// use kernel::bpf::iter::{CgroupOrder, LinkInfo};
+    /// use kernel::prelude::*;
+    ///
+    /// let mut raw: bpf_iter_link_info = unsafe { core::mem::zeroed() };
+    /// assert_eq!(LinkInfo::new(&raw).cgroup().err(), Some(EINVAL)); // no order
+    /// raw.cgroup.order = 5;
+    /// assert_eq!(LinkInfo::new(&raw).cgroup().err(), Some(EINVAL)); // unknown order
+    ///
+    /// raw.cgroup.order = 2;
+    /// let (root, order) = LinkInfo::new(&raw).cgroup().unwrap();
+    /// assert_eq!(order, CgroupOrder::DescendantsPre);
+    /// assert_eq!(root.id(), 1); // the root of the default hierarchy
+    ///
+    /// raw.cgroup.cgroup_id = 1;
+    /// raw.cgroup.cgroup_fd = 100_000;
+    /// assert_eq!(LinkInfo::new(&raw).cgroup().err(), Some(EINVAL)); // fd and id
+    /// raw.cgroup.cgroup_id = 0;
+    /// assert_eq!(LinkInfo::new(&raw).cgroup().err(), Some(EBADF));
+    /// raw.cgroup.cgroup_fd = 0;
+    /// raw.cgroup.cgroup_id = 0x7fff_ffff_ffff;
+    /// assert_eq!(LinkInfo::new(&raw).cgroup().err(), Some(ENOENT));
+    /// ```
+    pub fn cgroup(&self) -> Result<(CgroupRef, CgroupOrder)> {
+        // SAFETY: Reading the `cgroup` member of the union of plain integers is always defined.
+        let c = unsafe { self.0.cgroup };
+        let order = match c.order {
+            bindings::bpf_cgroup_iter_order_BPF_CGROUP_ITER_SELF_ONLY => CgroupOrder::SelfOnly,
+            bindings::bpf_cgroup_iter_order_BPF_CGROUP_ITER_DESCENDANTS_PRE => {
+                CgroupOrder::DescendantsPre
+            }
+            bindings::bpf_cgroup_iter_order_BPF_CGROUP_ITER_DESCENDANTS_POST => {
+                CgroupOrder::DescendantsPost
+            }
+            bindings::bpf_cgroup_iter_order_BPF_CGROUP_ITER_ANCESTORS_UP => {
+                CgroupOrder::AncestorsUp
+            }
+            _ => return Err(EINVAL),
+        };
+        if c.cgroup_fd != 0 && c.cgroup_id != 0 {
+            return Err(EINVAL);
+        }
+        // SAFETY: FFI calls that return a cgroup with a reference, or an error pointer; the
+        // path is a NUL-terminated string.
+        let cgrp = unsafe {
+            if c.cgroup_fd != 0 {
+                bindings::cgroup_v1v2_get_from_fd(c.cgroup_fd as i32)
+            } else if c.cgroup_id != 0 {
+                bindings::cgroup_get_from_id(c.cgroup_id)
+            } else {
+                bindings::cgroup_get_from_path(c_str!("/").as_char_ptr())
+            }
+        };
+        let cgrp = crate::error::from_err_ptr(cgrp)?;
+        // INVARIANT: The lookups returned a cgroup with a reference taken for us.
+        let cgrp = NonNull::new(cgrp).map(CgroupRef).ok_or(ENOENT)?;
+        Ok((cgrp, order))
+    }
+}
+
+/// A cgroup named by a link parameter, with a reference that is dropped with it.
+///
+/// # Invariants
+///
+/// `self.0` is a valid cgroup on which this object holds a reference.
+pub struct CgroupRef(NonNull<bindings::cgroup>);
+
+// SAFETY: Cgroup references may be taken and dropped from any thread.
+unsafe impl Send for CgroupRef {}
+// SAFETY: `&CgroupRef` only reads immutable properties of the cgroup.
+unsafe impl Sync for CgroupRef {}
+
+impl CgroupRef {
+    /// The cgroup, valid while `self` lives.
+    pub fn as_ptr(&self) -> *mut bindings::cgroup {
+        self.0.as_ptr()
+    }
+
+    /// The cgroup's id (its kernfs node id, as `cgroup_id` in C).
+    pub fn id(&self) -> u64 {
+        // SAFETY: By the type invariant the cgroup is valid.
+        unsafe { bindings::cgroup_id(self.0.as_ptr()) }
+    }
+}
+
+impl Drop for CgroupRef {
+    fn drop(&mut self) {
+        // SAFETY: By the type invariant we own a reference.
+        unsafe { bindings::cgroup_put(self.0.as_ptr()) };
+    }
+}
+
 /// A BPF map named by a link parameter, with a reference (and a user reference, as a map fd
 /// holds) that is dropped with it.
 ///
@@ -696,6 +812,32 @@ impl LinkInfoOut<'_> {
 }
 
 impl LinkInfoOut<'_> {
+    /// Reports cgroup parameters (`iter.cgroup.cgroup_id` / `iter.cgroup.order`).
+    pub fn set_cgroup(&mut self, cgroup: &CgroupRef, order: CgroupOrder) {
+        let order = match order {
+            CgroupOrder::SelfOnly => bindings::bpf_cgroup_iter_order_BPF_CGROUP_ITER_SELF_ONLY,
+            CgroupOrder::DescendantsPre => {
+                bindings::bpf_cgroup_iter_order_BPF_CGROUP_ITER_DESCENDANTS_PRE
+            }
+            CgroupOrder::DescendantsPost => {
+                bindings::bpf_cgroup_iter_order_BPF_CGROUP_ITER_DESCENDANTS_POST
+            }
+            CgroupOrder::AncestorsUp => {
+                bindings::bpf_cgroup_iter_order_BPF_CGROUP_ITER_ANCESTORS_UP
+            }
+        };
+        let id = cgroup.id();
+        // Writing union members of plain integers is safe; this target owns the `cgroup`
+        // member (the core only fills the target name).
+        self.0
+            .__bindgen_anon_1
+            .iter
+            .__bindgen_anon_2
+            .cgroup
+            .cgroup_id = id;
+        self.0.__bindgen_anon_1.iter.__bindgen_anon_2.cgroup.order = order;
+    }
+
     /// Reports a map parameter (`iter.map.map_id`).
     pub fn set_map(&mut self, map: &MapRef) {
         // Writing a union member of plain integers is safe; this target owns the `map` member
