@@ -33,8 +33,9 @@ kernel_paths() {
 }
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$CACHE/cargo-target}
 
-# Machine-wide locks: one kernel build and one QEMU guest at a time, whoever
-# runs them (2 cores). with_lock NAME CMD...
+# Machine-wide lock by name, whoever runs it (2 cores): check.sh runs one QEMU
+# guest at a time with `with_lock qemu`. (Kernel builds take $KBUILD_LOCK in
+# kernel.sh and lint.sh instead: one build per cache.) with_lock NAME CMD...
 with_lock() {
 	local name=$1
 	shift
