@@ -36,9 +36,15 @@ if [ "$MODE" = check ]; then
 		>"$OUT/host-cargo-test.txt" || true
 	step "host: harness self-test (results parser)"
 	python3 "$ROOT/tools/harness/test_results.py" >"$OUT/host-harness.tap" 2>&1 || true
+	step "host: soundness point 12 (Rust bindings' layouts against BTF)"
+	bash "$ROOT/tools/harness/test_bindings.sh" >"$OUT/host-bindings.tap" 2>"$OUT/host-bindings.err" || true
+	step "host: compile-fail tests of the Rust API (tools/harness/compile_fail)"
+	bash "$ROOT/tools/harness/compile_fail.sh" "$KBUILD" "$CACHE/compile-fail-$(printf %s "$ROOT" | sha256sum | cut -c1-8)" \
+		>"$OUT/host-compile-fail.tap" 2>"$OUT/host-compile-fail.err" || true
 	step "host: lint (rustfmt, clippy, rustdoc, checkpatch)"
 	bash "$ROOT/tools/harness/lint.sh" "$OUT" >"$OUT/host-lint.tap" 2>"$OUT/host-lint.err" || true
 	results+=(--cargo "host-cargo=$OUT/host-cargo-test.txt" --tap "host-harness=$OUT/host-harness.tap"
+		--tap "host-bindings=$OUT/host-bindings.tap" --tap "host-compile-fail=$OUT/host-compile-fail.tap"
 		--tap "host-lint=$OUT/host-lint.tap")
 fi
 

@@ -3,7 +3,8 @@
 #
 # Build the kernel the tests run on: Debian's linux-source-6.12, this repo's
 # kernel-tree parts overlaid on it, configured from tinyconfig plus
-# .config.fragment, built with LLVM=1. Everything lives under $CACHE, keyed
+# .config.fragment (and .config.debug.fragment for FLAVOR=debug), built with
+# LLVM=1. Everything lives under $CACHE, keyed
 # by kernel version and config; an unchanged tree is not rebuilt at all.
 #
 #   kernel.sh          build (or confirm up to date)
@@ -98,21 +99,29 @@ if [ ! -f "$KBUILD/.config-ok" ]; then
 fi
 mkdir -p "$KBUILD"
 if [ ! -f "$KBUILD/.config-ok" ]; then
-	step "kernel: configuring $KBUILD (tinyconfig + .config.fragment)"
+	step "kernel: configuring $KBUILD (tinyconfig + ${FRAGMENTS[*]##*/})"
 	kmake -s rustavailable >/dev/null || die "Rust toolchain not usable for this kernel: run 'make deps'"
 	kmake -s tinyconfig >/dev/null
 	"$KSRC/scripts/kconfig/merge_config.sh" -m -O "$KBUILD" "$KBUILD/.config" \
-		"$ROOT/.config.fragment" >/dev/null
+		"${FRAGMENTS[@]}" >/dev/null
 	kmake -s olddefconfig >/dev/null
-	bad=()
+	# What the fragments ask for, a later fragment overriding an earlier one.
+	declare -A want=()
 	while read -r line; do
 		case "$line" in
-		CONFIG_*=*) grep -qx "$line" "$KBUILD/.config" || bad+=("$line") ;;
+		CONFIG_*=*) want[${line%%=*}]=$line ;;
 		"# CONFIG_"*" is not set")
-			opt=${line#"# "}; opt=${opt%% *}
-			grep -q "^$opt=" "$KBUILD/.config" && bad+=("$line") ;;
+			opt=${line#"# "}; want[${opt%% *}]=$line ;;
 		esac
-	done <"$ROOT/.config.fragment"
+	done < <(cat "${FRAGMENTS[@]}")
+	bad=()
+	for opt in "${!want[@]}"; do
+		line=${want[$opt]}
+		case "$line" in
+		CONFIG_*=*) grep -qx "$line" "$KBUILD/.config" || bad+=("$line") ;;
+		*) grep -q "^$opt=" "$KBUILD/.config" && bad+=("$line") ;;
+		esac
+	done
 	((${#bad[@]} == 0)) || die "fragment options did not stick (missing dependency?): ${bad[*]}"
 	touch "$KBUILD/.config-ok"
 else
@@ -150,4 +159,6 @@ else
 	echo "$stamp" >"$KBUILD/.build-stamp"
 	step "kernel: built in $(($(date +%s) - start))s"
 fi
+# 5. The Rust bindings must lay out the structs Rust reads as C does.
+check_bindings "$KBUILD"
 echo "$versions" | tee "$KBUILD/versions.txt" | sed 's/^/    /' >&2

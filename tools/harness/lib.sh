@@ -15,12 +15,21 @@ TOOLS_RUST=${TOOLS_RUST:-1.98.0}
 # Lock held while the kernel tree of $CACHE is synced or built.
 KBUILD_LOCK=/tmp/rust-bpf-iter-kbuild-$(printf %s "$CACHE" | sha256sum | cut -c1-8).lock
 # Where samples/ are built as out-of-tree modules: one copy per clone.
+# The kernel configuration: FLAVOR=normal (.config.fragment) or FLAVOR=debug
+# (.config.fragment, then .config.debug.fragment: KASAN, lockdep, ...).
+FLAVOR=${FLAVOR:-normal}
+case "$FLAVOR" in
+normal) FRAGMENTS=("$ROOT/.config.fragment") ;;
+debug) FRAGMENTS=("$ROOT/.config.fragment" "$ROOT/.config.debug.fragment") ;;
+*) die "FLAVOR=$FLAVOR: normal or debug" ;;
+esac
 MODBUILD=$CACHE/modules-build-$(printf %s "$ROOT" | sha256sum | cut -c1-8)
+[ "$FLAVOR" = normal ] || MODBUILD=$MODBUILD-$FLAVOR
 # Repo directories copied into the kernel tree as they are.
 OVERLAY_DIRS=(rust samples Documentation)
 
 # Paths of the kernel source and build trees for the installed tarball and
-# the current .config.fragment.
+# the configuration fragments of $FLAVOR.
 kernel_paths() {
 	local pkgver
 	pkgver=$(dpkg-query -W -f='${Version}' linux-source-6.12 2>/dev/null) ||
@@ -28,8 +37,33 @@ kernel_paths() {
 	KVER=${pkgver%%-*}
 	KPRISTINE=$CACHE/linux-$KVER/pristine
 	KSRC=$CACHE/linux-$KVER/src
-	KCONFIG_KEY=$(cat "$ROOT/.config.fragment" | sha256sum | cut -c1-12)
+	KCONFIG_KEY=$(cat "${FRAGMENTS[@]}" | sha256sum | cut -c1-12)
 	KBUILD=$CACHE/linux-$KVER/build-$KCONFIG_KEY
+}
+
+# The Rust bindings of kernel build tree $1 must lay every struct Rust reads out
+# as its vmlinux BTF does (bindgen can differ, and the kernel builds them with
+# --no-layout-tests): bindings_check.py, remembered per tree by content.
+check_bindings() {
+	local kb=$1 key ok log rc=0
+	key=$( (stat -c '%s %Y' "$kb/vmlinux" && cat "$kb/rust/bindings/bindings_generated.rs" \
+		"$ROOT/tools/harness/bindings_check.py") 2>/dev/null | sha256sum | cut -c1-16)
+	ok=$CACHE/bindings-ok-$(printf %s "$kb" | sha256sum | cut -c1-8)
+	if [ "$(cat "$ok" 2>/dev/null)" = "$key" ]; then
+		cached "bindings: Rust layouts match vmlinux BTF"
+		return 0
+	fi
+	step "bindings: Rust layouts of the kernel's structs against vmlinux BTF"
+	rm -f "$ok"
+	log=$(RUSTUP_TOOLCHAIN=$KERNEL_RUST python3 "$ROOT/tools/harness/bindings_check.py" \
+		--kdir "$kb" 2>&1) || rc=$?
+	printf '%s\n' "$log" >&2
+	case $rc in
+	0) mkdir -p "$CACHE" && echo "$key" >"$ok" ;;
+	1) die "Rust bindings of $kb lay out a struct unlike C: $(sed -n '1s/^bindings_check: //p' \
+		<<<"$log") (all above; fix rust/bindgen_parameters)" ;;
+	*) die "bindings_check.py could not compare the Rust bindings of $kb with vmlinux BTF (above)" ;;
+	esac
 }
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$CACHE/cargo-target}
 

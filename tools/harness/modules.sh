@@ -13,6 +13,7 @@ if [ -n "${KDIR:-}" ]; then
 else
 	[ -f "$KBUILD/.build-stamp" ] || die "kernel not built: run 'make kernel'"
 fi
+check_bindings "$KBUILD"
 DEST=${1:-}
 M=$MODBUILD
 mkdir -p "$M"

@@ -21,4 +21,10 @@ P=$ROOT/tools/harness/progs
 cc "$P/rust_sample.bpf.c" "$OUT/progs/rust_sample.bpf.o" -DTARGET=rust_sample
 cc "$P/rust_sample.bpf.c" "$OUT/progs/rust_sample_builtin.bpf.o" -DTARGET=rust_sample_builtin
 cc "$P/rust_sample.bpf.c" "$OUT/progs/rust_sample_overread.bpf.o" -DTARGET=rust_sample -DNAME_BYTES=32
+cc "$P/rust_sample.bpf.c" "$OUT/progs/rust_sample_sleepable.bpf.o" -DTARGET=rust_sample -DSLEEPABLE
+cc "$P/rust_sample.bpf.c" "$OUT/progs/rust_sample_alt.bpf.o" -DTARGET=rust_sample -DALT
+cc "$P/rust_sample.bpf.c" "$OUT/progs/rust_sample_twin.bpf.o" -DTARGET=rust_sample_twin -DALT
+cc "$P/map_elem.bpf.c" "$OUT/progs/map_elem.bpf.o"
+cc "$P/map_elem.bpf.c" "$OUT/progs/map_elem_overread.bpf.o" -DKEY_BYTES=304
+cc "$P/map_elem.bpf.c" "$OUT/progs/map_elem_alt.bpf.o" -DALT
 cc "$P/records.bpf.c" "$OUT/progs/records.bpf.o"

@@ -32,16 +32,17 @@ use crate::{
     error::{code::*, from_result, Result},
     ffi::{c_int, c_void},
     prelude::*,
+    seq_file::SeqFile,
     str::CStr,
-    types::{ARef, AlwaysRefCounted, Opaque},
+    types::{AlwaysRefCounted, ForeignOwnable, Opaque},
     ThisModule,
 };
 use core::{
     fmt,
     marker::PhantomData,
-    mem::{align_of, size_of, ManuallyDrop},
+    mem::{align_of, size_of},
     ptr::{self, NonNull},
-    sync::atomic::{AtomicBool, Ordering},
+    sync::atomic::{AtomicBool, AtomicU8, Ordering},
 };
 
 /// The prefix of the BTF function a program names to attach to a target.
@@ -108,6 +109,15 @@ pub enum Origin {
 
 /// A kernel type that BPF programs can be given pointers to.
 ///
+/// Implemented for the kernel crate's wrappers of C objects ([`Task`], [`File`], [`VmaRef`]):
+/// those keep the C object behind `Opaque`, so that C may change it while Rust holds a
+/// reference, and not for raw `bindings::` structs, to which a Rust reference asserts that
+/// nothing changes them. A target's own types ([`Origin::Owner`]) are Rust structs.
+///
+/// [`Task`]: crate::task::Task
+/// [`File`]: crate::fs::File
+/// [`VmaRef`]: crate::mm::virt::VmaRef
+///
 /// # Safety
 ///
 /// `NAME` is the name of the C struct that `Self` is the Rust view of, found in the BTF named by
@@ -121,28 +131,21 @@ pub unsafe trait BtfType {
     const ORIGIN: Origin;
 }
 
-macro_rules! vmlinux_btf_types {
-    ($($t:ident),* $(,)?) => {$(
-        // SAFETY: The binding is generated from the C struct of the same name, in vmlinux.
-        unsafe impl BtfType for bindings::$t {
-            const NAME: &'static CStr = c_str!(stringify!($t));
-            const ORIGIN: Origin = Origin::Vmlinux;
-        }
-    )*};
-}
-vmlinux_btf_types!(
-    task_struct,
-    file,
-    vm_area_struct,
-    mm_struct,
-    bpf_map,
-    bpf_prog,
-    bpf_link
-);
-
-// SAFETY: `Task` is a transparent wrapper of `struct task_struct`.
+// SAFETY: `Task` is a transparent wrapper of `struct task_struct`, in vmlinux' BTF.
 unsafe impl BtfType for crate::task::Task {
     const NAME: &'static CStr = c_str!("task_struct");
+    const ORIGIN: Origin = Origin::Vmlinux;
+}
+
+// SAFETY: `File` is a transparent wrapper of `struct file`, in vmlinux' BTF.
+unsafe impl BtfType for crate::fs::File {
+    const NAME: &'static CStr = c_str!("file");
+    const ORIGIN: Origin = Origin::Vmlinux;
+}
+
+// SAFETY: `VmaRef` is a transparent wrapper of `struct vm_area_struct`, in vmlinux' BTF.
+unsafe impl BtfType for crate::mm::virt::VmaRef {
+    const NAME: &'static CStr = c_str!("vm_area_struct");
     const ORIGIN: Origin = Origin::Vmlinux;
 }
 
@@ -244,9 +247,13 @@ unsafe impl<T: BtfType> Slot for BtfPtr<'_, T> {
 pub struct TrustedBtfPtr<'a, T: BtfType>(*const T, PhantomData<&'a T>);
 
 impl<'a, T: BtfType + AlwaysRefCounted> TrustedBtfPtr<'a, T> {
-    /// A slot pointing to `obj`, a reference held for longer than the program runs.
-    pub fn new(obj: &'a ARef<T>) -> Self {
-        TrustedBtfPtr(&**obj, PhantomData)
+    /// A slot pointing to `obj`, valid for longer than the program runs.
+    ///
+    /// A shared reference to a reference-counted object implies a positive count (anyone may
+    /// take a reference from it, [`AlwaysRefCounted::inc_ref`]), as kfuncs taking trusted
+    /// pointers assume.
+    pub fn new(obj: &'a T) -> Self {
+        TrustedBtfPtr(obj, PhantomData)
     }
 }
 
@@ -287,33 +294,73 @@ unsafe impl<const N: usize> Slot for RdonlyBuf<'_, N> {
     const NULL: Self = RdonlyBuf(ptr::null(), PhantomData);
 }
 
-/// A context slot holding an integer.
+/// A context slot holding an integer of type `T`.
+///
+/// The slot is 8 bytes whatever the size of `T`: the value is stored extended to 64 bits (sign
+/// extended for signed types), so no byte of the slot is uninitialized and a program that
+/// reads all 8 bytes sees no kernel memory.
+///
+/// # Examples
+///
+/// ```
+/// use kernel::bpf::iter::Scalar;
+///
+/// assert_eq!(Scalar::new(7u32).get(), 7);
+/// assert_eq!(Scalar::new(-2i16).get(), -2);
+/// // The whole slot is defined: the high half of a `u32` slot is zero.
+/// let s = Scalar::new(u32::MAX);
+/// // SAFETY: `Scalar` is 8 initialized bytes.
+/// let raw: u64 = unsafe { core::mem::transmute(s) };
+/// assert_eq!(raw, 0xffff_ffff);
+/// ```
 #[repr(C, align(8))]
-pub struct Scalar<T: ScalarType>(pub T);
+pub struct Scalar<T: ScalarType>(u64, PhantomData<T>);
+
+impl<T: ScalarType> Scalar<T> {
+    /// A slot holding `v`.
+    pub fn new(v: T) -> Self {
+        Scalar(v.to_slot(), PhantomData)
+    }
+
+    /// The value held.
+    pub fn get(&self) -> T {
+        T::from_slot(self.0)
+    }
+}
 
 /// Integer types a [`Scalar`] slot may hold.
 pub trait ScalarType: Copy + private::Sealed {
-    /// Zero.
-    const ZERO: Self;
+    /// The value extended to a slot's 64 bits.
+    fn to_slot(self) -> u64;
+    /// The value of a slot made by [`ScalarType::to_slot`].
+    fn from_slot(v: u64) -> Self;
 }
 mod private {
     pub trait Sealed {}
 }
 macro_rules! scalar_types {
-    ($($t:ty),*) => {$(
+    ($($t:ty => $wide:ty),*) => {$(
         impl private::Sealed for $t {}
-        impl ScalarType for $t { const ZERO: Self = 0; }
+        impl ScalarType for $t {
+            fn to_slot(self) -> u64 { self as $wide as u64 }
+            fn from_slot(v: u64) -> Self { v as $t }
+        }
     )*};
 }
-scalar_types!(u8, u16, u32, u64, i8, i16, i32, i64);
+scalar_types!(u8 => u64, u16 => u64, u32 => u64, u64 => u64, i8 => i64, i16 => i64, i32 => i64,
+              i64 => i64);
 
-// SAFETY: `Scalar` is `align(8)` and holds at most 8 bytes: 8 bytes in all.
+// SAFETY: `Scalar` is one `u64`, aligned to 8; its value is that of a `T` (the low bytes, on the
+// little-endian 64-bit targets BPF iterators run on) and every byte is initialized.
 unsafe impl<T: ScalarType> Slot for Scalar<T> {
     const SPEC: ArgSpec = ArgSpec::Scalar {
         size: size_of::<T>(),
     };
-    const NULL: Self = Scalar(T::ZERO);
+    const NULL: Self = Scalar(0, PhantomData);
 }
+
+#[cfg(not(target_endian = "little"))]
+compile_error!("`Scalar` slots assume a little-endian target");
 
 const _: () = assert!(size_of::<*const u8>() == 8);
 
@@ -343,14 +390,14 @@ pub unsafe trait Context: Sized {
 ///
 /// ```
 /// use kernel::bpf::iter::{BtfPtr, Context, Scalar};
-/// use kernel::bindings::{file, task_struct};
+/// use kernel::{fs::File, task::Task};
 ///
 /// kernel::bpf_iter_context! {
 ///     /// What `bpf_iter__task_file` programs see after `meta`.
 ///     pub struct TaskFileCtx<'a> {
-///         task: BtfPtr<'a, task_struct>,
+///         task: BtfPtr<'a, Task>,
 ///         fd: Scalar<u32>,
-///         file: BtfPtr<'a, file>,
+///         file: BtfPtr<'a, File>,
 ///     }
 /// }
 ///
@@ -395,15 +442,21 @@ struct Frame<C> {
     args: C,
 }
 
-/// The BPF program a link is being made for.
+/// A BPF program being attached to a target, or replacing the program of a link.
+///
+/// # Invariants
+///
+/// A `&Prog` points to a valid, verified program for the lifetime of the reference.
+#[repr(transparent)]
 pub struct Prog(Opaque<bindings::bpf_prog>);
 
 impl Prog {
     /// # Safety
     ///
-    /// `ptr` is valid for `'a`.
+    /// `ptr` is a valid, verified program for `'a`.
     unsafe fn from_raw<'a>(ptr: *const bindings::bpf_prog) -> &'a Prog {
-        // SAFETY: `Prog` is a transparent wrapper; the caller guarantees validity.
+        // SAFETY: `Prog` is `repr(transparent)` over `bpf_prog`; the caller guarantees validity.
+        // INVARIANT: the caller guarantees it for `'a`.
         unsafe { &*ptr.cast() }
     }
 
@@ -443,50 +496,58 @@ pub enum TaskFilter {
 /// # Examples
 ///
 /// ```
-/// use kernel::bindings::bpf_iter_link_info;
 /// use kernel::bpf::iter::{LinkInfo, TaskFilter};
 /// use kernel::prelude::*;
 ///
-/// let mut raw: bpf_iter_link_info = unsafe { core::mem::zeroed() };
-/// assert!(LinkInfo::new(&raw).none().is_ok());
-/// assert_eq!(LinkInfo::new(&raw).task(), Ok(TaskFilter::All));
-///
-/// raw.task.tid = 7;
-/// assert_eq!(LinkInfo::new(&raw).task(), Ok(TaskFilter::Tid(7)));
-/// assert_eq!(LinkInfo::new(&raw).none(), Err(EINVAL));
+/// // `[tid, pid, pid_fd, 0]`
+/// let task = |w| LinkInfo::from_words(w).task();
+/// assert!(LinkInfo::from_words([0; 4]).none().is_ok());
+/// assert_eq!(task([0, 0, 0, 0]), Ok(TaskFilter::All));
+/// assert_eq!(task([7, 0, 0, 0]), Ok(TaskFilter::Tid(7)));
+/// assert_eq!(LinkInfo::from_words([7, 0, 0, 0]).none(), Err(EINVAL));
 ///
 /// // tid and pid together contradict each other.
-/// raw.task.pid = 7;
-/// assert_eq!(LinkInfo::new(&raw).task(), Err(EINVAL));
-///
-/// raw.task.tid = 0;
-/// assert_eq!(LinkInfo::new(&raw).task(), Ok(TaskFilter::Tgid(7)));
+/// assert_eq!(task([7, 7, 0, 0]), Err(EINVAL));
+/// assert_eq!(task([0, 7, 0, 0]), Ok(TaskFilter::Tgid(7)));
 ///
 /// // A pid_fd that is not an open file.
-/// raw.task.pid = 0;
-/// raw.task.pid_fd = 100_000;
-/// assert_eq!(LinkInfo::new(&raw).task(), Err(EBADF));
+/// assert_eq!(task([0, 0, 100_000, 0]), Err(EBADF));
 ///
 /// // The high half of cgroup_id (the last 4 bytes) is no task parameter.
-/// let mut raw: bpf_iter_link_info = unsafe { core::mem::zeroed() };
-/// raw.cgroup.cgroup_id = 1 << 32;
-/// assert_eq!(LinkInfo::new(&raw).task(), Err(EINVAL));
+/// assert_eq!(task([0, 0, 0, 1]), Err(EINVAL));
 ///
 /// // The init task exists in every namespace, pid 0x7fff_fff0 nowhere.
 /// assert!(TaskFilter::Tgid(1).check_exists().is_ok());
 /// assert_eq!(TaskFilter::Tid(0x7fff_fff0).check_exists(), Err(ESRCH));
 /// ```
-pub struct LinkInfo<'a>(&'a bindings::bpf_iter_link_info);
+pub struct LinkInfo(bindings::bpf_iter_link_info);
 
-impl<'a> LinkInfo<'a> {
-    /// Wraps parameters already copied from userspace.
-    pub fn new(raw: &'a bindings::bpf_iter_link_info) -> Self {
-        LinkInfo(raw)
+/// The size of `union bpf_iter_link_info` in 32-bit words.
+pub const LINK_INFO_WORDS: usize = size_of::<bindings::bpf_iter_link_info>() / 4;
+
+impl LinkInfo {
+    /// Parameters as userspace lays out `union bpf_iter_link_info`, in native-endian 32-bit
+    /// words: `[tid, pid, pid_fd, 0]` for a task, `[map_fd, 0, 0, 0]` for a map,
+    /// `[order, cgroup_fd, cgroup_id (low, high)]` for a cgroup.
+    pub fn from_words(words: [u32; LINK_INFO_WORDS]) -> Self {
+        // SAFETY: The union is plain old data of exactly this size (asserted below); every bit
+        // pattern is a valid value.
+        LinkInfo(unsafe {
+            core::mem::transmute::<[u32; LINK_INFO_WORDS], bindings::bpf_iter_link_info>(words)
+        })
     }
 
-    fn words(&self) -> [u32; size_of::<bindings::bpf_iter_link_info>() / 4] {
+    /// # Safety
+    ///
+    /// `ptr` points to a valid `union bpf_iter_link_info`.
+    unsafe fn from_raw(ptr: *const bindings::bpf_iter_link_info) -> Self {
+        // SAFETY: By the safety requirements `ptr` is valid for a read; the union is `Copy`.
+        LinkInfo(unsafe { ptr.read() })
+    }
+
+    fn words(&self) -> [u32; LINK_INFO_WORDS] {
         // SAFETY: The union is plain old data of a size divisible by 4 (asserted below).
-        unsafe { core::mem::transmute_copy(self.0) }
+        unsafe { core::mem::transmute_copy(&self.0) }
     }
 
     /// Whether no parameter is set.
@@ -505,8 +566,8 @@ impl<'a> LinkInfo<'a> {
 
     /// The raw bytes, for targets with parameters of their own.
     pub fn as_bytes(&self) -> &[u8; size_of::<bindings::bpf_iter_link_info>()] {
-        // SAFETY: The union is plain old data of exactly this size.
-        unsafe { &*(self.0 as *const bindings::bpf_iter_link_info).cast() }
+        // SAFETY: The union is plain old data of exactly this size, with no padding.
+        unsafe { &*ptr::from_ref(&self.0).cast() }
     }
 
     /// The task parameters, as the kernel's task, task_file and task_vma targets take them.
@@ -538,7 +599,7 @@ impl<'a> LinkInfo<'a> {
     }
 }
 
-impl LinkInfo<'_> {
+impl LinkInfo {
     /// The map parameter (`map.map_fd`), as the kernel's map element iterators take it: the map
     /// with a reference held for as long as the returned [`MapRef`] lives (keep it in the
     /// per-link state).
@@ -549,17 +610,15 @@ impl LinkInfo<'_> {
     /// # Examples
     ///
     /// ```
-    /// use kernel::bindings::bpf_iter_link_info;
     /// use kernel::bpf::iter::LinkInfo;
     /// use kernel::prelude::*;
     ///
-    /// let mut raw: bpf_iter_link_info = unsafe { core::mem::zeroed() };
-    /// assert_eq!(LinkInfo::new(&raw).map().err(), Some(EBADF));
-    /// raw.map.map_fd = 100_000;
-    /// assert_eq!(LinkInfo::new(&raw).map().err(), Some(EBADF));
-    /// // A task parameter beside the map fd.
-    /// raw.task.pid = 1;
-    /// assert_eq!(LinkInfo::new(&raw).map().err(), Some(EINVAL));
+    /// // `[map_fd, 0, 0, 0]`
+    /// let map = |w| LinkInfo::from_words(w).map().err();
+    /// assert_eq!(map([0, 0, 0, 0]), Some(EBADF));
+    /// assert_eq!(map([100_000, 0, 0, 0]), Some(EBADF));
+    /// // A task parameter (pid) beside the map fd.
+    /// assert_eq!(map([100_000, 1, 0, 0]), Some(EINVAL));
     /// ```
     pub fn map(&self) -> Result<MapRef> {
         let w = self.words();
@@ -579,6 +638,7 @@ impl LinkInfo<'_> {
 }
 
 /// The order of a walk over cgroups (`enum bpf_cgroup_iter_order`).
+#[cfg(CONFIG_CGROUPS)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum CgroupOrder {
     /// Only the cgroup itself.
@@ -591,7 +651,8 @@ pub enum CgroupOrder {
     AncestorsUp,
 }
 
-impl LinkInfo<'_> {
+#[cfg(CONFIG_CGROUPS)]
+impl LinkInfo {
     /// The cgroup parameters, as the kernel's cgroup iterator takes them: a walk `order` (which
     /// must be given) from the cgroup named by `cgroup_fd` or `cgroup_id` (at most one of them),
     /// or from the root of the default hierarchy if neither is set.
@@ -602,28 +663,21 @@ impl LinkInfo<'_> {
     /// # Examples
     ///
     /// ```
-    /// use kernel::bindings::bpf_iter_link_info;
     /// use kernel::bpf::iter::{CgroupOrder, LinkInfo};
     /// use kernel::prelude::*;
     ///
-    /// let mut raw: bpf_iter_link_info = unsafe { core::mem::zeroed() };
-    /// assert_eq!(LinkInfo::new(&raw).cgroup().err(), Some(EINVAL)); // no order
-    /// raw.cgroup.order = 5;
-    /// assert_eq!(LinkInfo::new(&raw).cgroup().err(), Some(EINVAL)); // unknown order
+    /// // `[order, cgroup_fd, cgroup_id (low), cgroup_id (high)]`
+    /// let cgroup = |w| LinkInfo::from_words(w).cgroup();
+    /// assert_eq!(cgroup([0, 0, 0, 0]).err(), Some(EINVAL)); // no order
+    /// assert_eq!(cgroup([5, 0, 0, 0]).err(), Some(EINVAL)); // unknown order
     ///
-    /// raw.cgroup.order = 2;
-    /// let (root, order) = LinkInfo::new(&raw).cgroup().unwrap();
+    /// let (root, order) = cgroup([2, 0, 0, 0]).unwrap();
     /// assert_eq!(order, CgroupOrder::DescendantsPre);
     /// assert_eq!(root.id(), 1); // the root of the default hierarchy
     ///
-    /// raw.cgroup.cgroup_id = 1;
-    /// raw.cgroup.cgroup_fd = 100_000;
-    /// assert_eq!(LinkInfo::new(&raw).cgroup().err(), Some(EINVAL)); // fd and id
-    /// raw.cgroup.cgroup_id = 0;
-    /// assert_eq!(LinkInfo::new(&raw).cgroup().err(), Some(EBADF));
-    /// raw.cgroup.cgroup_fd = 0;
-    /// raw.cgroup.cgroup_id = 0x7fff_ffff_ffff;
-    /// assert_eq!(LinkInfo::new(&raw).cgroup().err(), Some(ENOENT));
+    /// assert_eq!(cgroup([2, 100_000, 1, 0]).err(), Some(EINVAL)); // fd and id
+    /// assert_eq!(cgroup([2, 100_000, 0, 0]).err(), Some(EBADF));
+    /// assert_eq!(cgroup([2, 0, 0xffff_ffff, 0x7fff]).err(), Some(ENOENT));
     /// ```
     pub fn cgroup(&self) -> Result<(CgroupRef, CgroupOrder)> {
         // SAFETY: Reading the `cgroup` member of the union of plain integers is always defined.
@@ -662,6 +716,7 @@ impl LinkInfo<'_> {
     }
 }
 
+#[cfg(CONFIG_CGROUPS)]
 /// A cgroup named by a link parameter, with a reference that is dropped with it.
 ///
 /// # Invariants
@@ -669,14 +724,18 @@ impl LinkInfo<'_> {
 /// `self.0` is a valid cgroup on which this object holds a reference.
 pub struct CgroupRef(NonNull<bindings::cgroup>);
 
+#[cfg(CONFIG_CGROUPS)]
 // SAFETY: Cgroup references may be taken and dropped from any thread.
 unsafe impl Send for CgroupRef {}
+#[cfg(CONFIG_CGROUPS)]
 // SAFETY: `&CgroupRef` only reads immutable properties of the cgroup.
 unsafe impl Sync for CgroupRef {}
 
+#[cfg(CONFIG_CGROUPS)]
 impl CgroupRef {
     /// The cgroup, valid while `self` lives.
-    pub fn as_ptr(&self) -> *mut bindings::cgroup {
+    #[allow(dead_code)]
+    pub(crate) fn as_ptr(&self) -> *mut bindings::cgroup {
         self.0.as_ptr()
     }
 
@@ -687,6 +746,7 @@ impl CgroupRef {
     }
 }
 
+#[cfg(CONFIG_CGROUPS)]
 impl Drop for CgroupRef {
     fn drop(&mut self) {
         // SAFETY: By the type invariant we own a reference.
@@ -709,7 +769,8 @@ unsafe impl Sync for MapRef {}
 
 impl MapRef {
     /// The map, valid while `self` lives.
-    pub fn as_ptr(&self) -> *mut bindings::bpf_map {
+    #[allow(dead_code)]
+    pub(crate) fn as_ptr(&self) -> *mut bindings::bpf_map {
         self.0.as_ptr()
     }
 
@@ -733,7 +794,7 @@ impl Drop for MapRef {
     }
 }
 
-const _: () = assert!(size_of::<bindings::bpf_iter_link_info>() % 4 == 0);
+const _: () = assert!(size_of::<bindings::bpf_iter_link_info>() == 4 * LINK_INFO_WORDS);
 const _: () = assert!(size_of::<bindings::bpf_iter_link_info>() >= 16);
 
 fn pidfd_to_tgid(fd: u32) -> Result<u32> {
@@ -811,6 +872,7 @@ impl LinkInfoOut<'_> {
     }
 }
 
+#[cfg(CONFIG_CGROUPS)]
 impl LinkInfoOut<'_> {
     /// Reports cgroup parameters (`iter.cgroup.cgroup_id` / `iter.cgroup.order`).
     pub fn set_cgroup(&mut self, cgroup: &CgroupRef, order: CgroupOrder) {
@@ -837,7 +899,9 @@ impl LinkInfoOut<'_> {
             .cgroup_id = id;
         self.0.__bindgen_anon_1.iter.__bindgen_anon_2.cgroup.order = order;
     }
+}
 
+impl LinkInfoOut<'_> {
     /// Reports a map parameter (`iter.map.map_id`).
     pub fn set_map(&mut self, map: &MapRef) {
         // Writing a union member of plain integers is safe; this target owns the `map` member
@@ -846,29 +910,13 @@ impl LinkInfoOut<'_> {
     }
 }
 
-/// A `seq_file`, to print link parameters into `/proc/<pid>/fdinfo/<link fd>`.
-pub struct SeqFile(Opaque<bindings::seq_file>);
-
-impl SeqFile {
-    /// # Safety
-    ///
-    /// `ptr` is a valid `seq_file` that nothing else uses for `'a`.
-    unsafe fn from_raw<'a>(ptr: *mut bindings::seq_file) -> &'a mut SeqFile {
-        // SAFETY: `SeqFile` is a transparent wrapper; the caller guarantees exclusive validity.
-        unsafe { &mut *ptr.cast() }
-    }
-}
-
-impl fmt::Write for SeqFile {
-    fn write_str(&mut self, s: &str) -> fmt::Result {
-        // SAFETY: `self.0` is a valid seq_file (type invariant of `from_raw`); `s` is valid for
-        // `s.len()` bytes. Overflow is recorded in the seq_file itself, as for seq_printf.
-        unsafe { bindings::seq_write(self.0.get(), s.as_ptr().cast(), s.len()) };
-        Ok(())
-    }
-}
-
 /// A helper function a target offers to its programs (`struct bpf_func_proto`).
+///
+/// Prefer a kfunc: BPF accepts no new helper ids, so [`Target::get_func_proto`] can only give
+/// programs of the target a different implementation of a helper id the kernel already has.
+/// New functionality for programs is a kfunc of the module (`BTF_KFUNCS_START`,
+/// `register_btf_kfunc_id_set`), whose arguments the verifier checks against its BTF
+/// prototype; see `Documentation/rust/bpf_iter.rst`.
 #[repr(transparent)]
 pub struct FuncProto(bindings::bpf_func_proto);
 
@@ -881,8 +929,14 @@ pub type HelperFn = unsafe extern "C" fn(u64, u64, u64, u64, u64) -> u64;
 impl FuncProto {
     /// A helper that takes `nargs` (at most 5) integer arguments and returns an integer.
     ///
-    /// The verifier passes any value for each argument, so `func` must accept any.
-    pub const fn scalar(func: HelperFn, nargs: usize, gpl_only: bool) -> FuncProto {
+    /// # Safety
+    ///
+    /// BPF programs call `func` directly, from any context a program of the target runs in
+    /// (with preemption or migration disabled, under RCU), with registers the verifier only
+    /// knows to be integers: `func` must be sound for every value of its first `nargs`
+    /// arguments and whatever the others hold, must not sleep, and must return. The id it is
+    /// offered under must be that of a helper with this prototype (integers in, integer out).
+    pub const unsafe fn scalar(func: HelperFn, nargs: usize, gpl_only: bool) -> FuncProto {
         assert!(nargs <= 5);
         let mut p: bindings::bpf_func_proto = unsafe_zeroed_proto();
         p.func = Some(func);
@@ -905,61 +959,38 @@ const fn unsafe_zeroed_proto() -> bindings::bpf_func_proto {
     unsafe { core::mem::zeroed() }
 }
 
-/// The values a target's `start`/`next` hand to `show`/`stop`, kept in the `seq_file` as a
-/// non-NULL pointer.
+/// An index into something the iterator state holds (e.g. a slice it borrows), as an item.
 ///
-/// # Safety
-///
-/// `from_ptr(into_ptr(x))` gives `x` back, and `into_ptr` never returns NULL.
-pub unsafe trait Item: Sized {
-    /// Turns `self` into a pointer, keeping what it owns.
-    fn into_ptr(self) -> NonNull<c_void>;
-    /// Gets back what [`Item::into_ptr`] made.
-    ///
-    /// # Safety
-    ///
-    /// `p` comes from `into_ptr` and is used for this once only.
-    unsafe fn from_ptr(p: NonNull<c_void>) -> Self;
-}
-
-// SAFETY: `ARef::into_raw`/`from_raw` round-trip and are never NULL.
-unsafe impl<T: AlwaysRefCounted> Item for ARef<T> {
-    fn into_ptr(self) -> NonNull<c_void> {
-        ARef::into_raw(self).cast()
-    }
-    unsafe fn from_ptr(p: NonNull<c_void>) -> Self {
-        // SAFETY: By the safety requirement `p` came from `into_raw` and its reference is ours.
-        unsafe { ARef::from_raw(p.cast()) }
-    }
-}
-
-// SAFETY: `KBox::into_raw`/`from_raw` round-trip and are never NULL.
-unsafe impl<T> Item for KBox<T> {
-    fn into_ptr(self) -> NonNull<c_void> {
-        // SAFETY: `KBox::into_raw` never returns NULL.
-        unsafe { NonNull::new_unchecked(KBox::into_raw(self).cast()) }
-    }
-    unsafe fn from_ptr(p: NonNull<c_void>) -> Self {
-        // SAFETY: By the safety requirement `p` came from `into_raw`.
-        unsafe { KBox::from_raw(p.as_ptr().cast()) }
-    }
-}
-
-/// An index into something the iterator state holds (e.g. a slice it borrows): stored as
-/// `index + 1`, so index 0 is not NULL.
+/// Kept in the `seq_file` as the pointer value `index + 1`: the framework refuses (with
+/// `EINVAL`, see [`Target::Item`]) the indices whose value would be NULL or an error pointer,
+/// `usize::MAX` and the last 4095 below it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Index(pub usize);
 
-// SAFETY: `index + 1` is never 0 for an index below `usize::MAX`, which `into_ptr` asserts.
-unsafe impl Item for Index {
-    fn into_ptr(self) -> NonNull<c_void> {
-        let v = self.0.checked_add(1).expect("index overflow");
-        // SAFETY: `v >= 1`.
-        unsafe { NonNull::new_unchecked(v as *mut c_void) }
+impl ForeignOwnable for Index {
+    type Borrowed<'a> = Index;
+
+    fn into_foreign(self) -> *const c_void {
+        self.0.wrapping_add(1) as *const c_void
     }
-    unsafe fn from_ptr(p: NonNull<c_void>) -> Self {
-        Index(p.as_ptr() as usize - 1)
+
+    unsafe fn borrow<'a>(ptr: *const c_void) -> Self::Borrowed<'a> {
+        Index((ptr as usize).wrapping_sub(1))
     }
+
+    unsafe fn from_foreign(ptr: *const c_void) -> Index {
+        Index((ptr as usize).wrapping_sub(1))
+    }
+}
+
+/// How a [`Target::ctx`] sees the item being shown: [`ForeignOwnable::Borrowed`] of the
+/// target's [`Target::Item`] (`&T` for `ARef<T>` and `KBox<T>`, `ArcBorrow<'_, T>` for
+/// `Arc<T>`, the value for [`Index`]).
+pub type ItemRef<'a, T> = <<T as Target>::Item as ForeignOwnable>::Borrowed<'a>;
+
+/// Whether `p` is in the range C reads as an error pointer (`IS_ERR`).
+fn is_err_ptr(p: *const c_void) -> bool {
+    p as usize >= (-(bindings::MAX_ERRNO as isize)) as usize
 }
 
 /// A BPF iterator target.
@@ -968,6 +999,28 @@ unsafe impl Item for Index {
 /// BPF calls (`bpf_iter_get_info`, `bpf_iter_run_prog`) and the final call with NULL slots from
 /// `stop`, maps the program's return value and `seq_file` overflow as C targets do, and manages
 /// the per-link ([`Target::Link`]) and per-iterator ([`Target::Iter`]) state.
+///
+/// Which context calls what: [`Target::attach`], [`Target::check_prog`] and
+/// [`Target::init_iter`] run in the task making the link, replacing its program or creating an
+/// iterator; `start`, `next`, `ctx`, `stop` run in whichever task reads the iterator fd (any
+/// task that shares it), one read at a time; the per-iterator state is dropped by the task that
+/// releases the fd last, or by a kernel worker (`delayed_fput`). Hence `Iter` and `Item` are
+/// [`Send`], and `Link`, which all of these use at once, is [`Send`] and [`Sync`]. The walk
+/// may reschedule between objects (and programs may sleep, with [`Target::RESCHED`]), so
+/// nothing that makes the context atomic (a spinlock or RCU guard) may live in the iterator
+/// state across objects; such guards are not `Send`, so the bound refuses them:
+///
+/// ```ignore
+/// # // `compile_fail` doctests are not supported by KUnit: built by `make check` instead
+/// # // (tools/harness/compile_fail/iter_state_rcu_guard.rs).
+/// struct Walk {
+///     _rcu: kernel::sync::rcu::Guard, // error[E0277]: `*mut ()` cannot be sent between threads
+/// }
+/// impl Target for MyTarget {
+///     type Iter = Walk;
+///     // ...
+/// }
+/// ```
 #[vtable]
 pub trait Target: Sized + 'static {
     /// The target name: programs use `SEC("iter/<NAME>")` and the C anchor is
@@ -986,13 +1039,26 @@ pub trait Target: Sized + 'static {
 
     /// Per-iterator state (the `seq_file` private area), made by [`Target::init_iter`] when an
     /// iterator fd is created, dropped when it is released.
-    type Iter;
+    type Iter: Send;
 
-    /// One visited object, as handed from `start`/`next` to `show`/`stop`.
-    type Item: Item;
+    /// One visited object, as handed from `start`/`next` to `show`/`stop`, kept by the
+    /// `seq_file` through [`ForeignOwnable`] in between.
+    ///
+    /// Its foreign pointer must be neither NULL (the end of the walk for C) nor an error
+    /// pointer: an item that gives one is dropped and the read fails with `EINVAL`. References
+    /// (`ARef`, `KBox`, `Arc`) never do; see [`Index`] for indices.
+    type Item: ForeignOwnable + Send;
 
     /// Checks the link parameters and makes the per-link state.
-    fn attach(prog: &Prog, info: &LinkInfo<'_>) -> Result<Self::Link>;
+    fn attach(info: &LinkInfo) -> Result<Self::Link>;
+
+    /// Checks the program of a link against its per-link state, when the link is made (after
+    /// [`Target::attach`]) and when its program is replaced (`BPF_LINK_UPDATE`): every check a
+    /// target makes of a program belongs here, so that an update cannot skip it. The
+    /// framework checks read-only buffer slots ([`RdonlyBuf`]) itself, in both cases.
+    fn check_prog(_link: &Self::Link, _prog: &Prog) -> Result {
+        build_error!(crate::error::VTABLE_DEFAULT_ERROR)
+    }
 
     /// Makes the state of a new iterator of `link`.
     fn init_iter(link: &Self::Link) -> Result<Self::Iter>;
@@ -1013,10 +1079,11 @@ pub trait Target: Sized + 'static {
 
     /// Fills the context for `item`. The program runs while `iter` and `item` are borrowed, so
     /// every pointer in the context is valid for the whole run.
-    fn ctx<'a>(iter: &'a Self::Iter, item: &'a Self::Item) -> Self::Ctx<'a>;
+    fn ctx<'a>(iter: &'a Self::Iter, item: &'a ItemRef<'_, Self>) -> Self::Ctx<'a>;
 
-    /// Prints the link parameters into `/proc/<pid>/fdinfo/<link fd>`.
-    fn show_fdinfo(_link: &Self::Link, _m: &mut SeqFile) {
+    /// Prints the link parameters into `/proc/<pid>/fdinfo/<link fd>` (use
+    /// [`seq_print!`](crate::seq_print)).
+    fn show_fdinfo(_link: &Self::Link, _m: &SeqFile) {
         build_error!(crate::error::VTABLE_DEFAULT_ERROR)
     }
 
@@ -1026,16 +1093,20 @@ pub trait Target: Sized + 'static {
     }
 
     /// Offers helper `func_id` to the target's programs (only ids the kernel does not already
-    /// give tracing programs reach this).
+    /// give tracing programs reach this). See [`FuncProto`]: prefer a kfunc.
     fn get_func_proto(_func_id: u32, _prog: &Prog) -> Option<&'static FuncProto> {
         build_error!(crate::error::VTABLE_DEFAULT_ERROR)
     }
 }
 
-/// The `seq_file` private area of an iterator: the target's state, and whether the walk has
-/// reached its end (after which reads return end of file, even if objects were added since).
+/// The `seq_file` private area of an iterator: the target's state, and where the walk is.
 struct IterState<I> {
+    /// The walk has reached its end: later reads return end of file, even if objects were
+    /// added since (the final call from `stop` was made).
     ended: bool,
+    /// `start` or `next` just returned an error pointer: the `stop(NULL)` that follows is no
+    /// end of the walk.
+    failed: bool,
     iter: I,
 }
 
@@ -1045,8 +1116,8 @@ struct Adapter<T: Target>(PhantomData<T>);
 impl<T: Target> Adapter<T> {
     /// # Safety
     ///
-    /// `seq` is the `seq_file` of an iterator of this target (so its private area holds a
-    /// `T::Iter` made by `init_seq_private`), used by nothing else for `'a`.
+    /// `seq` is the `seq_file` of an iterator of this target (so its private area holds the
+    /// state made by `init_seq_private`), used by nothing else for `'a`.
     unsafe fn state<'a>(seq: *mut bindings::seq_file) -> &'a mut IterState<T::Iter> {
         // SAFETY: By the safety requirement `private` points to our initialized state.
         unsafe { &mut *(*seq).private.cast::<IterState<T::Iter>>() }
@@ -1054,19 +1125,49 @@ impl<T: Target> Adapter<T> {
 
     /// # Safety
     ///
-    /// As for [`Adapter::state`].
-    unsafe fn iter<'a>(seq: *mut bindings::seq_file) -> &'a mut T::Iter {
-        // SAFETY: Same requirement.
-        unsafe { &mut Self::state(seq).iter }
+    /// `aux` is the aux info of a link of this target, attached by `attach_target`, and the
+    /// link is not detached during `'a`.
+    unsafe fn link<'a>(aux: *const bindings::bpf_iter_aux_info) -> &'a T::Link {
+        // SAFETY: `attach_target` stored a `KBox<T::Link>` there with `into_foreign`; it is
+        // converted back (`from_foreign`) by `detach_target` only, after `'a`.
+        unsafe { <KBox<T::Link> as ForeignOwnable>::borrow((*aux).target_data) }
     }
 
-    /// # Safety
-    ///
-    /// `aux` is the aux info of a link of this target, attached by `attach_target`.
-    unsafe fn link<'a>(aux: *const bindings::bpf_iter_aux_info) -> &'a T::Link {
-        // SAFETY: `attach_target` stored a `KBox<T::Link>` there; it lives until
-        // `detach_target`, after every user of the link.
-        unsafe { &*(*aux).target_data.cast::<T::Link>() }
+    /// Hands `item` over to the `seq_file`: its foreign pointer, or an error pointer (with the
+    /// item dropped) if that pointer could be taken for the end of the walk or an error.
+    fn item_to_seq(st: &mut IterState<T::Iter>, item: T::Item) -> *mut c_void {
+        let p = item.into_foreign();
+        if p.is_null() || is_err_ptr(p) {
+            // SAFETY: `p` came from `into_foreign` just now and is converted back once.
+            drop(unsafe { T::Item::from_foreign(p) });
+            pr_err!(
+                "bpf_iter: {}: an item's pointer is NULL or an error pointer\n",
+                T::NAME
+            );
+            st.failed = true;
+            return EINVAL.to_ptr();
+        }
+        p.cast_mut()
+    }
+
+    /// The checks of a program for a link: read-only buffers, then the target's own.
+    fn check(link: &T::Link, prog: &Prog) -> Result {
+        let max_buf = <T::Ctx<'_> as Context>::ARGS
+            .iter()
+            .filter_map(|a| match a {
+                ArgSpec::RdonlyBuf { size } => Some(*size),
+                _ => None,
+            })
+            .min();
+        if let Some(size) = max_buf {
+            if prog.max_rdonly_access() as usize > size {
+                return Err(EACCES);
+            }
+        }
+        if T::HAS_CHECK_PROG {
+            T::check_prog(link, prog)?;
+        }
+        Ok(())
     }
 
     /// # Safety
@@ -1079,25 +1180,29 @@ impl<T: Target> Adapter<T> {
         aux: *mut bindings::bpf_iter_aux_info,
     ) -> c_int {
         from_result(|| {
-            // SAFETY: The kernel passes a valid program and the parameters it copied in.
-            let (prog, info) = unsafe { (Prog::from_raw(prog), LinkInfo::new(&*linfo)) };
-            let max_buf = <T::Ctx<'_> as Context>::ARGS
-                .iter()
-                .filter_map(|a| match a {
-                    ArgSpec::RdonlyBuf { size } => Some(*size),
-                    _ => None,
-                })
-                .min();
-            if let Some(size) = max_buf {
-                if prog.max_rdonly_access() as usize > size {
-                    return Err(EACCES);
-                }
-            }
-            let link = KBox::new(T::attach(prog, &info)?, GFP_KERNEL)?;
+            // SAFETY: The kernel passes a verified program and the parameters it copied in.
+            let (prog, info) = unsafe { (Prog::from_raw(prog), LinkInfo::from_raw(linfo)) };
+            let link = T::attach(&info)?;
+            Self::check(&link, prog)?;
+            let link = KBox::new(link, GFP_KERNEL)?;
             // SAFETY: `aux` is the new link's aux info, zeroed, ours to fill.
-            unsafe { (*aux).target_data = KBox::into_raw(link).cast() };
+            unsafe { (*aux).target_data = link.into_foreign().cast_mut() };
             Ok(0)
         })
+    }
+
+    /// # Safety
+    ///
+    /// Only called by the kernel, as `bpf_iter_reg::check_prog` of a target registered through
+    /// [`TargetVTable::new`], with the arguments that callback is given.
+    unsafe extern "C" fn check_prog(
+        prog: *const bindings::bpf_prog,
+        aux: *const bindings::bpf_iter_aux_info,
+    ) -> c_int {
+        // SAFETY: The kernel passes the verified replacement program and the aux info of the
+        // attached link, which stays attached during the call (the link holds a reference).
+        let (prog, link) = unsafe { (Prog::from_raw(prog), Self::link(aux)) };
+        from_result(|| Self::check(link, prog).map(|()| 0))
     }
 
     /// # Safety
@@ -1106,8 +1211,8 @@ impl<T: Target> Adapter<T> {
     /// [`TargetVTable::new`], with the arguments that callback is given.
     unsafe extern "C" fn detach_target(aux: *mut bindings::bpf_iter_aux_info) {
         // SAFETY: `attach_target` succeeded for this link (the kernel only detaches those), so
-        // `target_data` is our `KBox<T::Link>`, released here once.
-        drop(unsafe { KBox::from_raw((*aux).target_data.cast::<T::Link>()) });
+        // `target_data` is our `KBox<T::Link>`, released here once, after every other user.
+        drop(unsafe { <KBox<T::Link> as ForeignOwnable>::from_foreign((*aux).target_data) });
     }
 
     /// # Safety
@@ -1118,7 +1223,8 @@ impl<T: Target> Adapter<T> {
         aux: *const bindings::bpf_iter_aux_info,
         seq: *mut bindings::seq_file,
     ) {
-        // SAFETY: The kernel passes an attached link's aux info and the fdinfo seq_file.
+        // SAFETY: The kernel passes an attached link's aux info and the fdinfo seq_file, which
+        // only this call uses while it runs.
         unsafe { T::show_fdinfo(Self::link(aux), SeqFile::from_raw(seq)) };
     }
 
@@ -1161,6 +1267,7 @@ impl<T: Target> Adapter<T> {
             let it = T::init_iter(unsafe { Self::link(aux) })?;
             let state = IterState {
                 ended: false,
+                failed: false,
                 iter: it,
             };
             // SAFETY: `priv_data` is `seq_priv_size` = `size_of::<IterState<T::Iter>>()` bytes,
@@ -1199,10 +1306,13 @@ impl<T: Target> Adapter<T> {
                 if *p == 0 {
                     *p = 1;
                 }
-                item.into_ptr().as_ptr()
+                Self::item_to_seq(st, item)
             }
             Ok(None) => ptr::null_mut(),
-            Err(e) => e.to_ptr(),
+            Err(e) => {
+                st.failed = true;
+                e.to_ptr()
+            }
         }
     }
 
@@ -1215,16 +1325,14 @@ impl<T: Target> Adapter<T> {
         v: *mut c_void,
         pos: *mut bindings::loff_t,
     ) -> *mut c_void {
-        // SAFETY: As in `seq_start`; `v` is the non-NULL item `start`/`next` returned.
-        let (it, p, prev) = unsafe {
-            (
-                Self::iter(seq),
-                &mut *pos,
-                T::Item::from_ptr(NonNull::new_unchecked(v)),
-            )
-        };
+        // SAFETY: As in `seq_start`; `v` is the item `start`/`next` handed over (never NULL or
+        // an error pointer: those end the read), converted back once here.
+        let (st, p, prev) = unsafe { (Self::state(seq), &mut *pos, T::Item::from_foreign(v)) };
         *p += 1;
-        T::next(it, prev).map_or(ptr::null_mut(), |i| i.into_ptr().as_ptr())
+        match T::next(&mut st.iter, prev) {
+            Some(item) => Self::item_to_seq(st, item),
+            None => ptr::null_mut(),
+        }
     }
 
     /// Runs the program for one object (`args`) or for the end (`in_stop`).
@@ -1258,14 +1366,10 @@ impl<T: Target> Adapter<T> {
     /// Only called by the kernel, as `seq_operations::show` of a target registered through
     /// [`TargetVTable::new`], with the arguments that callback is given.
     unsafe extern "C" fn seq_show(seq: *mut bindings::seq_file, v: *mut c_void) -> c_int {
-        // SAFETY: As in `seq_next`; the item is only borrowed, `next`/`stop` still own it.
-        let (it, item) = unsafe {
-            (
-                Self::iter(seq),
-                ManuallyDrop::new(T::Item::from_ptr(NonNull::new_unchecked(v))),
-            )
-        };
-        let args = T::ctx(it, &item);
+        // SAFETY: As in `seq_next`; the item is only borrowed: `next` or `stop` converts it back
+        // after this call, when the borrow is gone.
+        let (st, item) = unsafe { (Self::state(seq), T::Item::borrow(v)) };
+        let args = T::ctx(&st.iter, &item);
         // SAFETY: `seq` is this target's iterator.
         unsafe { Self::run(seq, args, false) }
     }
@@ -1277,22 +1381,26 @@ impl<T: Target> Adapter<T> {
     unsafe extern "C" fn seq_stop(seq: *mut bindings::seq_file, v: *mut c_void) {
         // SAFETY: As in `seq_start`.
         let st = unsafe { Self::state(seq) };
-        match NonNull::new(v) {
-            None => {
-                // The end of the walk (the kernel passes NULL for nothing else: our `next` has
-                // no errors to give): one last call with every slot NULL, as C targets do. The
-                // kernel makes it once; later reads find the walk ended.
-                st.ended = true;
-                // SAFETY: `seq` is this target's iterator.
-                unsafe { Self::run(seq, <T::Ctx<'_> as Context>::NULL, true) };
-                T::stop(&mut st.iter, None);
-            }
-            // An error pointer from `start` carries no item.
-            Some(_) if (v as usize) >= (-(bindings::MAX_ERRNO as isize)) as usize => {
-                T::stop(&mut st.iter, None)
-            }
-            // SAFETY: `v` is an item from `start`/`next`, handed back to the target.
-            Some(p) => T::stop(&mut st.iter, Some(unsafe { T::Item::from_ptr(p) })),
+        if v.is_null() && st.failed {
+            // `bpf_seq_read()` passes NULL after an error pointer from `start`/`next`: the read
+            // fails, the walk goes on at the next read.
+            st.failed = false;
+            T::stop(&mut st.iter, None);
+        } else if v.is_null() {
+            // The end of the walk: one last call with every slot NULL, as C targets do. The
+            // kernel makes it once; later reads find the walk ended.
+            st.ended = true;
+            // SAFETY: `seq` is this target's iterator.
+            unsafe { Self::run(seq, <T::Ctx<'_> as Context>::NULL, true) };
+            T::stop(&mut st.iter, None);
+        } else if is_err_ptr(v) {
+            // An error pointer carries no item (other users of seq_operations pass it back).
+            st.failed = false;
+            T::stop(&mut st.iter, None);
+        } else {
+            // SAFETY: `v` is an item from `start`/`next`, converted back once, here.
+            let item = unsafe { T::Item::from_foreign(v) };
+            T::stop(&mut st.iter, Some(item));
         }
     }
 
@@ -1319,18 +1427,25 @@ impl<T: Target> Adapter<T> {
 ///
 /// # Invariants
 ///
-/// `registered` is set while `reg` is registered with the kernel; `reg` is only written while
-/// it is clear, by the one [`Registration::register`] that set it.
+/// `registered` is set while a [`Registration::register`] call or a [`Registration`] owns
+/// `reg`. `reg` is written once, by the first registration (`resolved` goes from
+/// `UNRESOLVED` to `RESOLVED` then): programs verified against one registration read its
+/// `ctx_arg_info` and `owner` without any lock, possibly while the target is unregistered and
+/// registered again, so later registrations only compare.
 ///
 /// [`module_bpf_iter_target!`]: crate::module_bpf_iter_target
 pub struct TargetVTable<T: Target> {
     reg: Opaque<bindings::bpf_iter_reg>,
     registered: AtomicBool,
+    resolved: AtomicU8,
     _p: PhantomData<T>,
 }
 
-// SAFETY: `reg` is written only under the `registered` flag (type invariant), read by the
-// kernel under its own locking after registration.
+const UNRESOLVED: u8 = 0;
+const RESOLVED: u8 = 1;
+
+// SAFETY: `reg` is written once, by the one registration that holds the `registered` flag
+// while nothing else reads it (type invariant); after that everybody only reads it.
 unsafe impl<T: Target> Sync for TargetVTable<T> {}
 
 impl<T: Target> TargetVTable<T> {
@@ -1372,6 +1487,7 @@ impl<T: Target> TargetVTable<T> {
         reg.target = T::NAME.as_char_ptr();
         reg.attach_target = Some(Adapter::<T>::attach_target);
         reg.detach_target = Some(Adapter::<T>::detach_target);
+        reg.check_prog = Some(Adapter::<T>::check_prog);
         if T::HAS_SHOW_FDINFO {
             reg.show_fdinfo = Some(Adapter::<T>::show_fdinfo);
         }
@@ -1400,6 +1516,7 @@ impl<T: Target> TargetVTable<T> {
         TargetVTable {
             reg: Opaque::new(reg),
             registered: AtomicBool::new(false),
+            resolved: AtomicU8::new(UNRESOLVED),
             _p: PhantomData,
         }
     }
@@ -1515,9 +1632,9 @@ macro_rules! bpf_iter_layout {
 /// `bpf_iter_task(struct bpf_iter_meta *meta, struct task_struct *task)`:
 ///
 /// ```
-/// use kernel::bpf::iter::{self, Index, LinkInfo, Prog, Registration, Scalar, TargetVTable};
+/// use kernel::bpf::iter::{self, Index, LinkInfo, Registration, Scalar, TargetVTable};
 /// use kernel::bpf::iter::{BtfPtr, TrustedBtfPtr};
-/// use kernel::{bindings, c_str, prelude::*, task::Task, ThisModule};
+/// use kernel::{c_str, fs::File, prelude::*, task::Task, ThisModule};
 ///
 /// // Built-in code registers on behalf of no module.
 /// // SAFETY: NULL is `THIS_MODULE` of built-in code.
@@ -1533,7 +1650,7 @@ macro_rules! bpf_iter_layout {
 ///             type Link = ();
 ///             type Iter = ();
 ///             type Item = Index;
-///             fn attach(_: &Prog, info: &LinkInfo<'_>) -> Result { info.none() }
+///             fn attach(info: &LinkInfo) -> Result { info.none() }
 ///             fn init_iter(_: &()) -> Result { Ok(()) }
 ///             fn start(_: &mut (), _: u64) -> Result<Option<Index>> { Ok(None) }
 ///             fn next(_: &mut (), _: Index) -> Option<Index> { None }
@@ -1545,7 +1662,7 @@ macro_rules! bpf_iter_layout {
 /// }
 ///
 /// kernel::bpf_iter_context! { struct TaskCtx<'a> { task: TrustedBtfPtr<'a, Task> } }
-/// kernel::bpf_iter_context! { struct FileCtx<'a> { file: BtfPtr<'a, bindings::file> } }
+/// kernel::bpf_iter_context! { struct FileCtx<'a> { file: BtfPtr<'a, File> } }
 /// kernel::bpf_iter_context! {
 ///     struct TwoCtx<'a> { task: TrustedBtfPtr<'a, Task>, n: Scalar<u32> }
 /// }
@@ -1588,18 +1705,23 @@ impl<T: Target> Registration<T> {
     /// Resolves and checks the context against the BTF anchor `bpf_iter_<NAME>` (`ENOENT` if it
     /// is missing, `EINVAL` on a mismatch, both logged), then registers: `EEXIST` if a target of
     /// that name exists, `EBUSY` if `vtable` is registered already.
+    ///
+    /// The first registration of `vtable` fills in its BTF ids and owner; later ones (after the
+    /// first was dropped) check that they resolve to the same and never write them: programs
+    /// verified before may still read them. `EINVAL` if they differ (another `module`).
     pub fn register(vtable: &'static TargetVTable<T>, module: &'static ThisModule) -> Result<Self> {
         if vtable.registered.swap(true, Ordering::AcqRel) {
             return Err(EBUSY);
         }
-        // SAFETY: We set `registered`, so nothing else reads or writes `reg` until we register
-        // it or clear the flag again.
-        let reg = unsafe { &mut *vtable.reg.get() };
-        match register_raw(reg, TargetVTable::<T>::ARGS, module) {
-            Ok(btfs) => Ok(Registration {
-                vtable,
-                _btfs: btfs,
-            }),
+        let first = vtable.resolved.load(Ordering::Acquire) == UNRESOLVED;
+        match register_raw(vtable.reg.get(), first, TargetVTable::<T>::ARGS, module) {
+            Ok(btfs) => {
+                vtable.resolved.store(RESOLVED, Ordering::Release);
+                Ok(Registration {
+                    vtable,
+                    _btfs: btfs,
+                })
+            }
             Err(e) => {
                 vtable.registered.store(false, Ordering::Release);
                 Err(e)
@@ -1619,16 +1741,22 @@ impl<T: Target> Drop for Registration<T> {
     }
 }
 
-/// Resolves `args` against the anchor, fills `reg.ctx_arg_info` and registers `reg`.
+/// Resolves `args` against the anchor, fills in (`first`) or checks the BTF ids of
+/// `reg.ctx_arg_info` and `reg.owner`, and registers `reg`.
 ///
 /// Not generic, so that it is built into the kernel and may call what is not exported.
+///
+/// `reg` is the `bpf_iter_reg` of a [`TargetVTable`] whose `registered` flag the caller holds,
+/// and `first` says whether it was ever resolved.
 fn register_raw(
-    reg: &mut bindings::bpf_iter_reg,
+    reg: *mut bindings::bpf_iter_reg,
+    first: bool,
     args: &[ArgSpec],
     module: &'static ThisModule,
 ) -> Result<[Option<Btf>; 2]> {
-    // SAFETY: `reg.target` is the `&'static CStr` name set by `TargetVTable::new`.
-    let name = unsafe { CStr::from_char_ptr(reg.target) };
+    // SAFETY: `reg` is valid (it lives in a static); `target` is the `&'static CStr` name set
+    // by `TargetVTable::new` and never written again.
+    let name = unsafe { CStr::from_char_ptr((*reg).target) };
     let owner = Btf::of_module(module).inspect_err(|_| {
         pr_err!("bpf_iter: {}: no BTF for the target's owner\n", name);
     })?;
@@ -1683,6 +1811,7 @@ fn register_raw(
     }
 
     let mut btfs: [Option<Btf>; 2] = [None, None];
+    let mut ids = [(0u32, ptr::null_mut::<bindings::btf>()); MAX_TYPED_ARGS];
     let mut n = 0;
     for (i, a) in args.iter().enumerate() {
         let p = i + 1;
@@ -1740,19 +1869,46 @@ fn register_raw(
                         declared.size()
                     )));
                 }
-                let info = &mut reg.ctx_arg_info[n];
-                info.btf_id = declared.id();
-                info.btf = if btf.is_module() {
-                    btf.as_ptr()
-                } else {
-                    ptr::null_mut()
-                };
+                ids[n] = (
+                    declared.id(),
+                    if btf.is_module() {
+                        btf.as_ptr()
+                    } else {
+                        ptr::null_mut()
+                    },
+                );
                 btfs[n] = Some(btf);
                 n += 1;
             }
         }
     }
-    reg.owner = module.as_ptr();
+    if first {
+        // SAFETY: No registration of `reg` happened yet, so nothing reads it, and the caller
+        // holds the `registered` flag, so nothing else writes it.
+        unsafe {
+            for (i, (id, btf)) in ids.iter().enumerate().take(n) {
+                (*reg).ctx_arg_info[i].btf_id = *id;
+                (*reg).ctx_arg_info[i].btf = *btf;
+            }
+            (*reg).owner = module.as_ptr();
+        }
+    } else {
+        // SAFETY: `reg` was resolved before and is not written any more: reading it races with
+        // nothing but other reads.
+        let same = unsafe {
+            (*reg).owner == module.as_ptr()
+                && ids.iter().enumerate().take(n).all(|(i, (id, btf))| {
+                    (*reg).ctx_arg_info[i].btf_id == *id && (*reg).ctx_arg_info[i].btf == *btf
+                })
+        };
+        if !same {
+            pr_err!(
+                "bpf_iter: {}: registered again with other BTF or another owner\n",
+                name
+            );
+            return Err(EINVAL);
+        }
+    }
     // SAFETY: `reg` is fully initialized and lives in a static of the owner (see
     // `TargetVTable`); the kernel keeps it until `bpf_iter_unreg_target`.
     crate::error::to_result(unsafe { bindings::bpf_iter_reg_target(reg) })?;

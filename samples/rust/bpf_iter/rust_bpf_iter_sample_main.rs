@@ -3,7 +3,8 @@
 //! Rust BPF iterator target sample.
 //!
 //! Registers `rust_sample` (built as a module) or `rust_sample_builtin` (built in): a target
-//! that walks a table of records owned by the module. Programs see each record through a BTF
+//! that walks a table of records owned by the module. (Built with `--cfg rust_sample_twin`, as
+//! `rust_bpf_iter_sample_twin.ko` for a selftest, the target is `rust_sample_twin`.) Programs see each record through a BTF
 //! pointer, its index as an integer and its name as a read-only buffer:
 //!
 //! ```c
@@ -16,12 +17,9 @@
 //! }
 //! ```
 
-use core::fmt::Write;
 use core::sync::atomic::{AtomicU64, Ordering};
-use kernel::bpf::iter::{
-    self, BtfPtr, BtfType, Index, LinkInfo, Origin, Prog, RdonlyBuf, Scalar, SeqFile,
-};
-use kernel::{c_str, prelude::*};
+use kernel::bpf::iter::{self, BtfPtr, BtfType, Index, LinkInfo, Origin, RdonlyBuf, Scalar};
+use kernel::{c_str, prelude::*, seq_file::SeqFile, seq_print};
 
 /// Length of a record's name, `RUST_SAMPLE_NAME_LEN` in `rust_bpf_iter_sample.h`.
 const NAME_LEN: usize = 16;
@@ -94,8 +92,10 @@ struct Sample;
 
 #[vtable]
 impl iter::Target for Sample {
-    #[cfg(MODULE)]
+    #[cfg(all(MODULE, not(rust_sample_twin)))]
     const NAME: &'static CStr = c_str!("rust_sample");
+    #[cfg(all(MODULE, rust_sample_twin))]
+    const NAME: &'static CStr = c_str!("rust_sample_twin");
     #[cfg(not(MODULE))]
     const NAME: &'static CStr = c_str!("rust_sample_builtin");
 
@@ -104,7 +104,7 @@ impl iter::Target for Sample {
     type Iter = SampleIter;
     type Item = Index;
 
-    fn attach(_prog: &Prog, info: &LinkInfo<'_>) -> Result<SampleLink> {
+    fn attach(info: &LinkInfo) -> Result<SampleLink> {
         info.none()?;
         Ok(SampleLink {
             serial: NEXT_SERIAL.fetch_add(1, Ordering::Relaxed),
@@ -131,19 +131,29 @@ impl iter::Target for Sample {
         let r = &it.records[item.0];
         SampleCtx {
             rec: BtfPtr::new(r),
-            index: Scalar(item.0 as u32),
+            index: Scalar::new(item.0 as u32),
             name: RdonlyBuf::new(&r.name),
         }
     }
 
-    fn show_fdinfo(link: &SampleLink, m: &mut SeqFile) {
-        let _ = writeln!(m, "rust_sample_serial:\t{}", link.serial);
+    fn show_fdinfo(link: &SampleLink, m: &SeqFile) {
+        seq_print!(m, "rust_sample_serial:\t{}\n", link.serial);
     }
 }
 
+#[cfg(not(rust_sample_twin))]
 kernel::module_bpf_iter_target! {
     targets: [Sample],
     name: "rust_bpf_iter_sample",
+    author: "rust-bpf-iter developers",
+    description: "Rust BPF iterator target sample",
+    license: "GPL",
+}
+
+#[cfg(rust_sample_twin)]
+kernel::module_bpf_iter_target! {
+    targets: [Sample],
+    name: "rust_bpf_iter_sample_twin",
     author: "rust-bpf-iter developers",
     description: "Rust BPF iterator target sample",
     license: "GPL",

@@ -23,6 +23,7 @@ enum rust_records_op {
 	RUST_RECORDS_ADD = 1,	/* "NAME VALUE" */
 	RUST_RECORDS_DEL = 2,	/* "ID" */
 	RUST_RECORDS_CLEAR = 3,	/* anything */
+	RUST_RECORDS_REGISTERED = 4,	/* "0": unregister the target, "1": register */
 };
 
 /* The longest command written to a debugfs file, in bytes. */

@@ -7,9 +7,10 @@
  * declared here.
  *
  * debugfs: 6.12 has no Rust debugfs abstraction, so the write-only files
- * add, del and clear under /sys/kernel/debug/rust_bpf_iter_records/ are made
- * here; each write is copied in and handed to the Rust part, which parses
- * and runs it. debugfs_remove() waits for writes in progress, so after
+ * add, del, clear and registered under
+ * /sys/kernel/debug/rust_bpf_iter_records/ are made here; each write is
+ * copied in and handed to the Rust part, which parses and runs it.
+ * debugfs_remove() waits for writes in progress, so after
  * rust_bpf_iter_records_debugfs_exit() no call into Rust is running or can
  * start.
  */
@@ -76,6 +77,7 @@ int rust_bpf_iter_records_debugfs_init(void)
 	rust_records_file(dir, "add", RUST_RECORDS_ADD);
 	rust_records_file(dir, "del", RUST_RECORDS_DEL);
 	rust_records_file(dir, "clear", RUST_RECORDS_CLEAR);
+	rust_records_file(dir, "registered", RUST_RECORDS_REGISTERED);
 	rust_records_dir = dir;
 	return 0;
 }

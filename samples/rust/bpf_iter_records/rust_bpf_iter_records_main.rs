@@ -32,14 +32,15 @@
 //! * A walk keeps no pointer into the tree between calls: the iterator state holds an id
 //!   *cursor*, and `start`/`next` take the lock, find the first record with an id at or after the
 //!   cursor, take a reference on it (an [`Arc`] clone) and drop the lock. The item the framework
-//!   keeps between `start`/`next` and `show`/`stop` is that reference ([`RecordRef`]), so the
+//!   keeps between `start`/`next` and `show`/`stop` is that reference (an `Arc<Record>`), so the
 //!   record the program is given stays valid, and unchanged, for as long as the program runs,
 //!   even if it is deleted meanwhile; the lock is not held while the program runs, so programs
 //!   may be long or sleepable ([`Target::RESCHED`](iter::Target::RESCHED) is set).
-//! * Why a newtype item rather than [`iter::Index`] or [`KBox`]: an index would need the
+//! * Why an `Arc` item rather than [`iter::Index`] or [`KBox`]: an index would need the
 //!   iterator state to hold the current reference beside it, a box would allocate per record;
-//!   [`RecordRef`] hands the reference itself to the framework, which gives it back to `next` (which
-//!   consumes it) or `stop` (which drops it), so it can neither leak nor dangle.
+//!   the item is the `Arc<Record>` itself, which the framework keeps as a `ForeignOwnable`
+//!   and gives back to `next` (which consumes it) or `stop` (which drops it), so it can neither
+//!   leak nor dangle.
 //! * A walk sees, in id order, every record that exists for the whole walk, and no record twice;
 //!   records added or deleted during the walk may or may not be seen. A read that ends early (a
 //!   full buffer) resumes from the cursor, which `next` advances past each record shown.
@@ -48,15 +49,14 @@
 //! * No link parameters are accepted (`EINVAL`). The link's fdinfo shows how many records there
 //!   were when it was attached, and how many there are now.
 
-use core::fmt::Write;
-use core::ptr::{self, NonNull};
+use core::ptr;
 use core::sync::atomic::{AtomicPtr, Ordering};
-use kernel::bpf::iter::{
-    self, BtfPtr, BtfType, Item, LinkInfo, Origin, Prog, Registration, SeqFile, TargetVTable,
-};
+use kernel::bpf::iter::{self, BtfPtr, BtfType, LinkInfo, Origin, Registration, TargetVTable};
 use kernel::error::{from_result, to_result};
-use kernel::ffi::{c_int, c_uint, c_void};
+use kernel::ffi::{c_int, c_uint};
 use kernel::rbtree::{RBTree, RBTreeNodeReservation};
+use kernel::seq_file::SeqFile;
+use kernel::seq_print;
 use kernel::sync::{Arc, ArcBorrow, Mutex, UniqueArc};
 use kernel::{c_str, new_mutex, prelude::*};
 
@@ -67,6 +67,7 @@ const NAME_LEN: usize = 16;
 const OP_ADD: c_uint = 1;
 const OP_DEL: c_uint = 2;
 const OP_CLEAR: c_uint = 3;
+const OP_REGISTERED: c_uint = 4;
 
 /// The Rust view of `struct rust_record` (`rust_bpf_iter_records.h`).
 ///
@@ -104,6 +105,11 @@ struct Inner {
 struct Records {
     #[pin]
     inner: Mutex<Inner>,
+    /// The target's registration: set from `init` to the module's `drop`, except while
+    /// unregistered through the debugfs file `registered` (for a selftest that registers and
+    /// unregisters the target while programs for it are verified).
+    #[pin]
+    reg: Mutex<Option<Registration<RecordsTarget>>>,
 }
 
 impl Records {
@@ -117,7 +123,20 @@ impl Records {
                 },
                 "Records::inner"
             ),
+            reg <- new_mutex!(None, "Records::reg"),
         })
+    }
+
+    /// Registers (`on`) or unregisters the target; nothing if it already is (or is not).
+    fn set_registered(&self, on: bool) -> Result {
+        let mut reg = self.reg.lock();
+        if on && reg.is_none() {
+            *reg = Some(Registration::register(&VTABLE, &THIS_MODULE)?);
+        } else if !on {
+            // Unregisters, under the lock: a concurrent `set_registered(true)` waits for it.
+            *reg = None;
+        }
+        Ok(())
     }
 
     /// Adds a record named `name` (at most `NAME_LEN - 1` bytes) and returns its id.
@@ -190,9 +209,10 @@ impl Records {
 ///
 /// # Invariants
 ///
-/// Set by [`RecordsModule::init`] before the debugfs files are created and the target is
-/// registered, cleared (and its reference dropped) by [`RecordsModule`]'s `drop` after both are
-/// gone, and by `init` if it fails; never changed in between.
+/// Set by [`RecordsModule::init`] after the target is registered (an `attach` before that finds
+/// it NULL and fails with `ENODEV`) and before the debugfs files are created; cleared (and its
+/// reference dropped) by [`RecordsModule`]'s `drop` after the debugfs files are removed and the
+/// target unregistered, and by `init` if it fails; never changed in between.
 static COLLECTION: AtomicPtr<Records> = AtomicPtr::new(ptr::null_mut());
 
 /// A new reference on the collection.
@@ -212,6 +232,18 @@ unsafe fn collection() -> Result<Arc<Records>> {
     // safety requirement, its reference is not dropped while we clone it.
     let borrowed = unsafe { ArcBorrow::from_raw(p) };
     Ok(borrowed.into())
+}
+
+/// Unregisters the target, if the collection is set and the target registered.
+fn unregister() {
+    let p = COLLECTION.load(Ordering::Acquire);
+    if !p.is_null() {
+        // SAFETY: `p` comes from `Arc::into_raw` and its reference is only dropped by
+        // `drop_collection`, which our callers (`init` and `drop`) call after this.
+        let records = unsafe { ArcBorrow::from_raw(p) };
+        // Unregistering cannot fail.
+        let _ = records.set_registered(false);
+    }
 }
 
 /// Drops the module's reference on the collection, if it holds one.
@@ -281,6 +313,11 @@ unsafe extern "C" fn rust_bpf_iter_records_cmd(op: c_uint, buf: *const u8, len: 
             }
             OP_DEL => records.del(parse_u64(trim(cmd))?)?,
             OP_CLEAR => records.clear(),
+            OP_REGISTERED => match trim(cmd) {
+                b"0" => records.set_registered(false)?,
+                b"1" => records.set_registered(true)?,
+                _ => return Err(EINVAL),
+            },
             _ => return Err(EINVAL),
         }
         Ok(0)
@@ -292,25 +329,6 @@ extern "C" {
     fn rust_bpf_iter_records_debugfs_init() -> c_int;
     /// Removes them, waiting for writes in progress.
     fn rust_bpf_iter_records_debugfs_exit();
-}
-
-/// A reference on a record: what the framework keeps between `start`/`next` and `show`/`stop`.
-struct RecordRef(Arc<Record>);
-
-// SAFETY: `into_ptr` gives the non-NULL data pointer of `Arc::into_raw`, which owns the
-// reference, and `from_ptr` takes it back with `Arc::from_raw`.
-unsafe impl Item for RecordRef {
-    fn into_ptr(self) -> NonNull<c_void> {
-        let p = Arc::into_raw(self.0);
-        // SAFETY: `Arc::into_raw` returns a pointer into a live allocation, never NULL.
-        unsafe { NonNull::new_unchecked(p.cast_mut().cast()) }
-    }
-
-    unsafe fn from_ptr(p: NonNull<c_void>) -> Self {
-        // SAFETY: By the safety requirement `p` comes from `into_ptr`, hence `Arc::into_raw`, and
-        // is taken back once only.
-        RecordRef(unsafe { Arc::from_raw(p.as_ptr().cast::<Record>()) })
-    }
 }
 
 kernel::bpf_iter_context! {
@@ -348,9 +366,9 @@ impl iter::Target for RecordsTarget {
     type Ctx<'a> = RecordsCtx<'a>;
     type Link = RecordsLink;
     type Iter = RecordsIter;
-    type Item = RecordRef;
+    type Item = Arc<Record>;
 
-    fn attach(_prog: &Prog, info: &LinkInfo<'_>) -> Result<RecordsLink> {
+    fn attach(info: &LinkInfo) -> Result<RecordsLink> {
         info.none()?;
         // SAFETY: We are `attach`.
         let records = unsafe { collection() }?;
@@ -365,67 +383,65 @@ impl iter::Target for RecordsTarget {
         })
     }
 
-    fn start(it: &mut RecordsIter, _pos: u64) -> Result<Option<RecordRef>> {
-        Ok(it.records.first_from(it.cursor).map(RecordRef))
+    fn start(it: &mut RecordsIter, _pos: u64) -> Result<Option<Arc<Record>>> {
+        Ok(it.records.first_from(it.cursor))
     }
 
-    fn next(it: &mut RecordsIter, prev: RecordRef) -> Option<RecordRef> {
+    fn next(it: &mut RecordsIter, prev: Arc<Record>) -> Option<Arc<Record>> {
         // `prev` was shown. Its id is below `u64::MAX` (type invariant of `Record`).
-        it.cursor = prev.0.id + 1;
+        it.cursor = prev.id + 1;
         drop(prev);
-        it.records.first_from(it.cursor).map(RecordRef)
+        it.records.first_from(it.cursor)
     }
 
-    fn ctx<'a>(_it: &'a RecordsIter, item: &'a RecordRef) -> RecordsCtx<'a> {
+    fn ctx<'a>(_it: &'a RecordsIter, item: &'a ArcBorrow<'_, Record>) -> RecordsCtx<'a> {
         RecordsCtx {
-            rec: BtfPtr::new(&item.0),
+            rec: BtfPtr::new(item),
         }
     }
 
-    fn show_fdinfo(link: &RecordsLink, m: &mut SeqFile) {
-        let _ = writeln!(m, "records_at_attach:\t{}", link.at_attach);
-        let _ = writeln!(m, "records_now:\t{}", link.records.len());
+    fn show_fdinfo(link: &RecordsLink, m: &SeqFile) {
+        seq_print!(m, "records_at_attach:\t{}\n", link.at_attach);
+        seq_print!(m, "records_now:\t{}\n", link.records.len());
     }
 }
 
-struct RecordsModule {
-    /// `None` only while dropping.
-    reg: Option<Registration<RecordsTarget>>,
-}
+/// The module: its state lives in the collection ([`COLLECTION`]).
+struct RecordsModule;
+
+/// The target's registration data, registered (and re-registered) from the collection.
+static VTABLE: TargetVTable<RecordsTarget> = TargetVTable::new();
 
 // The context's description, checked against the module's BTF at build time.
 kernel::bpf_iter_layout!(RecordsTarget);
 
 impl kernel::Module for RecordsModule {
-    fn init(module: &'static ThisModule) -> Result<Self> {
-        static VTABLE: TargetVTable<RecordsTarget> = TargetVTable::new();
-
+    fn init(_module: &'static ThisModule) -> Result<Self> {
         let records = Arc::pin_init(Records::new(), GFP_KERNEL)?;
+        let registered = records.set_registered(true);
         COLLECTION.store(Arc::into_raw(records).cast_mut(), Ordering::Release);
-        // SAFETY: Plain FFI call; the collection the handlers use is set.
-        if let Err(e) = to_result(unsafe { rust_bpf_iter_records_debugfs_init() }) {
+        if let Err(e) = registered {
             drop_collection();
             return Err(e);
         }
-        match Registration::register(&VTABLE, module) {
-            Ok(reg) => Ok(RecordsModule { reg: Some(reg) }),
-            Err(e) => {
-                // SAFETY: Plain FFI call, after a successful `debugfs_init`.
-                unsafe { rust_bpf_iter_records_debugfs_exit() };
-                drop_collection();
-                Err(e)
-            }
+        // SAFETY: Plain FFI call; the collection the handlers use is set.
+        if let Err(e) = to_result(unsafe { rust_bpf_iter_records_debugfs_init() }) {
+            unregister();
+            drop_collection();
+            return Err(e);
         }
+        Ok(RecordsModule)
     }
 }
 
 impl Drop for RecordsModule {
     fn drop(&mut self) {
-        // Init in reverse: no new links, then no debugfs writes, then the module's reference
-        // on the collection (links and iterators are gone: they pin the module).
-        drop(self.reg.take());
+        // No debugfs writes (which could register the target again), then no new links, then
+        // the module's reference on the collection (links and iterators are gone: they pin the
+        // module).
         // SAFETY: Plain FFI call, after a successful `debugfs_init`.
         unsafe { rust_bpf_iter_records_debugfs_exit() };
+        unregister();
         drop_collection();
     }
 }

@@ -14,7 +14,6 @@ struct task_struct;
 
 void rust_bpf_iter_task_put_pid_ns(struct pid_namespace *ns);
 struct task_struct *rust_bpf_iter_task_next_thread(struct task_struct *t);
-bool rust_bpf_iter_task_dup_files(struct task_struct *t);
 int rust_bpf_iter_task_mmap_read_lock_killable(struct mm_struct *mm);
 bool rust_bpf_iter_task_mmap_lock_is_contended(struct mm_struct *mm);
 

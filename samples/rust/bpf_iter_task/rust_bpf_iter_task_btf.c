@@ -10,9 +10,7 @@
  *
  * The rust_bpf_iter_task_*() functions wrap static inline functions of
  * the kernel headers that Rust cannot call and the kernel crate does not
- * wrap, and one test on task_struct fields: bindgen's layout of struct
- * task_struct is not the compiler's in this configuration, so Rust code
- * must not read its fields.
+ * wrap yet.
  */
 #include <linux/bpf.h>
 #include <linux/compiler.h>
@@ -67,15 +65,6 @@ void rust_bpf_iter_task_put_pid_ns(struct pid_namespace *ns)
 struct task_struct *rust_bpf_iter_task_next_thread(struct task_struct *t)
 {
 	return __next_thread(t);
-}
-
-/*
- * The skip_if_dup_files test of task_seq_get_next(): a thread, not the
- * leader, sharing the leader's file table. @t referenced or under RCU.
- */
-bool rust_bpf_iter_task_dup_files(struct task_struct *t)
-{
-	return !thread_group_leader(t) && t->files == t->group_leader->files;
 }
 
 int rust_bpf_iter_task_mmap_read_lock_killable(struct mm_struct *mm)

@@ -22,22 +22,23 @@
 //! (`tid`, and `fd` or the last mapping's range) stays in the iterator state and the next read
 //! starts from that object again.
 
-use core::fmt::Write;
 use core::ptr::{self, NonNull};
 use kernel::bindings;
 use kernel::bpf::iter::{
-    self, BtfPtr, Index, LinkInfo, LinkInfoOut, Prog, Scalar, SeqFile, TaskFilter, TrustedBtfPtr,
+    self, BtfPtr, Index, LinkInfo, LinkInfoOut, Scalar, TaskFilter, TrustedBtfPtr,
 };
 use kernel::ffi::c_int;
+use kernel::fs::File;
+use kernel::mm::virt::VmaRef;
+use kernel::seq_file::SeqFile;
+use kernel::seq_print;
 use kernel::sync::rcu;
 use kernel::task::Task;
 use kernel::types::ARef;
 use kernel::{c_str, prelude::*};
 
-// C glue in rust_bpf_iter_task_btf.c, for static inline functions of the kernel headers and
-// for the one test that reads `task_struct` fields (`dup_files`): bindgen's layout of
-// `struct task_struct` in this configuration is not the compiler's (`mm`, `pid`,
-// `group_leader`, `files` come 16 bytes early), so Rust must not read its fields.
+// C glue in rust_bpf_iter_task_btf.c, for static inline functions of the kernel headers that
+// the kernel crate does not wrap yet.
 //
 // The kernel structs are only passed by pointer; some of their members are empty structs that
 // the `improper_ctypes` lint flags.
@@ -45,7 +46,6 @@ use kernel::{c_str, prelude::*};
 extern "C" {
     fn rust_bpf_iter_task_put_pid_ns(ns: *mut bindings::pid_namespace);
     fn rust_bpf_iter_task_next_thread(t: *mut bindings::task_struct) -> *mut bindings::task_struct;
-    fn rust_bpf_iter_task_dup_files(t: *mut bindings::task_struct) -> bool;
     fn rust_bpf_iter_task_mmap_read_lock_killable(mm: *mut bindings::mm_struct) -> c_int;
     fn rust_bpf_iter_task_mmap_lock_is_contended(mm: *mut bindings::mm_struct) -> bool;
 }
@@ -69,14 +69,18 @@ unsafe fn owned_task(t: *mut bindings::task_struct) -> Option<ARef<Task>> {
 /// Whether `t` is a thread other than its group leader that shares the leader's file table:
 /// the `skip_if_dup_files` test of `task_seq_get_next()`.
 ///
-/// # Safety
-///
-/// `t` is a valid task, referenced or under the RCU read lock that `_rcu` proves; its group
-/// leader is then valid under the same lock (task structs are freed after a grace period).
-unsafe fn dup_files(t: *mut bindings::task_struct, _rcu: &rcu::Guard) -> bool {
-    // SAFETY: `t` and its leader are valid (safety requirements); the C glue only compares
-    // pointers read from them.
-    unsafe { rust_bpf_iter_task_dup_files(t) }
+/// `t` is valid (a reference); its group leader is valid under the RCU read lock that `_rcu`
+/// proves (task structs are freed after a grace period).
+fn dup_files(t: &Task, _rcu: &rcu::Guard) -> bool {
+    let leader = t.group_leader();
+    // SAFETY: `t` and its leader are valid tasks. `exit_signal` and `files` are read without
+    // their locks, as C's `task_seq_get_next()` does: a stale value only decides whether a
+    // thread is skipped. (These reads are correct only because the bindings lay out
+    // `task_struct` as C does: `tools/harness/bindings_check.py` checks it at build time.)
+    unsafe {
+        let (tp, lp) = (task_ptr(t), task_ptr(leader));
+        (*tp).exit_signal < 0 && (*tp).files == (*lp).files
+    }
 }
 
 /// The walk over tasks that the three targets share (C's `struct bpf_iter_seq_task_common`
@@ -159,8 +163,7 @@ impl TaskWalk {
                         owned_task(bindings::get_pid_task(p, bindings::pid_type_PIDTYPE_PID))
                     };
                     if let Some(t) = task {
-                        // SAFETY: `t` is referenced and we are under RCU.
-                        if !(skip_dup_files && unsafe { dup_files(task_ptr(&t), &rcu) }) {
+                        if !(skip_dup_files && dup_files(&t, &rcu)) {
                             return Some(t);
                         }
                     }
@@ -225,8 +228,8 @@ impl TaskWalk {
             if tid == 0 {
                 continue;
             }
-            // SAFETY: `t` is valid under RCU.
-            if skip_dup_files && unsafe { dup_files(t, rcu) } {
+            // SAFETY: `t` is a valid task under RCU (`rcu`), for longer than this borrow.
+            if skip_dup_files && dup_files(unsafe { &*t.cast::<Task>() }, rcu) {
                 continue;
             }
             self.tid = tid as u32;
@@ -236,6 +239,10 @@ impl TaskWalk {
         }
     }
 }
+
+// SAFETY: The walk holds a reference on a pid namespace, which may be dropped from any task,
+// and a cursor of integers: nothing tied to the task that made it.
+unsafe impl Send for TaskWalk {}
 
 impl Drop for TaskWalk {
     fn drop(&mut self) {
@@ -249,22 +256,22 @@ struct TaskLink {
     filter: TaskFilter,
 }
 
-fn attach_task(info: &LinkInfo<'_>) -> Result<TaskLink> {
+fn attach_task(info: &LinkInfo) -> Result<TaskLink> {
     Ok(TaskLink {
         filter: info.task()?.check_exists()?,
     })
 }
 
 /// Prints the parameters as C's `bpf_iter_task_show_fdinfo()` does.
-fn show_task_fdinfo(link: &TaskLink, m: &mut SeqFile) {
+fn show_task_fdinfo(link: &TaskLink, m: &SeqFile) {
     let (kind, nr) = match link.filter {
         TaskFilter::All => ("ALL", None),
         TaskFilter::Tid(tid) => ("TID", Some(("tid", tid))),
         TaskFilter::Tgid(pid) => ("PID", Some(("pid", pid))),
     };
-    let _ = writeln!(m, "task_type:\t{}", kind);
+    seq_print!(m, "task_type:\t{}\n", kind);
     if let Some((name, nr)) = nr {
-        let _ = writeln!(m, "{}:\t{}", name, nr);
+        seq_print!(m, "{}:\t{}\n", name, nr);
     }
 }
 
@@ -296,7 +303,7 @@ impl iter::Target for RustTask {
     type Iter = TaskIter;
     type Item = ARef<Task>;
 
-    fn attach(_prog: &Prog, info: &LinkInfo<'_>) -> Result<TaskLink> {
+    fn attach(info: &LinkInfo) -> Result<TaskLink> {
         attach_task(info)
     }
 
@@ -317,13 +324,13 @@ impl iter::Target for RustTask {
         it.walk.next_task(false)
     }
 
-    fn ctx<'a>(_it: &'a TaskIter, task: &'a ARef<Task>) -> TaskCtx<'a> {
+    fn ctx<'a>(_it: &'a TaskIter, task: &'a &Task) -> TaskCtx<'a> {
         TaskCtx {
-            task: TrustedBtfPtr::new(task),
+            task: TrustedBtfPtr::new(*task),
         }
     }
 
-    fn show_fdinfo(link: &TaskLink, m: &mut SeqFile) {
+    fn show_fdinfo(link: &TaskLink, m: &SeqFile) {
         show_task_fdinfo(link, m)
     }
 
@@ -342,36 +349,14 @@ kernel::bpf_iter_context! {
     struct TaskFileCtx<'a> {
         task: BtfPtr<'a, Task>,
         fd: Scalar<u32>,
-        file: BtfPtr<'a, bindings::file>,
-    }
-}
-
-/// A reference on a file, dropped with `fput`.
-///
-/// # Invariants
-///
-/// `self.0` is a valid file on which this object owns a reference.
-struct FileRef(NonNull<bindings::file>);
-
-impl FileRef {
-    fn as_ref(&self) -> &bindings::file {
-        // SAFETY: By the type invariant the file is valid while `self` lives. The reference
-        // is only turned into a pointer for programs, which read the file through BTF.
-        unsafe { self.0.as_ref() }
-    }
-}
-
-impl Drop for FileRef {
-    fn drop(&mut self) {
-        // SAFETY: By the type invariant we own a reference.
-        unsafe { bindings::fput(self.0.as_ptr()) };
+        file: BtfPtr<'a, File>,
     }
 }
 
 /// The object a `rust_task_file` iterator is at: a task and its open file `fd`.
 struct FileCursor {
     task: ARef<Task>,
-    file: FileRef,
+    file: ARef<File>,
 }
 
 /// Per-iterator state of `rust_task_file` (C's `struct bpf_iter_seq_task_file_info`).
@@ -421,8 +406,9 @@ impl TaskFileIter {
                 // INVARIANT: `f` is the file at `fd` of `t`.
                 self.cur = Some(FileCursor {
                     task: t,
-                    // INVARIANT: `f` is valid and its reference is ours.
-                    file: FileRef(f),
+                    // SAFETY: `f` is a valid file whose reference is ours; `File` is a
+                    // transparent wrapper of `struct file`.
+                    file: unsafe { ARef::from_raw(f.cast::<File>()) },
                 });
                 return Some(Index(fd as usize));
             }
@@ -450,7 +436,7 @@ impl iter::Target for RustTaskFile {
     type Iter = TaskFileIter;
     type Item = Index;
 
-    fn attach(_prog: &Prog, info: &LinkInfo<'_>) -> Result<TaskLink> {
+    fn attach(info: &LinkInfo) -> Result<TaskLink> {
         attach_task(info)
     }
 
@@ -485,15 +471,15 @@ impl iter::Target for RustTaskFile {
         match &it.cur {
             Some(c) => TaskFileCtx {
                 task: BtfPtr::new(&c.task),
-                fd: Scalar(it.fd),
-                file: BtfPtr::new(c.file.as_ref()),
+                fd: Scalar::new(it.fd),
+                file: BtfPtr::new(&c.file),
             },
             // Not reached: an item is only shown while its cursor is held.
             None => <TaskFileCtx<'a> as iter::Context>::NULL,
         }
     }
 
-    fn show_fdinfo(link: &TaskLink, m: &mut SeqFile) {
+    fn show_fdinfo(link: &TaskLink, m: &SeqFile) {
         show_task_fdinfo(link, m)
     }
 
@@ -511,7 +497,7 @@ kernel::bpf_iter_context! {
     /// What `rust_task_vma` programs see after `meta` (as C's `struct bpf_iter__task_vma`).
     struct TaskVmaCtx<'a> {
         task: BtfPtr<'a, Task>,
-        vma: BtfPtr<'a, bindings::vm_area_struct>,
+        vma: BtfPtr<'a, VmaRef>,
     }
 }
 
@@ -620,6 +606,12 @@ struct VmaCursor {
     task: ARef<Task>,
     vma: NonNull<bindings::vm_area_struct>,
 }
+
+// SAFETY: A cursor holds an mmap read lock, which must be released by the task that took it.
+// It exists only from the `start` or `next` of a read to the `stop` of the same read (`stop`
+// takes it out of the iterator state), all in the one task doing the read: it never reaches
+// another task. What else it holds (task and mm references) may be dropped anywhere.
+unsafe impl Send for VmaCursor {}
 
 /// Per-iterator state of `rust_task_vma` (C's `struct bpf_iter_seq_task_vma_info`).
 ///
@@ -736,7 +728,7 @@ impl iter::Target for RustTaskVma {
     type Iter = TaskVmaIter;
     type Item = Index;
 
-    fn attach(_prog: &Prog, info: &LinkInfo<'_>) -> Result<TaskLink> {
+    fn attach(info: &LinkInfo) -> Result<TaskLink> {
         attach_task(info)
     }
 
@@ -775,17 +767,16 @@ impl iter::Target for RustTaskVma {
         match &it.cur {
             Some(c) => TaskVmaCtx {
                 task: BtfPtr::new(&c.task),
-                // SAFETY: `c.vma` is valid while `c.mm` holds the lock, which it does for as
-                // long as the item is out, past the program run. The reference is only turned
-                // into a pointer for the program.
-                vma: BtfPtr::new(unsafe { c.vma.as_ref() }),
+                // SAFETY: `c.vma` is valid while `c.mm` holds the mmap read lock, which it does
+                // for as long as the item is out, past the program run (`'a`).
+                vma: BtfPtr::new(unsafe { VmaRef::from_raw(c.vma.as_ptr()) }),
             },
             // Not reached: an item is only shown while its cursor is held.
             None => <TaskVmaCtx<'a> as iter::Context>::NULL,
         }
     }
 
-    fn show_fdinfo(link: &TaskLink, m: &mut SeqFile) {
+    fn show_fdinfo(link: &TaskLink, m: &SeqFile) {
         show_task_fdinfo(link, m)
     }
 

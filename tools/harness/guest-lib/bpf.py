@@ -1,9 +1,12 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: GPL-2.0
-"""Small raw syscalls for the guest suites: bpf(BPF_OBJ_GET) and delete_module.
+"""Small raw syscalls for the guest suites: bpf(BPF_OBJ_GET), bpf(BPF_LINK_UPDATE) and
+delete_module.
 
-  bpf.py fdinfo PINNED_PATH   print the fdinfo of the pinned link
-  bpf.py rmmod NAME           delete_module(NAME, O_NONBLOCK); print 0 or the errno name
+  bpf.py fdinfo PINNED_PATH          print the fdinfo of the pinned link
+  bpf.py rmmod NAME                  delete_module(NAME, O_NONBLOCK); print 0 or the errno name
+  bpf.py link-update LINK PROG       BPF_LINK_UPDATE of pinned link LINK to pinned program PROG;
+                                     print 0 or the errno name
 """
 import ctypes
 import errno
@@ -14,6 +17,7 @@ import sys
 libc = ctypes.CDLL(None, use_errno=True)
 SYS_BPF, SYS_DELETE_MODULE = 321, 176  # x86_64
 BPF_OBJ_GET = 7
+BPF_LINK_UPDATE = 29
 
 
 def obj_get(path):
@@ -32,6 +36,14 @@ def main():
         with open(f"/proc/self/fdinfo/{fd}") as f:
             sys.stdout.write(f.read())
         os.close(fd)
+    elif sys.argv[1] == "link-update":
+        link, prog = obj_get(sys.argv[2]), obj_get(sys.argv[3])
+        # union bpf_attr for BPF_LINK_UPDATE: link_fd, new_prog_fd, flags, old_prog_fd
+        attr = ctypes.create_string_buffer(struct.pack("=IIII", link, prog, 0, 0), 128)
+        r = libc.syscall(SYS_BPF, BPF_LINK_UPDATE, attr, 128)
+        print(0 if r == 0 else errno.errorcode[ctypes.get_errno()])
+        os.close(link)
+        os.close(prog)
     elif sys.argv[1] == "rmmod":
         r = libc.syscall(SYS_DELETE_MODULE, sys.argv[2].encode(), os.O_NONBLOCK)
         print(0 if r == 0 else errno.errorcode[ctypes.get_errno()])

@@ -5,6 +5,9 @@
  *
  * Prints a header on the first object, one line per record, and a last
  * line from the final call that the end of the walk makes with NULL slots.
+ *
+ * Variants for the link-update suite: -DNAME_BYTES=32 reads past the 16-byte
+ * name buffer, -DSLEEPABLE is a sleepable program, -DALT prints "alt" lines.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -28,7 +31,11 @@ struct sample_ctx {
 	const char *name;
 };
 
+#ifdef SLEEPABLE
+#define __SEC_ITER(t) "iter.s/" #t
+#else
 #define __SEC_ITER(t) "iter/" #t
+#endif
 #define SEC_ITER(t) __SEC_ITER(t)
 
 #ifndef NAME_BYTES
@@ -46,6 +53,10 @@ int dump_sample(struct sample_ctx *ctx)
 		BPF_SEQ_PRINTF(seq, "end %llu\n", ctx->meta->seq_num);
 		return 0;
 	}
+#ifdef ALT
+	BPF_SEQ_PRINTF(seq, "alt %u\n", rec->id);
+	return 0;
+#endif
 	if (ctx->meta->seq_num == 0)
 		BPF_SEQ_PRINTF(seq, "index id value name\n");
 	if (ctx->name)
