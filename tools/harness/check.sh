@@ -3,11 +3,18 @@
 #
 # make check / make demo: set up everything, boot the kernel under QEMU
 # (virtme-ng) and run the tests (check) or the demonstration (demo).
+#
+# make check boots two kernels one after the other: the normal one
+# (.config.fragment) and the debug one (FLAVOR=debug: KASAN, lockdep, UBSAN,
+# kmemleak, ...; .config.debug.fragment), each with every guest suite. The
+# debug kernel's results are named debug-*. DEBUG_KERNEL=0 skips it (and says
+# so: its suites then count as failed).
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 MODE=${1:-check}
 OUT=${OUT:-$ROOT/out/$MODE}
 GUEST_TIMEOUT=${GUEST_TIMEOUT:-900}
+DEBUG_KERNEL=${DEBUG_KERNEL:-1}
 start=$(date +%s)
 
 bash "$ROOT/tools/harness/deps.sh"
@@ -18,15 +25,53 @@ BPFTOOL_DIR=$(bash "$ROOT/tools/harness/bpftool.sh" --path)
 
 rm -rf "$OUT"
 mkdir -p "$OUT"
-bash "$ROOT/tools/harness/modules.sh" "$OUT/modules"
 
-step "tools: BPF programs and bpf-iter (rust $TOOLS_RUST)"
-BPFTOOL=$BPFTOOL_DIR/bpftool LIBBPF_INCLUDE=$BPFTOOL_DIR/libbpf/include \
-	bash "$ROOT/tools/bpf-iter/build.sh" "$KBUILD/vmlinux" "$OUT" ||
-	die "building tools/bpf-iter failed"
-cp "$BPFTOOL_DIR/bpftool" "$OUT/bin/"
-bash "$ROOT/tools/harness/progs.sh" "$KBUILD/vmlinux" "$BPFTOOL_DIR/bpftool" \
-	"$BPFTOOL_DIR/libbpf/include" "$OUT"
+# prepare FLAVOR KBUILD OUT: modules, BPF programs and tools built against
+# kernel tree KBUILD, into OUT.
+prepare() {
+	local flavor=$1 kb=$2 out=$3
+	mkdir -p "$out"
+	FLAVOR=$flavor bash "$ROOT/tools/harness/modules.sh" "$out/modules"
+	step "tools: BPF programs and bpf-iter against $kb (rust $TOOLS_RUST)"
+	BPFTOOL=$BPFTOOL_DIR/bpftool LIBBPF_INCLUDE=$BPFTOOL_DIR/libbpf/include \
+		bash "$ROOT/tools/bpf-iter/build.sh" "$kb/vmlinux" "$out" ||
+		die "building tools/bpf-iter failed"
+	cp "$BPFTOOL_DIR/bpftool" "$out/bin/"
+	bash "$ROOT/tools/harness/progs.sh" "$kb/vmlinux" "$BPFTOOL_DIR/bpftool" \
+		"$BPFTOOL_DIR/libbpf/include" "$out"
+}
+
+# KVM only when a probe boot proves it works within seconds; else TCG.
+accel=(--disable-kvm)
+probe=$CACHE/kvm-probe.$(cat /proc/sys/kernel/random/boot_id 2>/dev/null || echo x)
+fails=()
+# boot KBUILD OUT GUEST_MODE: run guest.sh in a QEMU guest of kernel tree KBUILD.
+boot() {
+	local kb=$1 out=$2 gmode=$3 rc
+	if [ -w /dev/kvm ] && [ ! -f "$probe" ]; then
+		if with_lock qemu timeout -k 5 30 vng --run "$kb/arch/x86/boot/bzImage" --exec true </dev/null >/dev/null 2>&1; then
+			echo kvm >"$probe"
+		else
+			echo tcg >"$probe"
+		fi
+	fi
+	[ "$(cat "$probe" 2>/dev/null)" = kvm ] && accel=()
+	step "guest: booting $kb/arch/x86/boot/bzImage (${accel[*]:-kvm}, timeout ${GUEST_TIMEOUT}s; console: $out/console.log)"
+	set +e
+	with_lock qemu timeout -k 10 "$GUEST_TIMEOUT" vng "${accel[@]}" --run "$kb/arch/x86/boot/bzImage" \
+		--memory 2G --cpus 2 --verbose --rwdir "$out" \
+		--exec "$ROOT/tools/harness/guest.sh $out $gmode" </dev/null >"$out/console.log" 2>&1
+	rc=$?
+	set -e
+	case $rc in
+	0) ;;
+	124 | 137) fails+=("$gmode guest timed out after ${GUEST_TIMEOUT}s; last console lines: $(tail -n 5 "$out/console.log" | tr '\n' '|')") ;;
+	*) fails+=("$gmode guest exited $rc; last console lines: $(tail -n 5 "$out/console.log" | tr '\n' '|')") ;;
+	esac
+	if grep -q 'Kernel panic' "$out/console.log"; then fails+=("$gmode guest kernel panicked"); fi
+}
+
+prepare normal "$KBUILD" "$OUT"
 
 results=()
 if [ "$MODE" = check ]; then
@@ -48,31 +93,7 @@ if [ "$MODE" = check ]; then
 		--tap "host-lint=$OUT/host-lint.tap")
 fi
 
-# KVM only when a probe boot proves it works within seconds; else TCG.
-accel=(--disable-kvm)
-probe=$CACHE/kvm-probe.$(cat /proc/sys/kernel/random/boot_id 2>/dev/null || echo x)
-if [ -w /dev/kvm ] && [ ! -f "$probe" ]; then
-	if with_lock qemu timeout -k 5 30 vng --run "$KBUILD/arch/x86/boot/bzImage" --exec true </dev/null >/dev/null 2>&1; then
-		echo kvm >"$probe"
-	else
-		echo tcg >"$probe"
-	fi
-fi
-[ "$(cat "$probe" 2>/dev/null)" = kvm ] && accel=()
-step "guest: booting $KBUILD/arch/x86/boot/bzImage (${accel[*]:-kvm}, timeout ${GUEST_TIMEOUT}s; console: $OUT/console.log)"
-fails=()
-set +e
-with_lock qemu timeout -k 10 "$GUEST_TIMEOUT" vng "${accel[@]}" --run "$KBUILD/arch/x86/boot/bzImage" \
-	--memory 2G --cpus 2 --verbose --rwdir "$OUT" \
-	--exec "$ROOT/tools/harness/guest.sh $OUT $MODE" </dev/null >"$OUT/console.log" 2>&1
-rc=$?
-set -e
-case $rc in
-0) ;;
-124 | 137) fails+=("guest timed out after ${GUEST_TIMEOUT}s; last console lines: $(tail -n 5 "$OUT/console.log" | tr '\n' '|')") ;;
-*) fails+=("guest exited $rc; last console lines: $(tail -n 5 "$OUT/console.log" | tr '\n' '|')") ;;
-esac
-grep -q 'Kernel panic' "$OUT/console.log" && fails+=("guest kernel panicked")
+boot "$KBUILD" "$OUT" "$MODE"
 
 if [ "$MODE" = demo ]; then
 	cat "$OUT/demo.txt" 2>/dev/null || true
@@ -81,13 +102,29 @@ if [ "$MODE" = demo ]; then
 	exit 0
 fi
 
+# The debug kernel: the same suites again, and a kmemleak scan after them.
+DOUT=$OUT/debug
+if [ "$DEBUG_KERNEL" = 1 ]; then
+	if FLAVOR=debug bash "$ROOT/tools/harness/kernel.sh"; then
+		DKBUILD=$(FLAVOR=debug bash "$ROOT/tools/harness/kernel.sh" --kdir)
+		prepare debug "$DKBUILD" "$DOUT"
+		boot "$DKBUILD" "$DOUT" check-debug
+	else
+		fails+=("the debug kernel did not build")
+	fi
+else
+	fails+=("DEBUG_KERNEL=0: the debug kernel's suites did not run")
+fi
+
 # Every guest suite must have reported: a missing TAP file is a failure.
 for suite in "$ROOT"/tools/harness/guest.d/*.sh; do
 	name=$(basename "$suite" .sh)
 	name=${name#[0-9][0-9]-}
-	results+=(--tap "guest-$name=$OUT/$name.tap")
+	results+=(--tap "guest-$name=$OUT/$name.tap" --tap "debug-$name=$DOUT/$name.tap")
 done
-args=(--kernel-log "$OUT/dmesg.txt" --kernel-log "$OUT/console.log" --kunit "${results[@]}")
+results+=(--tap "debug-kmemleak=$DOUT/kmemleak.tap")
+args=(--kernel-log "$OUT/dmesg.txt" --kernel-log "$OUT/console.log" --kunit
+	--guest "debug=$DOUT/dmesg.txt,$DOUT/console.log" "${results[@]}")
 for f in "${fails[@]}"; do args+=(--fail "$f"); done
 step "check: finished in $(($(date +%s) - start))s"
 python3 "$ROOT/tools/harness/results.py" "${args[@]}"

@@ -3,7 +3,7 @@
 #
 # Runs inside the QEMU guest (as root, host filesystem shared read-only,
 # $OUT writable). Each suite writes TAP to $OUT/<suite>.tap; the host
-# judges the results. Usage: guest.sh OUT MODE   (MODE: check | demo)
+# judges the results. Usage: guest.sh OUT MODE   (MODE: check | check-debug | demo)
 set -u
 OUT=$1
 MODE=${2:-check}
@@ -18,6 +18,10 @@ if [ "$MODE" = demo ]; then
 	"$HERE/demo.sh" "$OUT"
 	rc=$?
 else
+	KML=/sys/kernel/debug/kmemleak
+	# The debug kernel: forget what leaked while booting, so that the scan
+	# after the suites reports what they left behind.
+	[ "$MODE" = check-debug ] && [ -e $KML ] && echo clear >$KML
 	for suite in "$HERE"/guest.d/*.sh; do
 		name=$(basename "$suite" .sh)
 		name=${name#[0-9][0-9]-}
@@ -25,6 +29,7 @@ else
 		timeout 300 bash "$suite" "$OUT" >"$OUT/$name.tap" 2>"$OUT/$name.err"
 		echo "guest: suite $name exited $?"
 	done
+	[ "$MODE" = check-debug ] && "$HERE/kmemleak.sh" "$OUT" >"$OUT/kmemleak.tap" 2>&1
 	rc=0
 fi
 dmesg >"$OUT/dmesg.txt"

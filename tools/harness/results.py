@@ -133,6 +133,9 @@ def main():
                     help="guest kernel log (dmesg, console); KUnit is read from the first "
                          "that has it, all are checked for Oops/BUG/WARNING lines")
     ap.add_argument("--kunit", action="store_true", help="expect KUnit KTAP in the kernel log")
+    ap.add_argument("--guest", action="append", default=[], metavar="NAME=LOG[,LOG...]",
+                    help="another guest kernel's logs (e.g. the debug kernel's): its KUnit "
+                         "results as NAME-kunit, the log check as NAME-log")
     ap.add_argument("--tap", action="append", default=[], metavar="NAME=FILE")
     ap.add_argument("--cargo", action="append", default=[], metavar="NAME=FILE")
     ap.add_argument("--fail", action="append", default=[], metavar="REASON",
@@ -140,19 +143,25 @@ def main():
     a = ap.parse_args()
 
     tallies = []
+    guests = []
     if a.kernel_log:
+        guests.append(("kunit" if a.kunit else None, "guest-log", a.kernel_log))
+    for spec in a.guest:
+        name, paths = spec.split("=", 1)
+        guests.append((f"{name}-kunit", f"{name}-log", paths.split(",")))
+    for kunit_name, log_name, paths in guests:
         logs = []
-        for path in a.kernel_log:
+        for path in paths:
             if os.path.exists(path):
                 with open(path, errors="replace") as f:
                     logs.append(strip_log(f.readlines()))
-        if a.kunit:
+        if kunit_name:
             ktap = next((k for k in map(kunit_from_log, logs) if k), [])
-            tallies.append(parse_tap("kunit", ktap))
-        clean = Tally("guest-log")
+            tallies.append(parse_tap(kunit_name, ktap))
+        clean = Tally(log_name)
         bad = [l for log in logs for l in log if BAD_LOG.search(l)]
         clean.add(any(logs) and not bad,
-                  "guest-log: " + (bad[0] if bad else "empty or missing kernel log"))
+                  f"{log_name}: " + (bad[0] if bad else "empty or missing kernel log"))
         tallies.append(clean)
     for spec in a.tap:
         name, path = spec.split("=", 1)

@@ -86,6 +86,28 @@ def oops_in_log_fails():
 
 
 @case
+def debug_guest_log_checked_apart():
+    """A KASAN report in the debug kernel's log fails its own tally, even if the normal
+    kernel's log and KUnit are clean; its KUnit results count as their own suite."""
+    d = tempfile.mkdtemp()
+    good, bad = os.path.join(d, "good.log"), os.path.join(d, "debug.log")
+    with open(good, "w") as f:
+        f.write("KTAP version 1\n1..1\nok 1 - t\n")
+    with open(bad, "w") as f:
+        f.write("KTAP version 1\n1..1\nok 1 - t\n"
+                "BUG: KASAN: slab-use-after-free in bpf_iter_prog_supported+0x1\n")
+    r = subprocess.run([sys.executable, os.path.join(HERE, "results.py"), "--kunit",
+                        "--kernel-log", good, "--guest", f"debug={bad}"],
+                       capture_output=True, text=True)
+    for p in (good, bad):
+        os.unlink(p)
+    os.rmdir(d)
+    lines = r.stdout.splitlines()
+    return (r.returncode == 1 and lines[-1] == "3 passed, 1 failed"
+            and any(l.split()[:4] == ["debug-log", "0", "passed", "1"] for l in lines))
+
+
+@case
 def cargo_failures_counted():
     t = results.parse_cargo("c", "test result: FAILED. 3 passed; 2 failed; 0 ignored;")
     return (t.passed, t.failed) == (3, 2)

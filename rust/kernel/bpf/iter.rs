@@ -42,7 +42,7 @@ use core::{
     marker::PhantomData,
     mem::{align_of, size_of},
     ptr::{self, NonNull},
-    sync::atomic::{AtomicBool, AtomicU8, Ordering},
+    sync::atomic::{AtomicBool, AtomicPtr, AtomicU8, Ordering},
 };
 
 /// The prefix of the BTF function a program names to attach to a target.
@@ -301,6 +301,8 @@ unsafe impl<const N: usize> Slot for RdonlyBuf<'_, N> {
 /// reads all 8 bytes sees no kernel memory.
 ///
 /// # Examples
+///
+/// Soundness point 9: a `u32` slot has no uninitialized padding.
 ///
 /// ```
 /// use kernel::bpf::iter::Scalar;
@@ -964,6 +966,46 @@ const fn unsafe_zeroed_proto() -> bindings::bpf_func_proto {
 /// Kept in the `seq_file` as the pointer value `index + 1`: the framework refuses (with
 /// `EINVAL`, see [`Target::Item`]) the indices whose value would be NULL or an error pointer,
 /// `usize::MAX` and the last 4095 below it.
+///
+/// # Examples
+///
+/// Soundness points 6 and 9: items go through [`ForeignOwnable`], and the pointers that C
+/// would take for the end of a walk (NULL) or an error (`IS_ERR`) are recognised.
+///
+/// ```
+/// use kernel::bpf::iter::{is_seq_item, Index};
+/// use kernel::types::ForeignOwnable;
+///
+/// let p = Index(41).into_foreign();
+/// assert!(is_seq_item(p));
+/// // SAFETY: `p` comes from `into_foreign` and is borrowed, then converted back once.
+/// unsafe {
+///     assert_eq!(Index::borrow(p), Index(41));
+///     assert_eq!(Index::from_foreign(p), Index(41));
+/// }
+/// assert!(!is_seq_item(Index(usize::MAX).into_foreign())); // NULL
+/// assert!(!is_seq_item(Index(usize::MAX - 1).into_foreign())); // ERR_PTR(-1)
+/// assert!(!is_seq_item(Index(usize::MAX - 4095).into_foreign())); // ERR_PTR(-MAX_ERRNO)
+/// assert!(is_seq_item(Index(usize::MAX - 4096).into_foreign()));
+/// ```
+///
+/// A referenced object is kept with its reference, and borrowed as a reference:
+///
+/// ```
+/// use kernel::bpf::iter::is_seq_item;
+/// use kernel::types::{ARef, ForeignOwnable};
+///
+/// let cur = kernel::current!();
+/// let task: ARef<kernel::task::Task> = ARef::from(&*cur);
+/// let p = task.into_foreign();
+/// assert!(is_seq_item(p));
+/// // SAFETY: `p` comes from `into_foreign`; the borrow ends before `from_foreign`, which
+/// // takes the reference back once.
+/// unsafe {
+///     assert_eq!(<ARef<kernel::task::Task>>::borrow(p).pid(), cur.pid());
+///     drop(<ARef<kernel::task::Task>>::from_foreign(p));
+/// }
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Index(pub usize);
 
@@ -988,9 +1030,20 @@ impl ForeignOwnable for Index {
 /// `Arc<T>`, the value for [`Index`]).
 pub type ItemRef<'a, T> = <<T as Target>::Item as ForeignOwnable>::Borrowed<'a>;
 
+/// What [`Target::attach`] gets of the registration's data: [`ForeignOwnable::Borrowed`] of
+/// [`Target::Data`] (`()` for none, `ArcBorrow<'_, T>` for `Arc<T>`, `&T` for `KBox<T>`).
+pub type DataRef<'a, T> = <<T as Target>::Data as ForeignOwnable>::Borrowed<'a>;
+
 /// Whether `p` is in the range C reads as an error pointer (`IS_ERR`).
 fn is_err_ptr(p: *const c_void) -> bool {
     p as usize >= (-(bindings::MAX_ERRNO as isize)) as usize
+}
+
+/// Whether the foreign pointer of an item can be kept in a `seq_file`: neither NULL (the end
+/// of a walk to C) nor an error pointer. The framework refuses other items (see
+/// [`Target::Item`]).
+pub fn is_seq_item(p: *const c_void) -> bool {
+    !p.is_null() && !is_err_ptr(p)
 }
 
 /// A BPF iterator target.
@@ -1034,6 +1087,12 @@ pub trait Target: Sized + 'static {
     /// What programs see after `meta`, borrowing from the iterator state and the item.
     type Ctx<'a>: Context;
 
+    /// Data the [`Registration`] holds for the target, lent to [`Target::attach`]: what a
+    /// target over a collection of its own walks, typically an `Arc` of it (a link keeps a
+    /// clone); `()` for none. Dropped when the registration is, after the kernel stopped
+    /// calling `attach` (`bpf_iter_unreg_target()` waits for calls in progress).
+    type Data: ForeignOwnable + Send + Sync;
+
     /// Per-link state, made from the link parameters by [`Target::attach`], dropped on detach.
     type Link: Send + Sync;
 
@@ -1049,8 +1108,11 @@ pub trait Target: Sized + 'static {
     /// (`ARef`, `KBox`, `Arc`) never do; see [`Index`] for indices.
     type Item: ForeignOwnable + Send;
 
-    /// Checks the link parameters and makes the per-link state.
-    fn attach(info: &LinkInfo) -> Result<Self::Link>;
+    /// Checks the link parameters and makes the per-link state, given the registration's data.
+    ///
+    /// Runs under the kernel's `targets_mutex`, while the target is registered: it must not
+    /// register or unregister targets.
+    fn attach(data: DataRef<'_, Self>, info: &LinkInfo) -> Result<Self::Link>;
 
     /// Checks the program of a link against its per-link state, when the link is made (after
     /// [`Target::attach`]) and when its program is replaced (`BPF_LINK_UPDATE`): every check a
@@ -1137,7 +1199,7 @@ impl<T: Target> Adapter<T> {
     /// item dropped) if that pointer could be taken for the end of the walk or an error.
     fn item_to_seq(st: &mut IterState<T::Iter>, item: T::Item) -> *mut c_void {
         let p = item.into_foreign();
-        if p.is_null() || is_err_ptr(p) {
+        if !is_seq_item(p) {
             // SAFETY: `p` came from `into_foreign` just now and is converted back once.
             drop(unsafe { T::Item::from_foreign(p) });
             pr_err!(
@@ -1182,7 +1244,17 @@ impl<T: Target> Adapter<T> {
         from_result(|| {
             // SAFETY: The kernel passes a verified program and the parameters it copied in.
             let (prog, info) = unsafe { (Prog::from_raw(prog), LinkInfo::from_raw(linfo)) };
-            let link = T::attach(&info)?;
+            // SAFETY: On entry `target_data` is the target's `bpf_iter_reg`, which is the
+            // `reg` of a `TargetVTable<T>` (only those install this function), and the kernel
+            // calls us only while that is registered, under `targets_mutex`: the
+            // `Registration` that set `data` is alive, and drops it only after
+            // `bpf_iter_unreg_target()`, which waits for us.
+            let data = unsafe {
+                let reg = (*aux).target_data.cast::<bindings::bpf_iter_reg>();
+                let vtable = crate::container_of!(reg, TargetVTable<T>, reg);
+                T::Data::borrow((*vtable).data.load(Ordering::Acquire))
+            };
+            let link = T::attach(data, &info)?;
             Self::check(&link, prog)?;
             let link = KBox::new(link, GFP_KERNEL)?;
             // SAFETY: `aux` is the new link's aux info, zeroed, ours to fill.
@@ -1438,6 +1510,8 @@ pub struct TargetVTable<T: Target> {
     reg: Opaque<bindings::bpf_iter_reg>,
     registered: AtomicBool,
     resolved: AtomicU8,
+    /// The foreign pointer of the registration's [`Target::Data`], while registered.
+    data: AtomicPtr<c_void>,
     _p: PhantomData<T>,
 }
 
@@ -1517,6 +1591,7 @@ impl<T: Target> TargetVTable<T> {
             reg: Opaque::new(reg),
             registered: AtomicBool::new(false),
             resolved: AtomicU8::new(UNRESOLVED),
+            data: AtomicPtr::new(ptr::null_mut()),
             _p: PhantomData,
         }
     }
@@ -1647,10 +1722,11 @@ macro_rules! bpf_iter_layout {
 ///         impl iter::Target for $t {
 ///             const NAME: &'static CStr = c_str!($name);
 ///             type Ctx<'a> = $ctx<'a>;
+///             type Data = ();
 ///             type Link = ();
 ///             type Iter = ();
 ///             type Item = Index;
-///             fn attach(info: &LinkInfo) -> Result { info.none() }
+///             fn attach(_: (), info: &LinkInfo) -> Result { info.none() }
 ///             fn init_iter(_: &()) -> Result { Ok(()) }
 ///             fn start(_: &mut (), _: u64) -> Result<Option<Index>> { Ok(None) }
 ///             fn next(_: &mut (), _: Index) -> Option<Index> { None }
@@ -1670,20 +1746,20 @@ macro_rules! bpf_iter_layout {
 /// // The right context, but `task` is the kernel's own target: refused as a duplicate.
 /// target!(Dup, "task", TaskCtx);
 /// static DUP: TargetVTable<Dup> = TargetVTable::new();
-/// assert_eq!(Registration::register(&DUP, &BUILTIN).err(), Some(EEXIST));
+/// assert_eq!(Registration::register(&DUP, &BUILTIN, ()).err(), Some(EEXIST));
 ///
 /// // A pointer to the wrong struct, or one argument too many: the context does not match.
 /// target!(WrongType, "task", FileCtx);
 /// static WRONG_TYPE: TargetVTable<WrongType> = TargetVTable::new();
-/// assert_eq!(Registration::register(&WRONG_TYPE, &BUILTIN).err(), Some(EINVAL));
+/// assert_eq!(Registration::register(&WRONG_TYPE, &BUILTIN, ()).err(), Some(EINVAL));
 /// target!(WrongCount, "task", TwoCtx);
 /// static WRONG_COUNT: TargetVTable<WrongCount> = TargetVTable::new();
-/// assert_eq!(Registration::register(&WRONG_COUNT, &BUILTIN).err(), Some(EINVAL));
+/// assert_eq!(Registration::register(&WRONG_COUNT, &BUILTIN, ()).err(), Some(EINVAL));
 ///
 /// // No `bpf_iter_no_such_target` anchor in BTF.
 /// target!(NoAnchor, "no_such_target", TaskCtx);
 /// static NO_ANCHOR: TargetVTable<NoAnchor> = TargetVTable::new();
-/// assert_eq!(Registration::register(&NO_ANCHOR, &BUILTIN).err(), Some(ENOENT));
+/// assert_eq!(Registration::register(&NO_ANCHOR, &BUILTIN, ()).err(), Some(ENOENT));
 /// ```
 ///
 /// # Invariants
@@ -1709,10 +1785,22 @@ impl<T: Target> Registration<T> {
     /// The first registration of `vtable` fills in its BTF ids and owner; later ones (after the
     /// first was dropped) check that they resolve to the same and never write them: programs
     /// verified before may still read them. `EINVAL` if they differ (another `module`).
-    pub fn register(vtable: &'static TargetVTable<T>, module: &'static ThisModule) -> Result<Self> {
+    ///
+    /// `data` is lent to every [`Target::attach`] while the target is registered, and dropped
+    /// with the registration (or here, on failure).
+    pub fn register(
+        vtable: &'static TargetVTable<T>,
+        module: &'static ThisModule,
+        data: T::Data,
+    ) -> Result<Self> {
         if vtable.registered.swap(true, Ordering::AcqRel) {
             return Err(EBUSY);
         }
+        // Set before the target is registered, cleared after it is unregistered (`drop`): while
+        // the kernel may call `attach_target`, it finds the data.
+        vtable
+            .data
+            .store(data.into_foreign().cast_mut(), Ordering::Release);
         let first = vtable.resolved.load(Ordering::Acquire) == UNRESOLVED;
         match register_raw(vtable.reg.get(), first, TargetVTable::<T>::ARGS, module) {
             Ok(btfs) => {
@@ -1723,6 +1811,10 @@ impl<T: Target> Registration<T> {
                 })
             }
             Err(e) => {
+                let p = vtable.data.swap(ptr::null_mut(), Ordering::AcqRel);
+                // SAFETY: `p` is the foreign pointer of `data`, stored above; the target was
+                // not registered, so nothing borrowed it.
+                drop(unsafe { T::Data::from_foreign(p) });
                 vtable.registered.store(false, Ordering::Release);
                 Err(e)
             }
@@ -1734,6 +1826,11 @@ impl<T: Target> Drop for Registration<T> {
     fn drop(&mut self) {
         // SAFETY: By the type invariant `reg` is registered.
         unsafe { bindings::bpf_iter_unreg_target(self.vtable.reg.get()) };
+        // No `attach_target` runs any more (`bpf_iter_unreg_target` waited for those in
+        // progress): the data has no borrower left.
+        let p = self.vtable.data.swap(ptr::null_mut(), Ordering::AcqRel);
+        // SAFETY: `p` is the foreign pointer `register` stored, converted back once.
+        drop(unsafe { T::Data::from_foreign(p) });
         self.vtable.registered.store(false, Ordering::Release);
         // `_btfs` is dropped next: the BTF references taken at registration. The kernel may
         // still verify a program that found the target before; its `ctx_arg_info` BTFs stay
@@ -1917,6 +2014,10 @@ fn register_raw(
 
 /// Declares a module whose only job is to register BPF iterator targets.
 ///
+/// Each target is registered with `Default::default()` as its [`Target::Data`] (`()` for
+/// targets without data); a module whose targets need data of their own keeps a
+/// [`Registration`] itself.
+///
 /// # Examples
 ///
 /// ```ignore
@@ -1948,7 +2049,11 @@ macro_rules! module_bpf_iter_target {
                     _regs: ($({
                         static VTABLE: $crate::bpf::iter::TargetVTable<$t> =
                             $crate::bpf::iter::TargetVTable::new();
-                        $crate::bpf::iter::Registration::register(&VTABLE, module)?
+                        $crate::bpf::iter::Registration::register(
+                            &VTABLE,
+                            module,
+                            ::core::default::Default::default(),
+                        )?
                     },)+),
                 })
             }

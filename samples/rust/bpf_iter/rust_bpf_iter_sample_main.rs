@@ -100,11 +100,12 @@ impl iter::Target for Sample {
     const NAME: &'static CStr = c_str!("rust_sample_builtin");
 
     type Ctx<'a> = SampleCtx<'a>;
+    type Data = ();
     type Link = SampleLink;
     type Iter = SampleIter;
     type Item = Index;
 
-    fn attach(info: &LinkInfo) -> Result<SampleLink> {
+    fn attach(_data: (), info: &LinkInfo) -> Result<SampleLink> {
         info.none()?;
         Ok(SampleLink {
             serial: NEXT_SERIAL.fetch_add(1, Ordering::Relaxed),

@@ -44,8 +44,10 @@
 //! * A walk sees, in id order, every record that exists for the whole walk, and no record twice;
 //!   records added or deleted during the walk may or may not be seen. A read that ends early (a
 //!   full buffer) resumes from the cursor, which `next` advances past each record shown.
-//! * Links and iterators hold an [`Arc`] of the collection; the module holds one more, reachable
-//!   from the debugfs callbacks and from `attach` through [`COLLECTION`].
+//! * Links and iterators hold an [`Arc`] of the collection. The registration holds one too, its
+//!   [`Target::Data`](iter::Target::Data), which the framework lends to `attach`: no global
+//!   and no `unsafe` there. The module holds one more, for the debugfs callbacks, which reach
+//!   it through [`COLLECTION`] (6.12 has no Rust debugfs abstraction to pass it with).
 //! * No link parameters are accepted (`EINVAL`). The link's fdinfo shows how many records there
 //!   were when it was attached, and how many there are now.
 
@@ -128,10 +130,14 @@ impl Records {
     }
 
     /// Registers (`on`) or unregisters the target; nothing if it already is (or is not).
-    fn set_registered(&self, on: bool) -> Result {
-        let mut reg = self.reg.lock();
+    ///
+    /// The registration lends the collection to `attach` and holds a reference on it: a cycle
+    /// (collection, registration, collection) that unregistering breaks, which the module's
+    /// `drop` does.
+    fn set_registered(this: ArcBorrow<'_, Records>, on: bool) -> Result {
+        let mut reg = this.reg.lock();
         if on && reg.is_none() {
-            *reg = Some(Registration::register(&VTABLE, &THIS_MODULE)?);
+            *reg = Some(Registration::register(&VTABLE, &THIS_MODULE, this.into())?);
         } else if !on {
             // Unregisters, under the lock: a concurrent `set_registered(true)` waits for it.
             *reg = None;
@@ -219,10 +225,8 @@ static COLLECTION: AtomicPtr<Records> = AtomicPtr::new(ptr::null_mut());
 ///
 /// # Safety
 ///
-/// The caller is a debugfs write handler of this module, or `attach` of the target: either the
-/// module's `drop` has not removed the debugfs files yet (`debugfs_remove` waits for handlers
-/// that are running), or a program verified against the target exists, which holds a reference
-/// on the module so that its `drop` has not begun.
+/// The caller is a debugfs write handler of this module: the module's `drop` has not removed
+/// the debugfs files yet (`debugfs_remove` waits for handlers that are running).
 unsafe fn collection() -> Result<Arc<Records>> {
     let p = COLLECTION.load(Ordering::Acquire);
     if p.is_null() {
@@ -242,7 +246,7 @@ fn unregister() {
         // `drop_collection`, which our callers (`init` and `drop`) call after this.
         let records = unsafe { ArcBorrow::from_raw(p) };
         // Unregistering cannot fail.
-        let _ = records.set_registered(false);
+        let _ = Records::set_registered(records, false);
     }
 }
 
@@ -314,8 +318,8 @@ unsafe extern "C" fn rust_bpf_iter_records_cmd(op: c_uint, buf: *const u8, len: 
             OP_DEL => records.del(parse_u64(trim(cmd))?)?,
             OP_CLEAR => records.clear(),
             OP_REGISTERED => match trim(cmd) {
-                b"0" => records.set_registered(false)?,
-                b"1" => records.set_registered(true)?,
+                b"0" => Records::set_registered(records.as_arc_borrow(), false)?,
+                b"1" => Records::set_registered(records.as_arc_borrow(), true)?,
                 _ => return Err(EINVAL),
             },
             _ => return Err(EINVAL),
@@ -364,14 +368,14 @@ impl iter::Target for RecordsTarget {
     const RESCHED: bool = true;
 
     type Ctx<'a> = RecordsCtx<'a>;
+    type Data = Arc<Records>;
     type Link = RecordsLink;
     type Iter = RecordsIter;
     type Item = Arc<Record>;
 
-    fn attach(info: &LinkInfo) -> Result<RecordsLink> {
+    fn attach(records: ArcBorrow<'_, Records>, info: &LinkInfo) -> Result<RecordsLink> {
         info.none()?;
-        // SAFETY: We are `attach`.
-        let records = unsafe { collection() }?;
+        let records: Arc<Records> = records.into();
         let at_attach = records.len();
         Ok(RecordsLink { records, at_attach })
     }
@@ -418,7 +422,7 @@ kernel::bpf_iter_layout!(RecordsTarget);
 impl kernel::Module for RecordsModule {
     fn init(_module: &'static ThisModule) -> Result<Self> {
         let records = Arc::pin_init(Records::new(), GFP_KERNEL)?;
-        let registered = records.set_registered(true);
+        let registered = Records::set_registered(records.as_arc_borrow(), true);
         COLLECTION.store(Arc::into_raw(records).cast_mut(), Ordering::Release);
         if let Err(e) = registered {
             drop_collection();

@@ -299,11 +299,12 @@ impl iter::Target for RustTask {
     const RESCHED: bool = true;
 
     type Ctx<'a> = TaskCtx<'a>;
+    type Data = ();
     type Link = TaskLink;
     type Iter = TaskIter;
     type Item = ARef<Task>;
 
-    fn attach(info: &LinkInfo) -> Result<TaskLink> {
+    fn attach(_data: (), info: &LinkInfo) -> Result<TaskLink> {
         attach_task(info)
     }
 
@@ -432,11 +433,12 @@ impl iter::Target for RustTaskFile {
     const RESCHED: bool = true;
 
     type Ctx<'a> = TaskFileCtx<'a>;
+    type Data = ();
     type Link = TaskLink;
     type Iter = TaskFileIter;
     type Item = Index;
 
-    fn attach(info: &LinkInfo) -> Result<TaskLink> {
+    fn attach(_data: (), info: &LinkInfo) -> Result<TaskLink> {
         attach_task(info)
     }
 
@@ -724,11 +726,12 @@ impl iter::Target for RustTaskVma {
     const RESCHED: bool = true;
 
     type Ctx<'a> = TaskVmaCtx<'a>;
+    type Data = ();
     type Link = TaskLink;
     type Iter = TaskVmaIter;
     type Item = Index;
 
-    fn attach(info: &LinkInfo) -> Result<TaskLink> {
+    fn attach(_data: (), info: &LinkInfo) -> Result<TaskLink> {
         attach_task(info)
     }
 

@@ -17,10 +17,11 @@ static BUF: [u8; 4] = [1, 2, 3, 4];
 impl iter::Target for T {
     const NAME: &'static CStr = c_str!("compile_fail");
     type Ctx<'a> = Ctx<'a>;
+    type Data = ();
     type Link = ();
     type Iter = ();
     type Item = Index;
-    fn attach(info: &LinkInfo) -> Result {
+    fn attach(_: (), info: &LinkInfo) -> Result {
         info.none()
     }
     fn init_iter(_: &()) -> Result {

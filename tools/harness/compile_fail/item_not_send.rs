@@ -17,10 +17,11 @@ struct T;
 impl iter::Target for T {
     const NAME: &'static CStr = c_str!("compile_fail");
     type Ctx<'a> = Ctx;
+    type Data = ();
     type Link = ();
     type Iter = ();
     type Item = KBox<NotSend>;
-    fn attach(info: &LinkInfo) -> Result {
+    fn attach(_: (), info: &LinkInfo) -> Result {
         info.none()
     }
     fn init_iter(_: &()) -> Result {

@@ -20,10 +20,11 @@ struct T;
 impl iter::Target for T {
     const NAME: &'static CStr = c_str!("compile_fail");
     type Ctx<'a> = Ctx<'a>;
+    type Data = ();
     type Link = ();
     type Iter = Walk;
     type Item = Index;
-    fn attach(info: &LinkInfo) -> Result {
+    fn attach(_: (), info: &LinkInfo) -> Result {
         info.none()
     }
     fn init_iter(_: &()) -> Result<Walk> {
