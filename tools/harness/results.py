@@ -14,9 +14,11 @@ import re
 import sys
 
 # Kernel log lines that fail a run whatever the tests said.
+# (Lockdep reports start with "WARNING:"; lockdep turns itself off after one. A bare
+# "lockdep" would match the boot line "RCU lockdep checking is enabled.")
 BAD_LOG = re.compile(
-    r"(Oops|BUG:|WARNING:|KASAN|UBSAN|lockdep|possible circular locking|"
-    r"Kernel panic|general protection fault|kernel BUG at|"
+    r"(Oops|BUG:|WARNING:|KASAN|UBSAN|possible circular locking|lockdep is turned off|"
+    r"DEBUG_LOCKS_WARN_ON|Kernel panic|general protection fault|kernel BUG at|"
     r"INFO: task .* blocked|rcu_.*detected stall|Call Trace:)"
 )
 TIMESTAMP = re.compile(r"^(<\d+>)?\[\s*\d+\.\d+\]\s?")

@@ -108,6 +108,21 @@ def debug_guest_log_checked_apart():
 
 
 @case
+def debug_boot_lines_are_not_reports():
+    """The debug kernel's boot banner is clean; its reports are not."""
+    clean = ["rcu: \tRCU lockdep checking is enabled.",
+             "kmemleak: Kernel memory leak detector initialized (mem pool available: 15078)",
+             "kasan: KernelAddressSanitizer initialized (generic)"]
+    bad = ["WARNING: possible circular locking dependency detected",
+           "BUG: KASAN: slab-use-after-free in bpf_iter_prog_supported+0x1",
+           "UBSAN: array-index-out-of-bounds in kernel/bpf/bpf_iter.c:1:1",
+           "BUG: sleeping function called from invalid context at mm/slub.c:1",
+           "INFO: lockdep is turned off."]
+    return (not any(results.BAD_LOG.search(l) for l in clean)
+            and all(results.BAD_LOG.search(l) for l in bad))
+
+
+@case
 def cargo_failures_counted():
     t = results.parse_cargo("c", "test result: FAILED. 3 passed; 2 failed; 0 ignored;")
     return (t.passed, t.failed) == (3, 2)

@@ -15,15 +15,8 @@ MOD=rust_bpf_iter_sample
 KO=$OUT/modules/$MOD.ko
 FS=/sys/fs/bpf
 
-# The table of the sample; the final call from stop sees the seq_num of the
-# last object (bpf_seq_read counts objects from 0 and does not count the end).
-want='index id value name
-0 1 10 alpha
-1 2 200 beta
-2 3 3000 gamma
-3 4 40000 delta
-4 5 500000 epsilon
-end 4'
+. "$HERE/../guest-lib/rust_sample.sh"
+want=$SAMPLE_WANT
 
 unload() { unload_module $MOD; }
 

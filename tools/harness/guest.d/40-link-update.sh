@@ -18,19 +18,9 @@ P=$OUT/progs
 MOD=rust_bpf_iter_sample
 FS=/sys/fs/bpf
 
-want='index id value name
-0 1 10 alpha
-1 2 200 beta
-2 3 3000 gamma
-3 4 40000 delta
-4 5 500000 epsilon
-end 4'
-want_alt='alt 1
-alt 2
-alt 3
-alt 4
-alt 5
-end 4'
+. "$HERE/../guest-lib/rust_sample.sh"
+want=$SAMPLE_WANT
+want_alt=$SAMPLE_WANT_ALT
 
 # load NAME OBJ: load (verify) a program without attaching it, pinned at $FS/NAME.
 load() { "$BPFTOOL" prog load "$2" "$FS/$1" >>"$LOG" 2>&1; }
