@@ -6,7 +6,7 @@
 H := tools/harness
 export CACHE ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/rust-bpf-iter
 
-.PHONY: all deps kernel kdir bpftool modules lint check demo clean help
+.PHONY: all deps kernel kdir bpftool modules lint check check-debug demo clean help
 
 all: check
 
@@ -33,6 +33,10 @@ lint: modules
 
 check:
 	@bash $(H)/check.sh check
+
+# make check, then the same suites on the debug kernel (.config.debug.fragment).
+check-debug:
+	@DEBUG_KERNEL=1 bash $(H)/check.sh check
 
 demo:
 	@bash $(H)/check.sh demo
