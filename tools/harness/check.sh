@@ -4,11 +4,13 @@
 # make check / make demo: set up everything, boot the kernel under QEMU
 # (virtme-ng) and run the tests (check) or the demonstration (demo).
 #
-# With DEBUG_KERNEL=1 (make check-debug) it then boots a second kernel, the
-# debug one (FLAVOR=debug: KASAN, lockdep, UBSAN, kmemleak, ...;
-# .config.debug.fragment), with every guest suite again and a kmemleak scan;
-# its results are named debug-*. Not part of make check yet: under TCG the
-# debug guest takes over 45 minutes, and one suite stalled there (README).
+# make check also builds the debug kernel (FLAVOR=debug: KASAN, lockdep, UBSAN,
+# kmemleak, ..., and CONFIG_CGROUPS=n; .config.debug.fragment) and the modules
+# against it: the kernel crate and the samples must build without their
+# optional parts too. With DEBUG_KERNEL=1 (make check-debug) it then boots it,
+# with every guest suite again and a kmemleak scan; its results are named
+# debug-*. Not part of make check yet: under TCG the debug guest takes over 45
+# minutes, and one suite stalled there (README).
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 MODE=${1:-check}
@@ -91,9 +93,25 @@ if [ "$MODE" = check ]; then
 		>"$OUT/host-compile-fail.tap" 2>"$OUT/host-compile-fail.err" || true
 	step "host: lint (rustfmt, clippy, rustdoc, checkpatch)"
 	bash "$ROOT/tools/harness/lint.sh" "$OUT" >"$OUT/host-lint.tap" 2>"$OUT/host-lint.err" || true
+	step "host: the debug kernel (CONFIG_CGROUPS=n, KASAN, ...) and the modules build"
+	{
+		echo "TAP version 13"
+		echo "1..2"
+		if FLAVOR=debug bash "$ROOT/tools/harness/kernel.sh" >"$OUT/host-debug-kernel.log" 2>&1; then
+			echo "ok 1 - soundness point 11: the debug kernel (CGROUPS=n) builds, kernel crate included"
+			if FLAVOR=debug bash "$ROOT/tools/harness/modules.sh" >>"$OUT/host-debug-kernel.log" 2>&1; then
+				echo "ok 2 - soundness point 11: the samples build against it"
+			else
+				echo "not ok 2 - soundness point 11: the samples build against it # see host-debug-kernel.log"
+			fi
+		else
+			echo "not ok 1 - soundness point 11: the debug kernel (CGROUPS=n) builds # see host-debug-kernel.log"
+			echo "not ok 2 - soundness point 11: the samples build against it # no kernel"
+		fi
+	} >"$OUT/host-debug-build.tap"
 	results+=(--cargo "host-cargo=$OUT/host-cargo-test.txt" --tap "host-harness=$OUT/host-harness.tap"
 		--tap "host-bindings=$OUT/host-bindings.tap" --tap "host-compile-fail=$OUT/host-compile-fail.tap"
-		--tap "host-lint=$OUT/host-lint.tap")
+		--tap "host-lint=$OUT/host-lint.tap" --tap "host-debug-build=$OUT/host-debug-build.tap")
 fi
 
 boot "$KBUILD" "$OUT" "$MODE" "$GUEST_TIMEOUT"
