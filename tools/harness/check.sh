@@ -9,8 +9,8 @@
 # against it: the kernel crate and the samples must build without their
 # optional parts too. With DEBUG_KERNEL=1 (make check-debug) it then boots it,
 # with every guest suite again and a kmemleak scan; its results are named
-# debug-*. Not part of make check yet: under TCG the debug guest takes over 45
-# minutes, and one suite stalled there (README).
+# debug-*. Not part of make check yet: under TCG the debug guest takes well
+# over an hour (each bpftool program load takes minutes there; README).
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 MODE=${1:-check}
