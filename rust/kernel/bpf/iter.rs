@@ -735,12 +735,6 @@ unsafe impl Sync for CgroupRef {}
 
 #[cfg(CONFIG_CGROUPS)]
 impl CgroupRef {
-    /// The cgroup, valid while `self` lives.
-    #[allow(dead_code)]
-    pub(crate) fn as_ptr(&self) -> *mut bindings::cgroup {
-        self.0.as_ptr()
-    }
-
     /// The cgroup's id (its kernfs node id, as `cgroup_id` in C).
     pub fn id(&self) -> u64 {
         // SAFETY: By the type invariant the cgroup is valid.
@@ -770,12 +764,6 @@ unsafe impl Send for MapRef {}
 unsafe impl Sync for MapRef {}
 
 impl MapRef {
-    /// The map, valid while `self` lives.
-    #[allow(dead_code)]
-    pub(crate) fn as_ptr(&self) -> *mut bindings::bpf_map {
-        self.0.as_ptr()
-    }
-
     /// The map's id, as `bpftool map show` lists it.
     pub fn id(&self) -> u32 {
         // SAFETY: By the type invariant the map is valid; its id is set before it gets an fd.
