@@ -63,8 +63,11 @@ boot() {
 	[ "$(cat "$probe" 2>/dev/null)" = kvm ] && accel=()
 	step "guest: booting $kb/arch/x86/boot/bzImage (${accel[*]:-kvm}, timeout ${limit}s; console: $out/console.log)"
 	set +e
+	# init: guest-init.sh (no udev; deps.sh wraps virtme-ng-init to honour rbi_init).
+	# Without the wrapper, virtme-ng-init runs the same guest.sh through --exec.
 	with_lock qemu timeout -k 10 "$limit" vng "${accel[@]}" --run "$kb/arch/x86/boot/bzImage" \
 		--memory 2G --cpus 2 --verbose --rwdir "$out" \
+		--append "rbi_init=$ROOT/tools/harness/guest-init.sh rbi_mode=$gmode printk.time=1${GUEST_SUITES:+ rbi_suites=$GUEST_SUITES}" \
 		--exec "$ROOT/tools/harness/guest.sh $out $gmode" </dev/null >"$out/console.log" 2>&1
 	rc=$?
 	set -e
@@ -129,18 +132,31 @@ if [ "$DEBUG_KERNEL" = 1 ]; then
 	if FLAVOR=debug bash "$ROOT/tools/harness/kernel.sh"; then
 		DKBUILD=$(FLAVOR=debug bash "$ROOT/tools/harness/kernel.sh" --kdir)
 		prepare debug "$DKBUILD" "$DOUT"
-		boot "$DKBUILD" "$DOUT" check-debug "$DEBUG_GUEST_TIMEOUT"
+		GUEST_SUITES=${DEBUG_GUEST_SUITES:-${GUEST_SUITES:-}} \
+			boot "$DKBUILD" "$DOUT" check-debug "$DEBUG_GUEST_TIMEOUT"
 	else
 		fails+=("the debug kernel did not build")
 	fi
 fi
 
-# Every guest suite must have reported: a missing TAP file is a failure.
+# Every guest suite must have reported: a missing TAP file is a failure, and so
+# is a suite left out with GUEST_SUITES / DEBUG_GUEST_SUITES (NAME,NAME,...: for
+# work on a suite).
+selected() { case ",${1:-$2}," in *",$2,"*) return 0 ;; esac; return 1; }
 for suite in "$ROOT"/tools/harness/guest.d/*.sh; do
 	name=$(basename "$suite" .sh)
 	name=${name#[0-9][0-9]-}
-	results+=(--tap "guest-$name=$OUT/$name.tap")
-	if [ "$DEBUG_KERNEL" = 1 ]; then results+=(--tap "debug-$name=$DOUT/$name.tap"); fi
+	if selected "${GUEST_SUITES:-}" "$name"; then
+		results+=(--tap "guest-$name=$OUT/$name.tap")
+	else
+		fails+=("guest suite $name not run (GUEST_SUITES=$GUEST_SUITES)")
+	fi
+	[ "$DEBUG_KERNEL" = 1 ] || continue
+	if selected "${DEBUG_GUEST_SUITES:-${GUEST_SUITES:-}}" "$name"; then
+		results+=(--tap "debug-$name=$DOUT/$name.tap")
+	else
+		fails+=("debug guest suite $name not run (DEBUG_GUEST_SUITES=${DEBUG_GUEST_SUITES:-$GUEST_SUITES})")
+	fi
 done
 args=(--kernel-log "$OUT/dmesg.txt" --kernel-log "$OUT/console.log" --kunit "${results[@]}")
 if [ "$DEBUG_KERNEL" = 1 ]; then

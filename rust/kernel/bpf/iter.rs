@@ -575,9 +575,10 @@ impl LinkInfo {
     /// The task parameters, as the kernel's task, task_file and task_vma targets take them.
     ///
     /// At most one of `tid`, `pid`, `pid_fd` may be set (`EINVAL` otherwise, and for anything
-    /// set beyond them). `pid_fd` must be a pidfd (`EBADF` if it is not an open fd, `EINVAL` if
-    /// it is another kind of file); it names the process whose pid in the caller's namespace is
-    /// used. Whether the task exists is not checked here (see [`TaskFilter::check_exists`]).
+    /// set beyond them). `pid_fd` must be a pidfd (`EBADF` if it is not an open fd or another
+    /// kind of file, as for C's task targets); it names the process whose pid in the caller's
+    /// namespace is used (`ESRCH` if it has none there). Whether the task exists is not checked
+    /// here (see [`TaskFilter::check_exists`]).
     pub fn task(&self) -> Result<TaskFilter> {
         // SAFETY: Reading the `task` member of the union of plain integers is always defined.
         let t = unsafe { self.0.task };

@@ -25,8 +25,23 @@ unload_module() {
 	for i in $(seq 50); do
 		r=$($BPFPY rmmod "$1")
 		[ "$r" = 0 ] && return 0
+		[ "$r" = ENOENT ] && break # not loaded
 		sleep 0.1
 	done
 	echo "$r"
 	return 1
+}
+
+# tap_from CMD...: run CMD, which prints "ok - NAME" and "not ok - NAME # WHY"
+# lines, and report them numbered on from ours (other lines pass through).
+tap_from() {
+	local l
+	while IFS= read -r l; do
+		case $l in
+		"ok - "*) ok "${l#ok - }" ;;
+		"not ok - "*" # "*) l=${l#not ok - } && not_ok "${l%% # *}" "${l#* # }" ;;
+		"not ok - "*) not_ok "${l#not ok - }" ;;
+		*) echo "$l" ;;
+		esac
+	done < <("$@")
 }
