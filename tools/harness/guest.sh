@@ -22,7 +22,7 @@ else
 	limit=300
 	if [ "$MODE" = check-debug ]; then
 		# KASAN, lockdep and kmemleak under TCG: several times slower.
-		limit=900
+		limit=1800
 		# No automatic scans during the suites (they compete for the CPU);
 		# forget what leaked while booting, so that the scans after the
 		# suites report what they left behind.

@@ -17,6 +17,11 @@
         A load or attach may fail only with the errnos of a module that is going or gone;
         an unload may fail only because something holds the module (EWOULDBLOCK). One result
         per module, with the counts.
+  stress.py flip-loop SECS PAUSE
+  stress.py verify-loop SECS MODULE TARGET
+  stress.py attach-loop SECS MODULE TARGET OBJECTS
+        the loops of 50-reregister (see there): one process each, no exec per iteration (the
+        debug kernel's guest execs slowly).
 """
 import ctypes
 import errno
@@ -247,12 +252,83 @@ def modules(secs, specs):
            f"unexpected: attach {bad}, unload {other}, loads {loads} unloads {unloads}")
 
 
+def flip_loop(secs, pause):
+    """Unregisters and registers rust_records (debugfs `registered`) for secs seconds, each
+    state held for `pause` seconds; prints the number of cycles."""
+    n = 0
+    end = time.monotonic() + secs
+    while time.monotonic() < end:
+        if debugfs_write("registered", b"0") != "0":
+            break
+        time.sleep(pause)
+        if debugfs_write("registered", b"1") != "0":
+            break
+        time.sleep(pause)
+        n += 1
+    print(n)
+
+
+def verify_loop(secs, module, target):
+    """Verifies the smallest program for target (module's BTF) as fast as it can for secs
+    seconds; prints "LOADS ACCEPTED REFUSED errno:count...". The module stays loaded."""
+    btf_fd, tid = anchor(module, target)
+    loads = good = 0
+    errs = {}
+    end = time.monotonic() + secs
+    while time.monotonic() < end:
+        loads += 1
+        try:
+            os.close(prog_load(BPF_PROG_TYPE_TRACING, attach_type=BPF_TRACE_ITER, btf_fd=btf_fd,
+                               btf_id=tid))
+            good += 1
+        except Errno as e:
+            errs[e.name] = errs.get(e.name, 0) + 1
+    os.close(btf_fd)
+    print(loads, good, loads - good, " ".join(f"{k}:{v}" for k, v in sorted(errs.items())))
+
+
+def attach_loop(secs, module, target, objects):
+    """For secs seconds: load a program printing 8 bytes per object, attach, read to the end;
+    every read must show `objects` objects and the final call. Prints "ATTACHED REFUSED BAD
+    first-bad-output"."""
+    btf_fd, tid = anchor(module, target)
+    want = b"object!\n" * (objects + 1)
+    attached = bad = 0
+    refused = {}
+    first = ""
+    end = time.monotonic() + secs
+    while time.monotonic() < end:
+        fds = []
+        try:
+            fds.append(prog_load(BPF_PROG_TYPE_TRACING, PRINT8, BPF_TRACE_ITER, btf_fd, tid))
+            fds.append(link_create(fds[-1]))
+            fds.append(iter_create(fds[-1]))
+            out = read_all(fds[-1])
+            attached += 1
+            if out != want:
+                bad += 1
+                first = first or repr(out[:80])
+        except Errno as e:
+            refused[e.name] = refused.get(e.name, 0) + 1
+        finally:
+            for fd in reversed(fds):
+                os.close(fd)
+    os.close(btf_fd)
+    print(attached, sum(refused.values()), bad, first or refused)
+
+
 def main():
     cmd, arg = sys.argv[1], sys.argv[2]
     if cmd == "readers":
         readers(float(arg), sys.argv[3:])
     elif cmd == "cycles":
         cycles(int(arg), sys.argv[3:])
+    elif cmd == "flip-loop":
+        flip_loop(float(arg), float(sys.argv[3]))
+    elif cmd == "verify-loop":
+        verify_loop(float(arg), sys.argv[3], sys.argv[4])
+    elif cmd == "attach-loop":
+        attach_loop(float(arg), sys.argv[3], sys.argv[4], int(sys.argv[5]))
     elif cmd == "modules":
         modules(float(arg), sys.argv[3:])
     else:
