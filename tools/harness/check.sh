@@ -15,7 +15,7 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 MODE=${1:-check}
 OUT=${OUT:-$ROOT/out/$MODE}
-GUEST_TIMEOUT=${GUEST_TIMEOUT:-900}
+GUEST_TIMEOUT=${GUEST_TIMEOUT:-1500}
 # The debug kernel boots and runs several times slower under TCG (measured: 8 min
 # to boot, udev included, and 6 min for the Aya selftests alone).
 DEBUG_GUEST_TIMEOUT=${DEBUG_GUEST_TIMEOUT:-2700}

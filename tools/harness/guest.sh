@@ -19,7 +19,7 @@ if [ "$MODE" = demo ]; then
 	rc=$?
 else
 	KML=/sys/kernel/debug/kmemleak
-	limit=300
+	limit=600
 	if [ "$MODE" = check-debug ]; then
 		# KASAN, lockdep and kmemleak under TCG: several times slower.
 		limit=1800
