@@ -52,6 +52,11 @@ else
 		say "could not mount the output directory $out"
 	fi
 fi
+# vng's exit status is what the guest writes to the virtio-serial port named
+# virtme.ret (udev would link it as /dev/virtio-ports/virtme.ret).
+for port in /sys/class/virtio-ports/*; do
+	[ "$(cat "$port/name" 2>/dev/null)" = virtme.ret ] && echo "$rc" >"/dev/${port##*/}"
+done
 sync
 echo "guest-init: powering off at $(cut -d' ' -f1 /proc/uptime) s of uptime"
 poweroff -f

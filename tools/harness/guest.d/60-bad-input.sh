@@ -22,8 +22,8 @@ MODS=(rust_bpf_iter_sample rust_bpf_iter_records rust_bpf_iter_task)
 	"$BPFTOOL" prog load "$P/rust_sample_overread.bpf.o" $FS/bi_overread_rust_sample
 	"$BPFTOOL" prog load "$P/map_elem_overread.bpf.o" $FS/bi_overread_map_elem
 } >>"$LOG" 2>&1
-python3 "$HERE/../guest-lib/bad_input.py" "$OUT" ${#MODS[@]} 2>>"$LOG" | tee "$OUT/bad-input.py.tap"
+python3 "$HERE/../guest-lib/bad_input.py" "$OUT" ${#MODS[@]} 2>>"$LOG" | tee "$OUT/bad-input.py.out"
 # Continue the numbering of the table.
-_n=$(grep -cE '^(ok|not ok) ' "$OUT/bad-input.py.tap")
+_n=$(grep -cE '^(ok|not ok) ' "$OUT/bad-input.py.out")
 rm -f $FS/bi_overread_rust_sample $FS/bi_overread_map_elem
 for m in "${MODS[@]}"; do check "$m: rmmod after the table (nothing holds it)" unload_module "$m"; done
