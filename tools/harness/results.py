@@ -62,6 +62,7 @@ def parse_tap(name, lines, tally=None):
     entries = []  # (depth, ok, name, directive)
     plans = {}  # depth -> list of (planned, seen)
     stack_seen = {}
+    next_num = {}  # depth -> the number the next result must have
     for raw in lines:
         line = raw.rstrip()
         if not line.strip():
@@ -71,6 +72,7 @@ def parse_tap(name, lines, tally=None):
         m = PLAN.match(s)
         if m:
             plans.setdefault(d, []).append([int(m.group(1)), 0])
+            next_num[d] = 1
             continue
         if s.startswith("Bail out!"):
             t.add(False, f"{name}: {s}")
@@ -78,6 +80,10 @@ def parse_tap(name, lines, tally=None):
         m = RESULT.match(s)
         if m:
             entries.append((d, m.group(1) == "ok", m.group(3).strip(), (m.group(4) or "").strip()))
+            num, due = int(m.group(2)), next_num.get(d, 1)
+            if num != due:
+                t.add(False, f"{name}: result numbered {num} where {due} was due ({s[:60]})")
+            next_num[d] = num + 1
             if plans.get(d):
                 plans[d][-1][1] += 1
             else:
@@ -98,6 +104,8 @@ def parse_tap(name, lines, tally=None):
         for planned, seen in ps:
             if seen < planned:
                 t.add(False, f"{name}: {planned - seen} planned test(s) never reported")
+            elif seen > planned:
+                t.add(False, f"{name}: {seen - planned} result(s) beyond the plan of {planned}")
     if 0 not in plans:
         t.add(False, f"{name}: no top-level plan (1..N)")
     return t

@@ -71,6 +71,18 @@ def skip_is_not_pass():
 
 
 @case
+def more_results_than_planned_fails():
+    return tally("TAP version 13\n1..1\nok 1 - a\nok 2 - b\n").failed == 1
+
+
+@case
+def duplicate_or_skipped_numbers_fail():
+    dup = tally("TAP version 13\n1..3\nok 1 - a\nok 2 - b\nok 1 - c\n")
+    gap = tally("TAP version 13\n1..2\nok 1 - a\nok 3 - b\n")
+    return dup.failed == 1 and gap.failed >= 1
+
+
+@case
 def bail_out_fails():
     return tally("TAP version 13\n1..2\nok 1 - a\nBail out! boom\n").failed >= 2
 

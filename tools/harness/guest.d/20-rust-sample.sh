@@ -20,7 +20,7 @@ want=$SAMPLE_WANT
 
 unload() { unload_module $MOD; }
 
-plan 21
+plan 22
 
 # Built-in target.
 check "built-in: bpftool iter pin rust_sample_builtin" "$BPFTOOL" iter pin "$P/rust_sample_builtin.bpf.o" $FS/builtin
