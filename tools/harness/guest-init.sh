@@ -25,9 +25,17 @@ mount -t tmpfs -o mode=1777 shm /dev/shm
 for n in fd:/proc/self/fd stdin:/proc/self/fd/0 stdout:/proc/self/fd/1 stderr:/proc/self/fd/2; do
 	[ -e "/dev/${n%%:*}" ] || ln -s "${n#*:}" "/dev/${n%%:*}"
 done
-mount -t tmpfs -o mode=1777 tmp /tmp
 mount -t tmpfs -o mode=0755 run /run
-mount -t tmpfs -o mode=1777 vartmp /var/tmp
+# /tmp and /var/tmp writable, with the host's files still visible through them
+# (the clone and its output directory may well be under /tmp): an overlay with a
+# tmpfs upper layer, as virtme-ng-init makes; failing that, TMPDIR on /run.
+mkdir -p /run/tmp && chmod 1777 /run/tmp
+for d in /tmp /var/tmp; do
+	u=/run/overlay$d
+	mkdir -p "$u/upper" "$u/work" && chmod 1777 "$u/upper"
+	mount -t overlay -o "lowerdir=$d,upperdir=$u/upper,workdir=$u/work" overlay "$d" ||
+		export TMPDIR=/run/tmp
+done
 mount -t debugfs debugfs /sys/kernel/debug
 mount -t bpf bpf /sys/fs/bpf
 mount -t tracefs tracefs /sys/kernel/tracing 2>/dev/null
