@@ -12,18 +12,15 @@ After every case the number of BPF links in the system and the reference counts 
 must be what they were before it (nothing left behind), and the next valid call must work.
 The wrapper (guest.d/60-bad-input.sh) loads the modules and unloads them afterwards.
 """
-import ctypes
 import os
 import struct
 import sys
 
-
-from bpfsys import (BPF_F_SLEEPABLE, closed_fd,
-                    BPF_MAP_TYPE_HASH, BPF_MAP_TYPE_QUEUE, BPF_OBJ_GET,
+from bpfsys import (BPF_F_SLEEPABLE, BPF_MAP_TYPE_HASH, BPF_MAP_TYPE_QUEUE,
                     BPF_PROG_TYPE_RAW_TRACEPOINT, Errno, FS, Zombie, attach_and_read,
-                    bpf, cgroup_info, debugfs_write, free_pid, in_child_pidns,
+                    closed_fd, cgroup_info, debugfs_write, free_pid, in_child_pidns,
                     iter_create, iter_prog, link_create, link_update, map_create,
-                    map_info, obj_pin, outcome, pidfd_open, prog_load, raw_tp_link,
+                    map_info, obj_get, obj_pin, outcome, pidfd_open, prog_load, raw_tp_link,
                     reaped_pidfd, settled, state, task_info)
 
 
@@ -55,9 +52,8 @@ def main():
     load("sleepable:task", "vmlinux", "task", BPF_F_SLEEPABLE)
     for key, path in (("overread:rust_sample", "bi_overread_rust_sample"),
                       ("overread:bpf_map_elem", "bi_overread_map_elem")):
-        pbuf = ctypes.create_string_buffer(f"{FS}/{path}".encode())
         try:
-            P[key] = bpf(BPF_OBJ_GET, struct.pack("=QIIi", ctypes.addressof(pbuf), 0, 0, 0))[0]
+            P[key] = obj_get(f"{FS}/{path}")
         except Errno as e:
             P[key] = None
             print(f"# no pinned program {path}: {e.name}", file=sys.stderr)

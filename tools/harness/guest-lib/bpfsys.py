@@ -9,7 +9,7 @@ import struct
 import time
 
 libc = ctypes.CDLL(None, use_errno=True)
-SYS_BPF, SYS_PIDFD_OPEN = 321, 434  # x86_64
+SYS_BPF, SYS_PIDFD_OPEN, SYS_FINIT_MODULE, SYS_DELETE_MODULE = 321, 434, 313, 176  # x86_64
 (BPF_MAP_CREATE, BPF_PROG_LOAD, BPF_OBJ_PIN, BPF_OBJ_GET, BPF_BTF_GET_FD_BY_ID,
  BPF_OBJ_GET_INFO_BY_FD, BPF_RAW_TRACEPOINT_OPEN, BPF_BTF_GET_NEXT_ID, BPF_LINK_CREATE,
  BPF_LINK_UPDATE, BPF_LINK_GET_NEXT_ID, BPF_ITER_CREATE) = (0, 5, 6, 7, 19, 15, 17, 23, 28, 29,
@@ -26,10 +26,15 @@ FS = "/sys/fs/bpf"
 NOP = bytes([0xb7, 0, 0, 0, 0, 0, 0, 0, 0x95, 0, 0, 0, 0, 0, 0, 0])
 
 
+def errno_name(e):
+    """The name of errno value e ("EINVAL"), or its number if it has none."""
+    return errno.errorcode.get(e, str(e))
+
+
 class Errno(Exception):
     def __init__(self, e):
-        super().__init__(errno.errorcode.get(e, str(e)))
-        self.name = errno.errorcode.get(e, str(e))
+        super().__init__(errno_name(e))
+        self.name = errno_name(e)
 
 
 def bpf(cmd, attr):
@@ -104,7 +109,8 @@ def anchor(obj, target):
         return 0, funcs["bpf_iter_" + target]
     with open(f"/sys/kernel/btf/{obj}", "rb") as f:
         mfuncs, _, _ = btf_funcs(f.read(), ntypes, strs)
-    return btf_fd_by_name(obj), mfuncs["bpf_iter_" + target]
+    tid = mfuncs["bpf_iter_" + target]
+    return btf_fd_by_name(obj), tid
 
 
 def btf_fd_by_name(name):
@@ -193,13 +199,21 @@ def map_create(mtype, key, value, entries):
     return bpf(BPF_MAP_CREATE, struct.pack("=IIII", mtype, key, value, entries))[0]
 
 
-def obj_pin(fd, path):
+def obj_get(path):
+    """An fd of the object pinned at path."""
     p = ctypes.create_string_buffer(path.encode())
-    return bpf(BPF_OBJ_PIN, struct.pack("=QIIi", ctypes.addressof(p), fd, 0, 0))[0]
+    return bpf(BPF_OBJ_GET, struct.pack("=QIIi", ctypes.addressof(p), 0, 0, 0))[0]
+
+
+def obj_pin(fd, path):
+    """Pins fd at path (no fd to return: outcome() must not close one)."""
+    p = ctypes.create_string_buffer(path.encode())
+    bpf(BPF_OBJ_PIN, struct.pack("=QIIi", ctypes.addressof(p), fd, 0, 0))
 
 
 def link_update(link_fd, prog_fd):
-    return bpf(BPF_LINK_UPDATE, struct.pack("=IIII", link_fd, prog_fd, 0, 0))[0]
+    """BPF_LINK_UPDATE of link_fd to prog_fd (no fd to return)."""
+    bpf(BPF_LINK_UPDATE, struct.pack("=IIII", link_fd, prog_fd, 0, 0))
 
 
 def raw_tp_link(prog_fd, name):
@@ -276,7 +290,7 @@ def in_child_pidns(f, *args):
     if pid == 0:
         try:
             if libc.unshare(CLONE_NEWPID) != 0:
-                os.write(w, b"unshare:" + errno.errorcode[ctypes.get_errno()].encode())
+                os.write(w, b"unshare:" + errno_name(ctypes.get_errno()).encode())
                 os._exit(0)
             c = os.fork()  # the first process of the new namespace
             if c == 0:
@@ -296,12 +310,12 @@ def debugfs_write(name, data):
     try:
         fd = os.open(f"/sys/kernel/debug/rust_bpf_iter_records/{name}", os.O_WRONLY)
     except OSError as e:
-        return errno.errorcode[e.errno]
+        return errno_name(e.errno)
     try:
         os.write(fd, data)
         return "0"
     except OSError as e:
-        return errno.errorcode[e.errno]
+        return errno_name(e.errno)
     finally:
         os.close(fd)
 

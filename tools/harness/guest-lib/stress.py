@@ -24,7 +24,6 @@
         debug kernel's guest execs slowly).
 """
 import ctypes
-import errno
 import os
 import random
 import re
@@ -33,8 +32,9 @@ import struct
 import sys
 import time
 
-from bpfsys import (BPF_PROG_TYPE_TRACING, BPF_TRACE_ITER, Errno, anchor, debugfs_write,
-                    iter_create, libc, link_create, prog_load, read_all)
+from bpfsys import (BPF_PROG_TYPE_TRACING, BPF_TRACE_ITER, SYS_DELETE_MODULE, SYS_FINIT_MODULE,
+                    Errno, anchor, debugfs_write,
+                    errno_name, iter_create, libc, link_create, prog_load, read_all)
 
 LINE = {
     "task": re.compile(rb"^( +tgid +pid| *\d+ +\d+)$"),
@@ -53,8 +53,6 @@ PRINT8 = b"".join(struct.pack("<BBhi", *i) for i in (
     (0xbf, 0xa2, 0, 0), (0x07, 0x02, 0, -8), (0xb7, 0x03, 0, 8),
     (0x85, 0x00, 0, 127), (0xb7, 0x00, 0, 0), (0x95, 0x00, 0, 0)))
 
-SYS_FINIT_MODULE, SYS_DELETE_MODULE = 313, 176
-
 
 def ok(good, msg, detail=""):
     print(f"{'ok' if good else 'not ok'} - {msg}" + (f" # {detail}" if detail and not good
@@ -62,11 +60,22 @@ def ok(good, msg, detail=""):
     sys.stdout.flush()
 
 
-def errname(e):
-    return errno.errorcode.get(e, str(e))
+def print8_iter(btf_fd, tid, size=None):
+    """Loads PRINT8 for anchor tid (of BTF object btf_fd, 0 for vmlinux), attaches it,
+    creates an iterator and reads `size` bytes once (a partial read) or to the end; closes
+    all three and returns what it read. Errors raise Errno."""
+    fds = []
+    try:
+        fds.append(prog_load(BPF_PROG_TYPE_TRACING, PRINT8, BPF_TRACE_ITER, btf_fd, tid))
+        fds.append(link_create(fds[-1]))
+        fds.append(iter_create(fds[-1]))
+        return os.read(fds[-1], size) if size else read_all(fds[-1])
+    finally:
+        for fd in reversed(fds):
+            os.close(fd)
 
 
-def churn(secs):
+def churn():
     """Children that add and delete records and create and kill tasks until killed."""
     kids = []
     pid = os.fork()
@@ -93,7 +102,7 @@ def churn(secs):
 
 
 def readers(secs, pins):
-    kids = churn(secs)
+    kids = churn()
     try:
         for spec in pins:
             path, fmt = spec.split(":")
@@ -155,24 +164,18 @@ def cycles(n, specs):
     nbytes = 0
     for i in range(n):
         t, obj = targets[i % len(targets)]
-        fds = []
         try:
             if (t, obj) not in anchors:
                 anchors[(t, obj)] = anchor(obj, t)
-            btf_fd, tid = anchors[(t, obj)]
-            fds.append(prog_load(BPF_PROG_TYPE_TRACING, PRINT8, BPF_TRACE_ITER, btf_fd, tid))
-            fds.append(link_create(fds[-1]))
-            fds.append(iter_create(fds[-1]))
-            b = os.read(fds[-1], 16)
-            if b != b"object!\nobject!\n" and b != b"object!\n":
-                raise Errno(0)
-            nbytes += len(b)
-            good += 1
+            b = print8_iter(*anchors[(t, obj)], size=16)
         except Errno as e:
             errs[e.name] = errs.get(e.name, 0) + 1
-        finally:
-            for fd in reversed(fds):
-                os.close(fd)
+            continue
+        if b not in (b"object!\nobject!\n", b"object!\n"):
+            errs["bad output"] = errs.get("bad output", 0) + 1
+            continue
+        nbytes += len(b)
+        good += 1
     for btf_fd, _ in anchors.values():
         if btf_fd:
             os.close(btf_fd)
@@ -200,7 +203,7 @@ def modules(secs, specs):
                 rc = libc.syscall(SYS_FINIT_MODULE, fd, b"", 0)
                 os.close(fd)
                 if rc != 0:
-                    e = errname(ctypes.get_errno())
+                    e = errno_name(ctypes.get_errno())
                     other["load " + e] = other.get("load " + e, 0) + 1
                     break
                 loads += 1
@@ -208,7 +211,7 @@ def modules(secs, specs):
                     if libc.syscall(SYS_DELETE_MODULE, name.encode(), os.O_NONBLOCK) == 0:
                         unloads += 1
                         break
-                    e = errname(ctypes.get_errno())
+                    e = errno_name(ctypes.get_errno())
                     if e not in ("EWOULDBLOCK", "EAGAIN"):
                         other["unload " + e] = other.get("unload " + e, 0) + 1
                         break
@@ -222,15 +225,10 @@ def modules(secs, specs):
         bad = {}
         end = time.monotonic() + secs
         while time.monotonic() < end:
-            fds = []
+            btf_fd = 0
             try:
                 btf_fd, tid = anchor(name, target)
-                if btf_fd:
-                    fds.append(btf_fd)
-                fds.append(prog_load(BPF_PROG_TYPE_TRACING, PRINT8, BPF_TRACE_ITER, btf_fd, tid))
-                fds.append(link_create(fds[-1]))
-                fds.append(iter_create(fds[-1]))
-                nbytes += len(read_all(fds[-1]))
+                nbytes += len(print8_iter(btf_fd, tid))
                 attached += 1
             except Errno as e:
                 (refused if e.name in going else bad)[e.name] = \
@@ -238,8 +236,8 @@ def modules(secs, specs):
             except (LookupError, KeyError, OSError):
                 refused["gone"] = refused.get("gone", 0) + 1
             finally:
-                for fd in reversed(fds):
-                    os.close(fd)
+                if btf_fd:
+                    os.close(btf_fd)
         os.waitpid(pid, 0)
         line = os.read(r, 4096).decode().split(" ", 3)
         os.close(r)
@@ -298,21 +296,15 @@ def attach_loop(secs, module, target, objects):
     first = ""
     end = time.monotonic() + secs
     while time.monotonic() < end:
-        fds = []
         try:
-            fds.append(prog_load(BPF_PROG_TYPE_TRACING, PRINT8, BPF_TRACE_ITER, btf_fd, tid))
-            fds.append(link_create(fds[-1]))
-            fds.append(iter_create(fds[-1]))
-            out = read_all(fds[-1])
-            attached += 1
-            if out != want:
-                bad += 1
-                first = first or repr(out[:80])
+            out = print8_iter(btf_fd, tid)
         except Errno as e:
             refused[e.name] = refused.get(e.name, 0) + 1
-        finally:
-            for fd in reversed(fds):
-                os.close(fd)
+            continue
+        attached += 1
+        if out != want:
+            bad += 1
+            first = first or repr(out[:80])
     os.close(btf_fd)
     print(attached, sum(refused.values()), bad, first or refused)
 
