@@ -10,14 +10,14 @@
 # optional parts too. With DEBUG_KERNEL=1 (make check-debug) it then boots it,
 # with every guest suite again and a kmemleak scan; its results are named
 # debug-*. Not part of make check yet: under TCG the debug guest takes well
-# over an hour (each bpftool program load takes minutes there; README).
+# over an hour (its 9p I/O is about 30x slower, so every exec is; README).
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 MODE=${1:-check}
 OUT=${OUT:-$ROOT/out/$MODE}
 GUEST_TIMEOUT=${GUEST_TIMEOUT:-1500}
-# The debug kernel boots and runs several times slower under TCG (measured: 8 min
-# to boot, udev included, and 6 min for the Aya selftests alone).
+# The debug kernel boots and runs several times slower under TCG (measured: 3 to
+# 4 min to reach the suites with guest-init.sh, 11 min for the Aya selftests).
 DEBUG_GUEST_TIMEOUT=${DEBUG_GUEST_TIMEOUT:-2700}
 DEBUG_KERNEL=${DEBUG_KERNEL:-0}
 start=$(date +%s)
