@@ -65,9 +65,15 @@ boot() {
 	set +e
 	# init: guest-init.sh (no udev; deps.sh wraps virtme-ng-init to honour rbi_init).
 	# Without the wrapper, virtme-ng-init runs the same guest.sh through --exec.
+	# rootflags: vng's own (the last rootflags= wins) plus cache=loose. vng's
+	# cache=none gives every lookup a new inode, so every exec and every Python
+	# start read their files again over 9p; the root is read-only in the guest
+	# and the host changes nothing on it while the guest runs, so the guest may
+	# keep them. Measured on the debug kernel: `python3 -c pass` 27 s -> 6 s,
+	# `/bin/true` 3.7 s -> 1.5 s, `cat` of a 6.8 MB file 23 s -> 2-3 s.
 	with_lock qemu timeout -k 10 "$limit" vng "${accel[@]}" --run "$kb/arch/x86/boot/bzImage" \
 		--memory 2G --cpus 2 --verbose --rwdir "$out" \
-		--append "rbi_init=$ROOT/tools/harness/guest-init.sh rbi_mode=$gmode printk.time=1${GUEST_SUITES:+ rbi_suites=$GUEST_SUITES}" \
+		--append "rootflags=version=9p2000.L,trans=virtio,access=any,msize=524288,cache=loose rbi_init=$ROOT/tools/harness/guest-init.sh rbi_mode=$gmode printk.time=1${GUEST_SUITES:+ rbi_suites=$GUEST_SUITES}" \
 		--exec "$ROOT/tools/harness/guest.sh $out $gmode" </dev/null >"$out/console.log" 2>&1
 	rc=$?
 	set -e
