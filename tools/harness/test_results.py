@@ -135,6 +135,21 @@ def debug_boot_lines_are_not_reports():
 
 
 @case
+def injected_allocation_failures_only_inside_the_window():
+    """The allocator's stack dumps are accepted between the fault-injection suite's markers
+    (and only there); a WARNING there still fails."""
+    dump = ["python3: vmalloc error: size 32768, failed to allocate pages",
+            "CPU: 1 UID: 0 PID: 80 Comm: python3 Not tainted 6.12.117 #1", "Call Trace:",
+            " <TASK>", " dump_stack_lvl+0x1/0x2", " </TASK>"]
+    inside = [results.FI_BEGIN] + dump + [results.FI_END]
+    warn = [results.FI_BEGIN, "WARNING: CPU: 1 PID: 80 at mm/slub.c:1 f+0x1"] + dump + [
+        results.FI_END]
+    return (results.bad_lines(inside) == [] and results.bad_lines(dump) == ["Call Trace:"]
+            and results.bad_lines(inside + dump) == ["Call Trace:"]
+            and len(results.bad_lines(warn)) == 1)
+
+
+@case
 def cargo_failures_counted():
     t = results.parse_cargo("c", "test result: FAILED. 3 passed; 2 failed; 0 ignored;")
     return (t.passed, t.failed) == (3, 2)
