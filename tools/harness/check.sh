@@ -164,6 +164,17 @@ for suite in "$ROOT"/tools/harness/guest.d/*.sh; do
 		fails+=("debug guest suite $name not run (DEBUG_GUEST_SUITES=${DEBUG_GUEST_SUITES:-$GUEST_SUITES})")
 	fi
 done
+if [ "$DEBUG_KERNEL" = 1 ]; then
+	for suite in "$ROOT"/tools/harness/guest.debug.d/*.sh; do
+		name=$(basename "$suite" .sh)
+		name=${name#[0-9][0-9]-}
+		if selected "${DEBUG_GUEST_SUITES:-${GUEST_SUITES:-}}" "$name"; then
+			results+=(--tap "debug-$name=$DOUT/$name.tap")
+		else
+			fails+=("debug guest suite $name not run (DEBUG_GUEST_SUITES=${DEBUG_GUEST_SUITES:-$GUEST_SUITES})")
+		fi
+	done
+fi
 args=(--kernel-log "$OUT/dmesg.txt" --kernel-log "$OUT/console.log" --kunit "${results[@]}")
 if [ "$DEBUG_KERNEL" = 1 ]; then
 	args+=(--tap "debug-kmemleak=$DOUT/kmemleak.tap" --guest "debug=$DOUT/dmesg.txt,$DOUT/console.log")

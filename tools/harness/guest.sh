@@ -28,7 +28,10 @@ else
 		# suites report what they left behind.
 		[ -e $KML ] && echo scan=off >$KML && echo clear >$KML
 	fi
-	for suite in "$HERE"/guest.d/*.sh; do
+	# guest.debug.d: suites that need the debug kernel's options (fault injection).
+	suites=("$HERE"/guest.d/*.sh)
+	[ "$MODE" = check-debug ] && suites+=("$HERE"/guest.debug.d/*.sh)
+	for suite in "${suites[@]}"; do
 		name=$(basename "$suite" .sh)
 		name=${name#[0-9][0-9]-}
 		# rbi_suites=NAME,... on the kernel command line (check.sh's GUEST_SUITES):

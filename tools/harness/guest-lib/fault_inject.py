@@ -1,0 +1,307 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+"""Reliability issue, part 3: every allocation on the framework's paths made to fail, one at a
+time, with fail-nth (Documentation/fault-injection/fault-injection.rst).
+
+  fault_inject.py OUT MODULE_DIR [EXTRA]
+                        walk every path (TAP on stdout, its plan counting EXTRA more results
+                        that the caller prints after it), write OUT/fault-inject.md (N per path)
+
+For each path and n = 1, 2, ...: write n to /proc/thread-self/fail-nth (the n-th fault-injectable
+call of this thread fails: slab allocations through failslab, page allocations of order >= 1
+through fail_page_alloc), make the call, read fail-nth back (0: the failure was injected) and
+clear it. Until the first n at which nothing was injected (the path made n - 1 injectable calls):
+
+  - the call either fails with ENOMEM, or succeeds: some allocations have a fallback (kmemleak's
+    and debugobjects' own metadata, kvmalloc's vmalloc after kmalloc); any other errno fails;
+  - nothing is left behind: the number of BPF links, the reference counts of our modules and the
+    number of open fds are what they were before the call (after its undo, if it succeeded);
+  - the same call without injection then works (and is undone).
+
+Leaks are for kmemleak, which guest.sh runs after the suites. Allocations made by this Python
+process itself between the write and the read (page faults of its heap) would count too: the
+calls are prepared before the write, and the buffers they use allocated.
+
+Injected page-allocation failures make the allocator print a warning with a stack dump (e.g.
+"vmalloc error: size 32768, failed to allocate pages"): expected here, so the walk is written
+to the kernel log between "rbi: fault-inject: begin" and "rbi: fault-inject: end", where
+results.py accepts "Call Trace:" lines (and nothing else it would not accept elsewhere).
+"""
+import ctypes
+import os
+import sys
+import time
+
+from bpfsys import (BPF_PROG_TYPE_TRACING, BPF_TRACE_ITER, Errno, SYS_DELETE_MODULE,
+                    SYS_FINIT_MODULE, anchor, errno_name, iter_create, iter_prog, libc,
+                    link_create, prog_load, state, task_info)
+from stress import PRINT8
+
+FAILNTH = "/proc/thread-self/fail-nth"
+DBG = "/sys/kernel/debug"
+RECORDS = f"{DBG}/rust_bpf_iter_records"
+LIMIT = 4000  # steps per path; a path that makes more calls fails
+
+_buf = ctypes.create_string_buffer(65536)
+
+
+def kmsg(text):
+    with open("/dev/kmsg", "w") as f:
+        f.write(f"rbi: fault-inject: {text}\n")
+
+
+def setup():
+    """failslab and fail_page_alloc: count GFP_KERNEL allocations too (by default both skip
+    allocations that may sleep), print nothing per injected failure (the stack dumps would be
+    thousands of lines); fail_page_alloc still skips order 0 and highmem (user pages)."""
+    for d in ("failslab", "fail_page_alloc"):
+        for name, val in (("ignore-gfp-wait", "N"), ("verbose", "0")):
+            with open(f"{DBG}/{d}/{name}", "w") as f:
+                f.write(val)
+
+
+def open_fds():
+    return len(os.listdir("/proc/self/fd"))
+
+
+def snapshot():
+    return state(), open_fds()
+
+
+def settled(base, extra):
+    """None once links, module refcounts, our fds and extra() are back to `base` (links and
+    programs go after an RCU grace period: up to 2 s), else what differs."""
+    for _ in range(40):
+        now = (snapshot(), extra())
+        if now == base:
+            return None
+        time.sleep(0.05)
+    return f"left behind: ((links, module refcounts), fds), extra {base} -> {now}"
+
+
+def sys_read(fd):
+    """read(2) of up to 64 KiB into a buffer allocated beforehand; bytes read or -errno."""
+    r = libc.read(fd, _buf, len(_buf))
+    return r if r >= 0 else -ctypes.get_errno()
+
+
+def sys_write(fd, data):
+    r = libc.write(fd, data, len(data))
+    return r if r >= 0 else -ctypes.get_errno()
+
+
+class FailNth:
+    def __init__(self):
+        self.fd = os.open(FAILNTH, os.O_RDWR)
+
+    def run(self, n, call):
+        """call() with its n-th injectable allocation failing: (result, errno name or None,
+        injected)."""
+        if n:
+            os.pwrite(self.fd, str(n).encode(), 0)
+        try:
+            r, err = call(), None
+        except Errno as e:
+            r, err = None, e.name
+        left = int(os.pread(self.fd, 32, 0))
+        os.pwrite(self.fd, b"0", 0)
+        if isinstance(r, int) and r < 0 and err is None:
+            r, err = None, errno_name(-r)
+        return r, err, left == 0
+
+
+def count(fn, prepare, call, undo):
+    """The number of injectable calls call() makes (fail-nth set beyond them)."""
+    big = 1 << 30
+    p = prepare()
+    os.pwrite(fn.fd, str(big).encode(), 0)
+    try:
+        r, err = call(p), None
+    except Errno as e:
+        r, err = None, e.name
+    left = int(os.pread(fn.fd, 32, 0))
+    os.pwrite(fn.fd, b"0", 0)
+    undo(p, r if err is None and not (isinstance(r, int) and r < 0) else None)
+    return big - left
+
+
+def walk(fn, prepare, call, undo, extra=lambda: None, retry=True, tail=None):
+    """The walk of one path; returns (ok, N, summary, detail). prepare() makes what call needs
+    (outside the injection window) and returns it; call(p) is the injected call; undo(p, r)
+    releases what prepare made and, if the call succeeded, what it made (r: its result, None
+    if it failed). extra() adds to the state that must come back (e.g. a record count). With
+    retry, every injected failure is followed by the same call without injection. With tail,
+    only the last `tail` of them are made to fail."""
+    p = prepare()
+    undo(p, None)
+    base = (snapshot(), extra())
+    errs, absorbed, problems = {}, 0, []
+    first = 1
+    if tail:
+        first = max(1, count(fn, prepare, call, undo) - tail + 1)
+    for n in range(first, LIMIT + 1):
+        p = prepare()
+        r, err, injected = fn.run(n, lambda: call(p))
+        undo(p, r if err is None else None)
+        if not injected:
+            if err is not None:
+                problems.append(f"failed with {err} without an injected failure")
+            outcomes = [f"{k} x{v}" for k, v in sorted(errs.items())]
+            if absorbed:
+                outcomes.append(f"{absorbed} absorbed (the call succeeded)")
+            summary = f"{n - 1} injectable allocations: " + (", ".join(outcomes) or "none")
+            if first > 1:
+                summary += f" (the last {n - first}, from the {first}th, made to fail)"
+            return not problems, n - 1, summary, "; ".join(problems[:5])
+        if err is None:
+            absorbed += 1
+        else:
+            errs[err] = errs.get(err, 0) + 1
+            if err != "ENOMEM":
+                problems.append(f"n={n}: {err}, not ENOMEM")
+        diff = settled(base, extra)
+        if diff:
+            problems.append(f"n={n}: {diff}")
+        if retry:
+            p = prepare()
+            r, err, _ = fn.run(0, lambda: call(p))
+            undo(p, r if err is None else None)
+            if err is not None:
+                problems.append(f"n={n}: the next call, without injection, failed: {err}")
+        if len(problems) > 20:
+            break
+    return False, None, f"no end within {LIMIT} steps", "; ".join(problems[:5])
+
+
+def records_count():
+    """The number of records rust_records walks (PRINT8 prints 8 bytes per object). The
+    program is verified each time: one verified before the target was registered again (the
+    register walk) does not attach (ENOENT) until a program is verified for the new
+    registration (the core resolves a target's BTF id when it first verifies a program)."""
+    btf_fd, tid = anchor("rust_bpf_iter_records", "rust_records")
+    fds = [btf_fd, prog_load(BPF_PROG_TYPE_TRACING, PRINT8, BPF_TRACE_ITER, btf_fd, tid)]
+    try:
+        fds.append(link_create(fds[-1]))
+        fds.append(iter_create(fds[-1]))
+        n = 0
+        while (r := sys_read(fds[-1])) > 0:
+            n += r
+        return n // 8 if r == 0 else errno_name(-r)
+    finally:
+        close(*reversed(fds))
+
+
+def close(*fds):
+    for fd in fds:
+        if isinstance(fd, int) and fd > 0:
+            os.close(fd)
+
+
+def main():
+    out, moddir = sys.argv[1], sys.argv[2]
+    extra = int(sys.argv[3]) if len(sys.argv) > 3 else 0
+    setup()
+    fn = FailNth()
+    me = os.getpid()
+    progs = {}
+    for key, obj in (("rust_sample", "rust_bpf_iter_sample"),
+                     ("rust_records", "rust_bpf_iter_records"),
+                     ("rust_task", "rust_bpf_iter_task"), ("rust_task_file", "rust_bpf_iter_task"),
+                     ("rust_task_vma", "rust_bpf_iter_task"), ("task", "vmlinux"),
+                     ("task_file", "vmlinux"), ("task_vma", "vmlinux")):
+        btf_fd, tid = anchor(obj, key)
+        progs[key] = prog_load(BPF_PROG_TYPE_TRACING, PRINT8, BPF_TRACE_ITER, btf_fd, tid)
+        close(btf_fd)
+    mine = task_info(pid=me)
+    targets = [(t, t, None) for t in ("rust_sample", "rust_records")]
+    for t in ("task", "task_file", "task_vma"):
+        targets += [("rust_" + t, "rust_" + t, None), (t, t, None),
+                    (f"rust_{t} pid=self", "rust_" + t, mine), (f"{t} pid=self", t, mine)]
+
+    paths = []  # (name, prepare, call, undo, keyword arguments of walk)
+    for label, key, info in targets:
+        prog = progs[key]
+        paths.append((f"attach {label}", lambda: None,
+                      lambda p, prog=prog, info=info: link_create(prog, info),
+                      lambda p, r: close(r), {}))
+        paths.append((f"iterator {label}", lambda prog=prog, info=info: link_create(prog, info),
+                      iter_create, lambda link, r: close(r, link), {}))
+
+        def prep_read(prog=prog, info=info):
+            link = link_create(prog, info)
+            return link, iter_create(link)
+        paths.append((f"first read {label}", prep_read, lambda p: sys_read(p[1]),
+                      lambda p, r: close(p[1], p[0]), {}))
+
+    # The records sample: a runtime Registration, and its add.
+    reg_fd = os.open(f"{RECORDS}/registered", os.O_WRONLY)
+    add_fd = os.open(f"{RECORDS}/add", os.O_WRONLY)
+    clear_fd = os.open(f"{RECORDS}/clear", os.O_WRONLY)
+
+    def must(r):
+        if r < 0:
+            raise Errno(-r)
+
+    # Base state: registered; each attempt unregisters first, then registers.
+    paths.append(("register rust_records (runtime Registration)",
+                  lambda: must(sys_write(reg_fd, b"0")), lambda p: sys_write(reg_fd, b"1"),
+                  lambda p, r: must(sys_write(reg_fd, b"1")), {}))
+    paths.append(("add a record to rust_records", lambda: None,
+                  lambda p: sys_write(add_fd, b"fault 42"),
+                  lambda p, r: must(sys_write(clear_fd, b"x")),
+                  {"extra": records_count}))
+
+    # Module load: three targets registered in the module's init (rust_task, rust_task_file,
+    # rust_task_vma), the ones registered unwound when a later one fails. Its programs hold
+    # the module: closed before the first unload. One insmod takes seconds on the debug kernel
+    # and makes hundreds of injectable calls, nearly all the module loader's (copies, symbols,
+    # sysfs, the module's BTF) before its init: only the last 100 are made to fail, which
+    # include the init's, and there is no retry after each (the walk ends with a successful
+    # insmod all the same).
+    name = ctypes.create_string_buffer(b"rust_bpf_iter_task")
+    empty = ctypes.create_string_buffer(b"")
+    modfd = os.open(f"{moddir}/rust_bpf_iter_task.ko", os.O_RDONLY)
+
+    def rmmod():
+        for key in [k for k in progs if k.startswith("rust_task")]:
+            os.close(progs.pop(key))
+        for _ in range(100):
+            if libc.syscall(SYS_DELETE_MODULE, name, os.O_NONBLOCK) == 0:
+                return
+            e = ctypes.get_errno()
+            if errno_name(e) == "ENOENT":
+                return
+            time.sleep(0.05)
+        raise Errno(e)
+
+    def insmod(p):
+        return 0 if libc.syscall(SYS_FINIT_MODULE, modfd, empty, 0) == 0 else -ctypes.get_errno()
+
+    paths.append(("insmod rust_bpf_iter_task (registers 3 targets)", rmmod, insmod,
+                  lambda p, r: rmmod() if r == 0 else None, {"retry": False, "tail": 100}))
+
+    print("TAP version 13")
+    print(f"1..{len(paths) + extra}")
+    rows = []
+    kmsg("begin")
+    try:
+        for i, (pname, prepare, call, undo, kw) in enumerate(paths, 1):
+            t0 = time.monotonic()
+            ok, n, summary, detail = walk(fn, prepare, call, undo, **kw)
+            rows.append((pname, n, summary))
+            print(f"{'ok' if ok else 'not ok'} {i} - fault-inject: {pname}: {summary}" +
+                  (f" # {detail}" if not ok else ""))
+            print(f"# {pname}: {time.monotonic() - t0:.1f} s")
+            sys.stdout.flush()
+    finally:
+        kmsg("end")
+    # Leave the module loaded, as the wrapper found it.
+    insmod(None)
+    with open(f"{out}/fault-inject.md", "w") as f:
+        f.write("| path | injectable allocations (N) | outcomes |\n| --- | ---: | --- |\n")
+        for pname, n, summary in rows:
+            f.write(f"| {pname} | {'?' if n is None else n} | {summary.split(': ', 1)[-1]} |\n")
+
+
+if __name__ == "__main__":
+    main()
