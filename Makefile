@@ -6,7 +6,7 @@
 H := tools/harness
 export CACHE ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/rust-bpf-iter
 
-.PHONY: all deps kernel kdir bpftool modules lint check check-debug demo clean help
+.PHONY: all deps kernel kdir bpftool modules lint check check-normal demo clean help
 
 all: check
 
@@ -34,9 +34,10 @@ lint: modules
 check:
 	@bash $(H)/check.sh check
 
-# make check, then the same suites on the debug kernel (.config.debug.fragment).
-check-debug:
-	@DEBUG_KERNEL=1 bash $(H)/check.sh check
+# make check without the debug guest, for work on something else (about 40 of
+# make check's minutes): its results then count the debug guest as not run.
+check-normal:
+	@DEBUG_KERNEL=0 bash $(H)/check.sh check
 
 demo:
 	@bash $(H)/check.sh demo
