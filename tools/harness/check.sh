@@ -18,7 +18,7 @@ OUT=${OUT:-$ROOT/out/$MODE}
 GUEST_TIMEOUT=${GUEST_TIMEOUT:-1500}
 # The debug kernel boots and runs about 10x slower under TCG (measured with
 # guest-init.sh and cache=loose: 143 s to reach the suites, the Aya selftests
-# 498 s; every suite about 40 min).
+# 498-544 s; every suite and kmemleak 1,846-2,236 s of uptime).
 DEBUG_GUEST_TIMEOUT=${DEBUG_GUEST_TIMEOUT:-3600}
 DEBUG_KERNEL=${DEBUG_KERNEL:-1}
 start=$(date +%s)

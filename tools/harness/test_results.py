@@ -146,7 +146,9 @@ def injected_allocation_failures_only_inside_the_window():
         results.FI_END]
     return (results.bad_lines(inside) == [] and results.bad_lines(dump) == ["Call Trace:"]
             and results.bad_lines(inside + dump) == ["Call Trace:"]
-            and len(results.bad_lines(warn)) == 1)
+            and len(results.bad_lines(warn)) == 1
+            # dmesg's ring buffer lost the beginning: the window started before the log
+            and results.bad_lines(dump + [results.FI_END] + dump) == ["Call Trace:"])
 
 
 @case

@@ -28,6 +28,7 @@ to the kernel log between "rbi: fault-inject: begin" and "rbi: fault-inject: end
 results.py accepts "Call Trace:" lines (and nothing else it would not accept elsewhere).
 """
 import ctypes
+import gc
 import os
 import sys
 import time
@@ -96,15 +97,18 @@ class FailNth:
 
     def run(self, n, call):
         """call() with its n-th injectable allocation failing: (result, errno name or None,
-        injected)."""
+        injected). fail-nth is cleared whatever happens."""
         if n:
             os.pwrite(self.fd, str(n).encode(), 0)
         try:
             r, err = call(), None
         except Errno as e:
             r, err = None, e.name
-        left = int(os.pread(self.fd, 32, 0))
-        os.pwrite(self.fd, b"0", 0)
+        except MemoryError:  # this process' own allocation was the one made to fail
+            r, err = None, "MemoryError (in Python, not the call)"
+        finally:
+            left = int(os.pread(self.fd, 32, 0))
+            os.pwrite(self.fd, b"0", 0)
         if isinstance(r, int) and r < 0 and err is None:
             r, err = None, errno_name(-r)
         return r, err, left == 0
@@ -119,19 +123,22 @@ def count(fn, prepare, call, undo):
         r, err = call(p), None
     except Errno as e:
         r, err = None, e.name
-    left = int(os.pread(fn.fd, 32, 0))
-    os.pwrite(fn.fd, b"0", 0)
+    finally:
+        left = int(os.pread(fn.fd, 32, 0))
+        os.pwrite(fn.fd, b"0", 0)
     undo(p, r if err is None and not (isinstance(r, int) and r < 0) else None)
     return big - left
 
 
-def walk(fn, prepare, call, undo, extra=lambda: None, retry=True, tail=None):
+def walk(fn, prepare, call, undo, extra=lambda: None, retry=True, tail=None, check=None):
     """The walk of one path; returns (ok, N, summary, detail). prepare() makes what call needs
     (outside the injection window) and returns it; call(p) is the injected call; undo(p, r)
     releases what prepare made and, if the call succeeded, what it made (r: its result, None
     if it failed). extra() adds to the state that must come back (e.g. a record count). With
     retry, every injected failure is followed by the same call without injection. With tail,
-    only the last `tail` of them are made to fail."""
+    only the last `tail` of them are made to fail. check(p, r), if given, judges what a
+    successful call did (one that absorbed an injected failure, and every retry): None if
+    right, else what is wrong; it runs before undo."""
     p = prepare()
     undo(p, None)
     base = (snapshot(), extra())
@@ -142,7 +149,10 @@ def walk(fn, prepare, call, undo, extra=lambda: None, retry=True, tail=None):
     for n in range(first, LIMIT + 1):
         p = prepare()
         r, err, injected = fn.run(n, lambda: call(p))
+        wrong = check(p, r) if check and err is None and injected else None
         undo(p, r if err is None else None)
+        if wrong:
+            problems.append(f"n={n}: succeeded, but {wrong}")
         if not injected:
             if err is not None:
                 problems.append(f"failed with {err} without an injected failure")
@@ -165,16 +175,20 @@ def walk(fn, prepare, call, undo, extra=lambda: None, retry=True, tail=None):
         if retry:
             p = prepare()
             r, err, _ = fn.run(0, lambda: call(p))
+            wrong = check(p, r) if check and err is None else None
             undo(p, r if err is None else None)
             if err is not None:
                 problems.append(f"n={n}: the next call, without injection, failed: {err}")
+            elif wrong:
+                problems.append(f"n={n}: the next call, without injection: {wrong}")
         if len(problems) > 20:
             break
     return False, None, f"no end within {LIMIT} steps", "; ".join(problems[:5])
 
 
 def records_count():
-    """The number of records rust_records walks (PRINT8 prints 8 bytes per object). The
+    """The number of records rust_records walks: PRINT8 prints 8 bytes per call, and the
+    program is called once more, with no record, at the end of the walk. The
     program is verified each time: one verified before the target was registered again (the
     register walk) does not attach (ENOENT) until a program is verified for the new
     registration (the core resolves a target's BTF id when it first verifies a program)."""
@@ -186,7 +200,9 @@ def records_count():
         n = 0
         while (r := sys_read(fds[-1])) > 0:
             n += r
-        return n // 8 if r == 0 else errno_name(-r)
+        if r < 0:
+            raise Errno(-r)
+        return n // 8 - 1
     finally:
         close(*reversed(fds))
 
@@ -201,6 +217,9 @@ def main():
     out, moddir = sys.argv[1], sys.argv[2]
     extra = int(sys.argv[3]) if len(sys.argv) > 3 else 0
     setup()
+    # No collection by Python's cycle collector inside an injection window (its own heap is
+    # what it allocates there; the calls' buffers are small).
+    gc.disable()
     fn = FailNth()
     me = os.getpid()
     progs = {}
@@ -218,6 +237,35 @@ def main():
         targets += [("rust_" + t, "rust_" + t, None), (t, t, None),
                     (f"rust_{t} pid=self", "rust_" + t, mine), (f"{t} pid=self", t, mine)]
 
+    # The records sample's debugfs files; three records, so that its walks have items.
+    reg_fd = os.open(f"{RECORDS}/registered", os.O_WRONLY)
+    add_fd = os.open(f"{RECORDS}/add", os.O_WRONLY)
+    clear_fd = os.open(f"{RECORDS}/clear", os.O_WRONLY)
+
+    def must(r):
+        if r < 0:
+            raise Errno(-r)
+
+    def base_records():
+        must(sys_write(clear_fd, b"x"))
+        for i in range(3):
+            must(sys_write(add_fd, f"base{i} {i}".encode()))
+    base_records()
+
+    # What a whole first read gives without injection: 8 bytes per call. A read that absorbed
+    # a failure must still give objects (never an empty or cut output); the sample's and the
+    # records' outputs are fixed, so exactly theirs.
+    exact = {"rust_sample": None, "rust_records": (3 + 1) * 8}  # + the call at the end
+
+    def read_check(key):
+        def check(p, r):
+            if not r or r % 8:
+                return f"read {r} bytes, not a positive multiple of 8"
+            if exact.get(key) is not None and r != exact[key]:
+                return f"read {r} bytes, {exact[key]} without injection"
+            return None
+        return check
+
     paths = []  # (name, prepare, call, undo, keyword arguments of walk)
     for label, key, info in targets:
         prog = progs[key]
@@ -231,25 +279,31 @@ def main():
             link = link_create(prog, info)
             return link, iter_create(link)
         paths.append((f"first read {label}", prep_read, lambda p: sys_read(p[1]),
-                      lambda p, r: close(p[1], p[0]), {}))
+                      lambda p, r: close(p[1], p[0]), {"check": read_check(key)}))
+    p = prep_read(progs["rust_sample"], None)
+    exact["rust_sample"] = sys_read(p[1])
+    close(p[1], p[0])
 
-    # The records sample: a runtime Registration, and its add.
-    reg_fd = os.open(f"{RECORDS}/registered", os.O_WRONLY)
-    add_fd = os.open(f"{RECORDS}/add", os.O_WRONLY)
-    clear_fd = os.open(f"{RECORDS}/clear", os.O_WRONLY)
+    def registered(p, r):
+        """A successful register must have registered: a new program attaches and reads."""
+        try:
+            n = records_count()
+        except Errno as e:
+            return f"the target does not work: {e.name}"
+        return None if n == 3 else f"{n} records walked, 3 expected"
 
-    def must(r):
-        if r < 0:
-            raise Errno(-r)
+    def added(p, r):
+        n = records_count()
+        return None if n == 4 else f"{n} records after the add, 4 expected"
 
     # Base state: registered; each attempt unregisters first, then registers.
     paths.append(("register rust_records (runtime Registration)",
                   lambda: must(sys_write(reg_fd, b"0")), lambda p: sys_write(reg_fd, b"1"),
-                  lambda p, r: must(sys_write(reg_fd, b"1")), {}))
+                  lambda p, r: must(sys_write(reg_fd, b"1")), {"check": registered}))
     paths.append(("add a record to rust_records", lambda: None,
                   lambda p: sys_write(add_fd, b"fault 42"),
-                  lambda p, r: must(sys_write(clear_fd, b"x")),
-                  {"extra": records_count}))
+                  lambda p, r: base_records() if r is not None else None,
+                  {"extra": records_count, "check": added}))
 
     # Module load: three targets registered in the module's init (rust_task, rust_task_file,
     # rust_task_vma), the ones registered unwound when a later one fails. Its programs hold
