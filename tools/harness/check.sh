@@ -152,30 +152,25 @@ fi
 # is a suite left out with GUEST_SUITES / DEBUG_GUEST_SUITES (NAME,NAME,...: for
 # work on a suite).
 selected() { case ",${1:-$2}," in *",$2,"*) return 0 ;; esac; return 1; }
-for suite in "$ROOT"/tools/harness/guest.d/*.sh; do
-	name=$(basename "$suite" .sh)
+# expect GUEST SELECTION DIR SUITE: SUITE's TAP in DIR, or a failure if the
+# selection left it out.
+expect() {
+	local name
+	name=$(basename "$4" .sh)
 	name=${name#[0-9][0-9]-}
-	if selected "${GUEST_SUITES:-}" "$name"; then
-		results+=(--tap "guest-$name=$OUT/$name.tap")
+	if selected "$2" "$name"; then
+		results+=(--tap "$1-$name=$3/$name.tap")
 	else
-		fails+=("guest suite $name not run (GUEST_SUITES=$GUEST_SUITES)")
+		fails+=("suite $name not run in the ${1/guest/normal} guest (selection: $2)")
 	fi
-	[ "$DEBUG_KERNEL" = 1 ] || continue
-	if selected "${DEBUG_GUEST_SUITES:-${GUEST_SUITES:-}}" "$name"; then
-		results+=(--tap "debug-$name=$DOUT/$name.tap")
-	else
-		fails+=("debug guest suite $name not run (DEBUG_GUEST_SUITES=${DEBUG_GUEST_SUITES:-$GUEST_SUITES})")
-	fi
+}
+for suite in "$ROOT"/tools/harness/guest.d/*.sh; do
+	expect guest "${GUEST_SUITES:-}" "$OUT" "$suite"
+	[ "$DEBUG_KERNEL" = 1 ] && expect debug "${DEBUG_GUEST_SUITES:-${GUEST_SUITES:-}}" "$DOUT" "$suite"
 done
 if [ "$DEBUG_KERNEL" = 1 ]; then
 	for suite in "$ROOT"/tools/harness/guest.debug.d/*.sh; do
-		name=$(basename "$suite" .sh)
-		name=${name#[0-9][0-9]-}
-		if selected "${DEBUG_GUEST_SUITES:-${GUEST_SUITES:-}}" "$name"; then
-			results+=(--tap "debug-$name=$DOUT/$name.tap")
-		else
-			fails+=("debug guest suite $name not run (DEBUG_GUEST_SUITES=${DEBUG_GUEST_SUITES:-$GUEST_SUITES})")
-		fi
+		expect debug "${DEBUG_GUEST_SUITES:-${GUEST_SUITES:-}}" "$DOUT" "$suite"
 	done
 fi
 args=(--kernel-log "$OUT/dmesg.txt" --kernel-log "$OUT/console.log" --kunit "${results[@]}")

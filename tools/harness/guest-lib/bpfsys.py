@@ -348,12 +348,15 @@ def state():
     return link_count(), refcounts()
 
 
-def settled(before):
-    """Waits up to 2 s (links and programs are freed after an RCU grace period) for the
-    state to be `before` again; returns the difference, if any."""
+def settled(before, current=state):
+    """Waits up to 2 s (links and programs are freed after an RCU grace period) for
+    current() (by default state()) to be `before` again; returns the difference, if any."""
     for _ in range(40):
-        now = state()
+        now = current()
         if now == before:
             return None
         time.sleep(0.05)
-    return f"left behind: links {before[0]} -> {now[0]}, module refcounts {before[1]} -> {now[1]}"
+    if current is state:
+        return (f"left behind: links {before[0]} -> {now[0]}, "
+                f"module refcounts {before[1]} -> {now[1]}")
+    return f"left behind: {before} -> {now}"

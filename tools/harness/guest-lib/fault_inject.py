@@ -35,7 +35,7 @@ import time
 
 from bpfsys import (BPF_PROG_TYPE_TRACING, BPF_TRACE_ITER, Errno, SYS_DELETE_MODULE,
                     SYS_FINIT_MODULE, anchor, errno_name, iter_create, iter_prog, libc,
-                    link_create, prog_load, state, task_info)
+                    link_create, prog_load, settled, state, task_info)
 from stress import PRINT8
 
 FAILNTH = "/proc/thread-self/fail-nth"
@@ -69,17 +69,6 @@ def snapshot():
     return state(), open_fds()
 
 
-def settled(base, extra):
-    """None once links, module refcounts, our fds and extra() are back to `base` (links and
-    programs go after an RCU grace period: up to 2 s), else what differs."""
-    for _ in range(40):
-        now = (snapshot(), extra())
-        if now == base:
-            return None
-        time.sleep(0.05)
-    return f"left behind: ((links, module refcounts), fds), extra {base} -> {now}"
-
-
 def sys_read(fd):
     """read(2) of up to 64 KiB into a buffer allocated beforehand; bytes read or -errno."""
     r = libc.read(fd, _buf, len(_buf))
@@ -97,7 +86,8 @@ class FailNth:
 
     def run(self, n, call):
         """call() with its n-th injectable allocation failing: (result, errno name or None,
-        injected). fail-nth is cleared whatever happens."""
+        what was left of n: 0 if the failure was injected). fail-nth is cleared whatever
+        happens; n = 0 injects nothing."""
         if n:
             os.pwrite(self.fd, str(n).encode(), 0)
         try:
@@ -111,22 +101,15 @@ class FailNth:
             os.pwrite(self.fd, b"0", 0)
         if isinstance(r, int) and r < 0 and err is None:
             r, err = None, errno_name(-r)
-        return r, err, left == 0
+        return r, err, left
 
 
 def count(fn, prepare, call, undo):
     """The number of injectable calls call() makes (fail-nth set beyond them)."""
     big = 1 << 30
     p = prepare()
-    os.pwrite(fn.fd, str(big).encode(), 0)
-    try:
-        r, err = call(p), None
-    except Errno as e:
-        r, err = None, e.name
-    finally:
-        left = int(os.pread(fn.fd, 32, 0))
-        os.pwrite(fn.fd, b"0", 0)
-    undo(p, r if err is None and not (isinstance(r, int) and r < 0) else None)
+    r, err, left = fn.run(big, lambda: call(p))
+    undo(p, r if err is None else None)
     return big - left
 
 
@@ -148,7 +131,8 @@ def walk(fn, prepare, call, undo, extra=lambda: None, retry=True, tail=None, che
         first = max(1, count(fn, prepare, call, undo) - tail + 1)
     for n in range(first, LIMIT + 1):
         p = prepare()
-        r, err, injected = fn.run(n, lambda: call(p))
+        r, err, left = fn.run(n, lambda: call(p))
+        injected = left == 0
         wrong = check(p, r) if check and err is None and injected else None
         undo(p, r if err is None else None)
         if wrong:
@@ -169,7 +153,7 @@ def walk(fn, prepare, call, undo, extra=lambda: None, retry=True, tail=None, che
             errs[err] = errs.get(err, 0) + 1
             if err != "ENOMEM":
                 problems.append(f"n={n}: {err}, not ENOMEM")
-        diff = settled(base, extra)
+        diff = settled(base, lambda: (snapshot(), extra()))
         if diff:
             problems.append(f"n={n}: {diff}")
         if retry:
