@@ -67,8 +67,147 @@ pub enum IterParams {
         /// Map file descriptor.
         map_fd: i32,
     },
+    /// `cgroup`: a walk in `order` from one cgroup (by fd or id; neither:
+    /// the root).
+    Cgroup {
+        /// The walk order.
+        order: CgroupOrder,
+        /// An fd of the cgroup's directory (0: none).
+        cgroup_fd: i32,
+        /// The cgroup's id (0: none).
+        cgroup_id: u64,
+    },
     /// Raw bytes passed unchanged (any length), for testing kernel checks.
     Raw(Vec<u8>),
+}
+
+/// `enum bpf_cgroup_iter_order`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+#[repr(u32)]
+pub enum CgroupOrder {
+    /// The cgroup only.
+    SelfOnly = 1,
+    /// The cgroup and its descendants, parents first.
+    DescendantsPre = 2,
+    /// The cgroup and its descendants, children first.
+    DescendantsPost = 3,
+    /// The cgroup and its ancestors up to the root.
+    AncestorsUp = 4,
+}
+
+impl CgroupOrder {
+    /// Every order, with the name the CLI and JSON use.
+    pub const ALL: [(CgroupOrder, &'static str); 4] = [
+        (CgroupOrder::SelfOnly, "self-only"),
+        (CgroupOrder::DescendantsPre, "descendants-pre"),
+        (CgroupOrder::DescendantsPost, "descendants-post"),
+        (CgroupOrder::AncestorsUp, "ancestors-up"),
+    ];
+
+    /// The order of `enum bpf_cgroup_iter_order` value `v`.
+    pub fn from_raw(v: u32) -> Option<Self> {
+        Self::ALL
+            .iter()
+            .find(|(o, _)| *o as u32 == v)
+            .map(|(o, _)| *o)
+    }
+
+    /// The name the CLI and JSON use.
+    pub fn name(self) -> &'static str {
+        Self::ALL
+            .iter()
+            .find(|(o, _)| *o == self)
+            .map_or("", |(_, n)| n)
+    }
+}
+
+/// Which parameters (`union bpf_iter_link_info` member) a target takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ParamKind {
+    /// None: the target ignores (C) or refuses (Rust) any.
+    None,
+    /// `task`: tid, pid or pidfd.
+    Task,
+    /// `map`: a map fd.
+    Map,
+    /// `cgroup`: order and cgroup fd or id.
+    Cgroup,
+    /// Not known to this tool (a module's target, or a vmlinux target newer
+    /// than the table): parameters are passed unchecked.
+    Unknown,
+}
+
+impl ParamKind {
+    /// The parameters of a target, as far as this tool knows them.
+    ///
+    /// Nothing in BTF or sysfs says which member of `union
+    /// bpf_iter_link_info` a target reads, so the vmlinux targets of 6.12
+    /// are a table (from their `attach_target` callbacks: `task_iter.c`,
+    /// `map_iter.c`, `bpf_sk_storage.c`, `sock_map.c`, `cgroup_iter.c`; the
+    /// others have none and ignore parameters). A module's target is
+    /// [`ParamKind::Unknown`]: a Rust target refuses parameters it does not
+    /// take with `EINVAL`, but cannot tell a map fd from a tid.
+    pub fn of(target: &str, source: &TargetSource) -> ParamKind {
+        if *source != TargetSource::Vmlinux {
+            return ParamKind::Unknown;
+        }
+        match target {
+            "task" | "task_file" | "task_vma" => ParamKind::Task,
+            "bpf_map_elem" | "bpf_sk_storage_map" | "sockmap" => ParamKind::Map,
+            "cgroup" => ParamKind::Cgroup,
+            "bpf_map" | "bpf_prog" | "bpf_link" | "ipv6_route" | "netlink" | "tcp" | "udp"
+            | "unix" | "ksym" | "kmem_cache" => ParamKind::None,
+            _ => ParamKind::Unknown,
+        }
+    }
+
+    /// The kind of `params` (`None` for no or raw parameters).
+    pub fn of_params(params: &IterParams) -> Option<ParamKind> {
+        match params {
+            IterParams::None | IterParams::Raw(_) => None,
+            IterParams::Task { .. } => Some(ParamKind::Task),
+            IterParams::Map { .. } => Some(ParamKind::Map),
+            IterParams::Cgroup { .. } => Some(ParamKind::Cgroup),
+        }
+    }
+
+    /// Refuses parameters that `target` does not take.
+    pub fn check(self, target: &str, params: &IterParams) -> Result<()> {
+        match Self::of_params(params) {
+            Some(given) => self.check_kind(target, given),
+            None => Ok(()),
+        }
+    }
+
+    /// Refuses parameters of kind `given` if `target` (of kind `self`) does
+    /// not take them.
+    pub fn check_kind(self, target: &str, given: ParamKind) -> Result<()> {
+        match self {
+            ParamKind::Unknown => Ok(()),
+            k if k == given => Ok(()),
+            ParamKind::None => Err(Error::Invalid(format!(
+                "target `{target}` takes no parameters, {} given",
+                given.describe()
+            ))),
+            k => Err(Error::Invalid(format!(
+                "target `{target}` takes {}, not {}",
+                k.describe(),
+                given.describe()
+            ))),
+        }
+    }
+
+    fn describe(self) -> &'static str {
+        match self {
+            ParamKind::None => "no parameters",
+            ParamKind::Task => "task parameters (--pid, --tid, --pid-fd)",
+            ParamKind::Map => "a map (--map-id, --map-pinned)",
+            ParamKind::Cgroup => "a cgroup (--cgroup, --cgroup-id, --order)",
+            ParamKind::Unknown => "unknown parameters",
+        }
+    }
 }
 
 /// Size of `union bpf_iter_link_info` in 6.12 (its `cgroup` member:
@@ -90,6 +229,20 @@ impl IterParams {
             IterParams::None => None,
             IterParams::Task { tid, pid, pid_fd } => Some(words(&[*tid, *pid, *pid_fd as u32])),
             IterParams::Map { map_fd } => Some(words(&[*map_fd as u32])),
+            IterParams::Cgroup {
+                order,
+                cgroup_fd,
+                cgroup_id,
+            } => {
+                let id = cgroup_id.to_ne_bytes();
+                let w = |b: &[u8]| u32::from_ne_bytes(b.try_into().unwrap());
+                Some(words(&[
+                    *order as u32,
+                    *cgroup_fd as u32,
+                    w(&id[..4]),
+                    w(&id[4..]),
+                ]))
+            }
             IterParams::Raw(b) => Some(b.clone()),
         }
     }
@@ -123,6 +276,8 @@ pub struct TargetEntry {
     pub source: String,
     /// Id of FUNC `bpf_iter_<target>` in that BTF.
     pub btf_id: u32,
+    /// The parameters it takes, as far as known ([`ParamKind::of`]).
+    pub params: ParamKind,
 }
 
 /// Lists the iterator targets in every BTF of `btf_dir` (normally
@@ -133,6 +288,7 @@ pub fn list_targets(btf_dir: &Path) -> Result<Vec<TargetEntry>> {
         .iter_targets()
         .into_iter()
         .map(|(target, btf_id)| TargetEntry {
+            params: ParamKind::of(&target, &TargetSource::Vmlinux),
             target,
             source: "vmlinux".into(),
             btf_id,
@@ -147,6 +303,7 @@ pub fn list_targets(btf_dir: &Path) -> Result<Vec<TargetEntry>> {
                     target,
                     source: module.clone(),
                     btf_id,
+                    params: ParamKind::Unknown,
                 }),
         );
     }
@@ -167,7 +324,15 @@ fn module_names(btf_dir: &Path) -> Result<Vec<String>> {
 /// Finds `bpf_iter_<target>`: in `module` if given, else in vmlinux, else in
 /// the first module that defines it.
 pub fn locate_target(target: &str, module: Option<&str>) -> Result<(TargetSource, u32)> {
-    let dir = Path::new(SYS_BTF);
+    locate_target_in(Path::new(SYS_BTF), target, module)
+}
+
+/// [`locate_target`] in the BTF files of `dir` (normally [`SYS_BTF`]).
+pub fn locate_target_in(
+    dir: &Path,
+    target: &str,
+    module: Option<&str>,
+) -> Result<(TargetSource, u32)> {
     let vmlinux = KernelBtf::from_file(&dir.join("vmlinux"), None)?;
     let unknown = || Error::UnknownTarget {
         target: target.into(),
@@ -220,7 +385,7 @@ pub fn parse_section(section: &str) -> Option<(String, bool)> {
 
 /// Lists the iterator programs of an ELF object.
 pub fn iter_programs(elf: &[u8]) -> Result<Vec<ProgSpec>> {
-    let file = object::File::parse(elf).map_err(|e| Error::Aya(format!("parsing ELF: {e}")))?;
+    let file = object::File::parse(elf).map_err(Error::aya("parsing the ELF object"))?;
     let mut out = Vec::new();
     for sym in file.symbols() {
         if sym.kind() != object::SymbolKind::Text || !sym.is_global() {
@@ -258,6 +423,37 @@ pub struct LoadOptions {
     pub target: Option<String>,
 }
 
+/// Picks the program `opts` asks for among the iterator programs of an
+/// object (the only one if no name is given), refusing one written for
+/// another target than `opts.target`.
+pub fn select_program<'a>(progs: &'a [ProgSpec], opts: &LoadOptions) -> Result<&'a ProgSpec> {
+    let spec = match &opts.prog {
+        Some(n) => progs
+            .iter()
+            .find(|p| &p.name == n)
+            .ok_or_else(|| Error::NoSuchProgram(format!("no iterator program `{n}` in object")))?,
+        None => match progs {
+            [one] => one,
+            [] => return Err(Error::NoSuchProgram("no iterator program in object".into())),
+            _ => {
+                let names: Vec<_> = progs.iter().map(|p| p.name.as_str()).collect();
+                return Err(Error::NoSuchProgram(format!(
+                    "several iterator programs, pick one with --prog: {}",
+                    names.join(", ")
+                )));
+            }
+        },
+    };
+    match &opts.target {
+        Some(want) if want != &spec.target => Err(Error::WrongTarget {
+            prog: spec.name.clone(),
+            found: spec.target.clone(),
+            wanted: want.clone(),
+        }),
+        _ => Ok(spec),
+    }
+}
+
 /// Keeps alive what a loaded program needs (maps, BTF, aya's handles).
 #[allow(dead_code)]
 enum Keep {
@@ -292,10 +488,6 @@ impl std::fmt::Debug for IterProgram {
     }
 }
 
-fn aya_err(e: impl std::fmt::Display) -> Error {
-    Error::Aya(e.to_string())
-}
-
 impl IterProgram {
     /// Loads an iterator program from an ELF file.
     pub fn load_file(path: &Path, opts: &LoadOptions) -> Result<Self> {
@@ -306,31 +498,7 @@ impl IterProgram {
     /// Loads an iterator program from ELF bytes.
     pub fn load(elf: &[u8], opts: &LoadOptions) -> Result<Self> {
         let progs = iter_programs(elf)?;
-        let spec = match &opts.prog {
-            Some(n) => progs.iter().find(|p| &p.name == n).ok_or_else(|| {
-                Error::NoSuchProgram(format!("no iterator program `{n}` in object"))
-            })?,
-            None => match progs.as_slice() {
-                [one] => one,
-                [] => return Err(Error::NoSuchProgram("no iterator program in object".into())),
-                _ => {
-                    let names: Vec<_> = progs.iter().map(|p| p.name.as_str()).collect();
-                    return Err(Error::NoSuchProgram(format!(
-                        "several iterator programs, pick one with --prog: {}",
-                        names.join(", ")
-                    )));
-                }
-            },
-        };
-        if let Some(want) = &opts.target {
-            if want != &spec.target {
-                return Err(Error::WrongTarget {
-                    prog: spec.name.clone(),
-                    found: spec.target.clone(),
-                    wanted: want.clone(),
-                });
-            }
-        }
+        let spec = select_program(&progs, opts)?;
         let (source, btf_id) = locate_target(&spec.target, opts.module.as_deref())?;
         match source {
             TargetSource::Vmlinux => Self::load_vmlinux(elf, spec),
@@ -339,13 +507,14 @@ impl IterProgram {
     }
 
     fn load_vmlinux(elf: &[u8], spec: &ProgSpec) -> Result<Self> {
-        let mut ebpf = aya::Ebpf::load(elf).map_err(aya_err)?;
-        let btf = aya::Btf::from_sys_fs().map_err(aya_err)?;
+        let mut ebpf =
+            aya::Ebpf::load(elf).map_err(Error::aya("loading the object (maps, relocations)"))?;
+        let btf = aya::Btf::from_sys_fs().map_err(Error::aya("reading /sys/kernel/btf/vmlinux"))?;
         let prog: &mut aya::programs::Iter = ebpf
             .program_mut(&spec.name)
             .ok_or_else(|| Error::NoSuchProgram(format!("aya does not know `{}`", spec.name)))?
             .try_into()
-            .map_err(aya_err)?;
+            .map_err(Error::aya("taking the program as an iterator"))?;
         prog.load(&spec.target, &btf).map_err(|e| match e {
             aya::programs::ProgramError::LoadError {
                 io_error,
@@ -355,11 +524,11 @@ impl IterProgram {
                 source: io_error,
                 log: verifier_log.to_string(),
             },
-            other => aya_err(other),
+            other => Error::aya("loading the program")(other),
         })?;
         let fd = prog
             .fd()
-            .map_err(aya_err)?
+            .map_err(Error::aya("the program's fd"))?
             .as_fd()
             .try_clone_to_owned()
             .map_err(Error::sys("dup"))?;
@@ -375,27 +544,39 @@ impl IterProgram {
     fn load_module(elf: &[u8], spec: &ProgSpec, module: String, btf_id: u32) -> Result<Self> {
         use aya_obj::EbpfSectionKind;
         let module_btf = sys::module_btf_fd(&module)
-            .map_err(Error::sys("BPF_BTF_GET_FD_BY_ID"))?
+            .map_err(|(call, source)| Error::Sys { call, source })?
             .ok_or_else(|| Error::UnknownModule(module.clone()))?;
-        let mut obj = aya_obj::Object::parse(elf).map_err(aya_err)?;
-        // The object's own BTF (func/line info); optional like in aya.
-        let prog_btf = obj
-            .fixup_and_sanitize_btf(|| Some(|_| true))
-            .ok()
-            .flatten()
-            .map(|b| b.to_bytes())
-            .and_then(|b| sys::btf_load(&b).ok());
-        let vmlinux = aya::Btf::from_sys_fs().map_err(aya_err)?;
+        let mut obj = aya_obj::Object::parse(elf).map_err(Error::aya("parsing the object"))?;
+        // The object's own BTF (func/line info). An object without BTF loads
+        // without it; BTF the kernel refuses is an error, with its log.
+        let prog_btf =
+            match obj
+                .fixup_and_sanitize_btf(|| Some(|_| true))
+                .map_err(Error::aya("preparing the object's BTF"))?
+            {
+                None => None,
+                Some(btf) => Some(sys::btf_load(&btf.to_bytes()).map_err(|(source, log)| {
+                    Error::Verifier {
+                        prog: format!("{} (its BTF)", spec.name),
+                        source,
+                        log,
+                    }
+                })?),
+            };
+        let vmlinux =
+            aya::Btf::from_sys_fs().map_err(Error::aya("reading /sys/kernel/btf/vmlinux"))?;
         if obj.has_btf_relocations() {
-            obj.relocate_btf(&vmlinux).map_err(aya_err)?;
+            obj.relocate_btf(&vmlinux)
+                .map_err(Error::aya("CO-RE relocation against vmlinux"))?;
         }
-        obj.resolve_externs(Some(&vmlinux)).map_err(aya_err)?;
+        obj.resolve_externs(Some(&vmlinux))
+            .map_err(Error::aya("resolving externs"))?;
         let mut maps = Vec::new();
         let mut fds = Vec::new();
         for (name, m) in &obj.maps {
             let md =
                 aya::maps::MapData::create(m.clone(), name, prog_btf.as_ref().map(|f| f.as_fd()))
-                    .map_err(aya_err)?;
+                    .map_err(Error::aya("creating a map"))?;
             let fd = md.fd().as_fd();
             if !m.data().is_empty() {
                 sys::map_set_first(fd, m.data()).map_err(Error::sys("BPF_MAP_UPDATE_ELEM"))?;
@@ -408,9 +589,11 @@ impl IterProgram {
         }
         let text: HashSet<usize> = obj.functions.keys().map(|(s, _)| *s).collect();
         obj.relocate_maps(fds.iter().map(|(n, fd, m)| (n.as_str(), *fd, m)), &text)
-            .map_err(aya_err)?;
-        obj.relocate_externs().map_err(aya_err)?;
-        obj.relocate_calls(&text).map_err(aya_err)?;
+            .map_err(Error::aya("relocating map references"))?;
+        obj.relocate_externs()
+            .map_err(Error::aya("relocating externs"))?;
+        obj.relocate_calls(&text)
+            .map_err(Error::aya("relocating calls"))?;
         obj.sanitize_functions(|| true);
         let p = obj.programs.get(&spec.name).ok_or_else(|| {
             Error::NoSuchProgram(format!("aya-obj does not know `{}`", spec.name))
@@ -464,8 +647,16 @@ impl IterProgram {
         self.fd.as_fd()
     }
 
-    /// Attaches the program (`BPF_LINK_CREATE` with `iter_info`).
+    /// Which parameters the program's target takes, as far as known.
+    pub fn param_kind(&self) -> ParamKind {
+        ParamKind::of(&self.target, &self.source)
+    }
+
+    /// Attaches the program (`BPF_LINK_CREATE` with `iter_info`). Typed
+    /// parameters of the wrong kind for the target are refused here (see
+    /// [`ParamKind::of`]); [`IterParams::Raw`] goes to the kernel unchecked.
     pub fn attach(&self, params: &IterParams) -> Result<IterLink> {
+        self.param_kind().check(&self.target, params)?;
         let info = params.encode();
         let fd = sys::iter_link_create(self.fd.as_fd(), info.as_deref())
             .map_err(Error::sys("BPF_LINK_CREATE"))?;
@@ -501,10 +692,43 @@ impl IterLink {
     }
 
     /// Pins the link in a bpffs; reading the pinned file runs the iterator.
+    /// A path whose directory is not in a bpffs is refused with
+    /// [`Error::NotBpffs`] (the kernel says `EPERM`, as for missing privileges).
     pub fn pin(&self, path: &Path) -> Result<()> {
-        let c = CString::new(path.as_os_str().as_encoded_bytes())
-            .map_err(|_| Error::Invalid(format!("{}: NUL in path", path.display())))?;
-        sys::obj_pin(self.fd.as_fd(), &c).map_err(Error::sys("BPF_OBJ_PIN"))
+        let c = cpath(path)?;
+        match sys::obj_pin(self.fd.as_fd(), &c) {
+            Err(_) if !in_bpffs(path) => Err(Error::NotBpffs(path.display().to_string())),
+            r => r.map_err(Error::sys("BPF_OBJ_PIN")),
+        }
+    }
+
+    /// Opens the link pinned at `path`.
+    pub fn from_pin(path: &Path) -> Result<IterLink> {
+        let c = cpath(path)?;
+        let fd = match sys::obj_get(&c) {
+            Err(_) if !in_bpffs(path) => return Err(Error::NotBpffs(path.display().to_string())),
+            r => r.map_err(|e| Error::Io(path.display().to_string(), e))?,
+        };
+        // Any pinned object opens; only a link's info is a bpf_link_info.
+        let kind = fs::read_link(format!("/proc/self/fd/{}", fd.as_raw_fd()))
+            .map_err(|e| Error::Io("/proc/self/fd".into(), e))?;
+        if kind.as_os_str() != "anon_inode:bpf-link" {
+            return Err(Error::Invalid(format!(
+                "{}: not a BPF link ({})",
+                path.display(),
+                kind.display()
+            )));
+        }
+        let link = IterLink { fd };
+        let info = link.info()?;
+        if info.link_type != sys::BPF_LINK_TYPE_ITER {
+            return Err(Error::Invalid(format!(
+                "{}: not an iterator link (link type {})",
+                path.display(),
+                info.link_type
+            )));
+        }
+        Ok(link)
     }
 
     /// `BPF_OBJ_GET_INFO_BY_FD` on the link.
@@ -513,21 +737,157 @@ impl IterLink {
     }
 }
 
+/// The parameters of an iterator link as the kernel reports them
+/// (`BPF_OBJ_GET_INFO_BY_FD`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ShownParams {
+    /// One thread.
+    Tid(u32),
+    /// The threads of one process.
+    Pid(u32),
+    /// One map.
+    MapId(u32),
+    /// A cgroup walk.
+    Cgroup {
+        /// The cgroup's id.
+        cgroup_id: u64,
+        /// The walk order.
+        order: CgroupOrder,
+    },
+}
+
+/// An iterator link, for `bpf-iter show`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LinkShow {
+    /// Link id.
+    pub id: u32,
+    /// Id of its program.
+    pub prog_id: u32,
+    /// Target name.
+    pub target: String,
+    /// Its parameters (`None`: none, or none the target reports).
+    pub params: Option<ShownParams>,
+}
+
+impl LinkShow {
+    /// Decodes the parameters of `info` as its target's kind says (a
+    /// module's target: whichever member the target filled in).
+    pub fn new(info: &IterLinkInfo) -> Self {
+        let kind = if info.target_name.is_empty() {
+            ParamKind::Unknown
+        } else {
+            // module targets are never in the vmlinux table by name
+            ParamKind::of(&info.target_name, &TargetSource::Vmlinux)
+        };
+        let task = || match (info.task_tid, info.task_pid) {
+            (0, 0) => None,
+            (0, pid) => Some(ShownParams::Pid(pid)),
+            (tid, _) => Some(ShownParams::Tid(tid)),
+        };
+        let cgroup = || {
+            CgroupOrder::from_raw(info.cgroup_order).map(|order| ShownParams::Cgroup {
+                cgroup_id: info.cgroup_id,
+                order,
+            })
+        };
+        let map = || (info.map_id != 0).then_some(ShownParams::MapId(info.map_id));
+        let params = match kind {
+            ParamKind::None => None,
+            ParamKind::Task => task(),
+            ParamKind::Map => map(),
+            ParamKind::Cgroup => cgroup(),
+            ParamKind::Unknown => map().or_else(cgroup).or_else(task),
+        };
+        LinkShow {
+            id: info.id,
+            prog_id: info.prog_id,
+            target: info.target_name.clone(),
+            params,
+        }
+    }
+}
+
+impl std::fmt::Display for LinkShow {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{}: iter  prog {}  target {}",
+            self.id, self.prog_id, self.target
+        )?;
+        match &self.params {
+            None => Ok(()),
+            Some(ShownParams::Tid(t)) => write!(f, "  tid {t}"),
+            Some(ShownParams::Pid(p)) => write!(f, "  pid {p}"),
+            Some(ShownParams::MapId(m)) => write!(f, "  map_id {m}"),
+            Some(ShownParams::Cgroup { cgroup_id, order }) => {
+                write!(f, "  cgroup_id {cgroup_id}  order {}", order.name())
+            }
+        }
+    }
+}
+
+/// Every iterator link of the system (`BPF_LINK_GET_NEXT_ID`), by id.
+pub fn iter_links() -> Result<Vec<LinkShow>> {
+    let mut out = Vec::new();
+    let mut id = 0;
+    while let Some(next) = sys::link_next_id(id).map_err(Error::sys("BPF_LINK_GET_NEXT_ID"))? {
+        id = next;
+        let fd = match sys::link_fd_by_id(id) {
+            Ok(fd) => fd,
+            // released since GET_NEXT_ID
+            Err(e) if e.raw_os_error() == Some(libc::ENOENT) => continue,
+            Err(e) => return Err(Error::sys("BPF_LINK_GET_FD_BY_ID")(e)),
+        };
+        let info = sys::link_info(fd.as_fd()).map_err(Error::sys("BPF_OBJ_GET_INFO_BY_FD"))?;
+        if info.link_type == sys::BPF_LINK_TYPE_ITER {
+            out.push(LinkShow::new(&info));
+        }
+    }
+    Ok(out)
+}
+
 /// Removes a pinned link (the link lives on while other fds hold it).
+/// Refuses a path that is no iterator link in a bpffs.
 pub fn unpin(path: &Path) -> Result<()> {
+    IterLink::from_pin(path)?;
     fs::remove_file(path).map_err(|e| Error::Io(path.display().to_string(), e))
+}
+
+fn cpath(path: &Path) -> Result<CString> {
+    CString::new(path.as_os_str().as_encoded_bytes())
+        .map_err(|_| Error::Invalid(format!("{}: NUL in path", path.display())))
+}
+
+/// Whether `path` is on a bpffs (`statfs`).
+pub fn is_bpffs(path: &Path) -> bool {
+    const BPF_FS_MAGIC: i64 = 0xcafe4a11;
+    let Ok(c) = cpath(path) else {
+        return false;
+    };
+    // SAFETY: an all-zero statfs is a valid value of this plain C struct.
+    let mut st: libc::statfs = unsafe { std::mem::zeroed() };
+    // SAFETY: `c` is a NUL-terminated string, `st` a valid statfs to fill.
+    unsafe { libc::statfs(c.as_ptr(), &mut st) == 0 && st.f_type as i64 == BPF_FS_MAGIC }
+}
+
+/// Whether `path` (a pin path, which may not exist yet) is in a bpffs: it
+/// is, or its directory is.
+fn in_bpffs(path: &Path) -> bool {
+    is_bpffs(path)
+        || match path.parent() {
+            Some(p) if p.as_os_str().is_empty() => is_bpffs(Path::new(".")),
+            Some(p) => is_bpffs(p),
+            None => false,
+        }
 }
 
 /// Makes sure a bpffs is mounted at `dir` (mounts one if not).
 pub fn ensure_bpffs(dir: &Path) -> Result<()> {
-    const BPF_FS_MAGIC: i64 = 0xcafe4a11;
-    let c = CString::new(dir.as_os_str().as_encoded_bytes())
-        .map_err(|_| Error::Invalid("NUL in path".into()))?;
-    // SAFETY: statfs on a valid C string into a zeroed struct.
-    let mut st: libc::statfs = unsafe { std::mem::zeroed() };
-    if unsafe { libc::statfs(c.as_ptr(), &mut st) } == 0 && st.f_type as i64 == BPF_FS_MAGIC {
+    if is_bpffs(dir) {
         return Ok(());
     }
+    let c = cpath(dir)?;
     fs::create_dir_all(dir).map_err(|e| Error::Io(dir.display().to_string(), e))?;
     let fstype = c"bpf";
     // SAFETY: all pointers are valid NUL-terminated strings.
@@ -590,6 +950,171 @@ mod tests {
     }
 
     #[test]
+    fn cgroup_link_info_encoding() {
+        let c = IterParams::Cgroup {
+            order: CgroupOrder::AncestorsUp,
+            cgroup_fd: 3,
+            cgroup_id: 0x1_0000_0002,
+        }
+        .encode()
+        .unwrap();
+        assert_eq!(c.len(), LINK_INFO_SIZE);
+        assert_eq!(words(&c)[..2], [4, 3]);
+        assert_eq!(
+            u64::from_ne_bytes(c[8..].try_into().unwrap()),
+            0x1_0000_0002
+        );
+        for (o, n) in CgroupOrder::ALL {
+            assert_eq!(CgroupOrder::from_raw(o as u32), Some(o));
+            assert_eq!(o.name(), n);
+            assert_eq!(serde_json::to_value(o).unwrap(), n);
+        }
+        assert_eq!(CgroupOrder::from_raw(0), None);
+    }
+
+    fn spec(name: &str, target: &str) -> ProgSpec {
+        ProgSpec {
+            name: name.into(),
+            target: target.into(),
+            sleepable: false,
+        }
+    }
+
+    #[test]
+    fn program_selection() {
+        let opts = |prog: Option<&str>, target: Option<&str>| LoadOptions {
+            prog: prog.map(Into::into),
+            target: target.map(Into::into),
+            module: None,
+        };
+        let one = [spec("dump_task", "task")];
+        assert_eq!(
+            select_program(&one, &opts(None, None)).unwrap().name,
+            "dump_task"
+        );
+        // a program written for another target than the one asked for
+        match select_program(&one, &opts(None, Some("task_file"))) {
+            Err(Error::WrongTarget {
+                prog,
+                found,
+                wanted,
+            }) => assert_eq!(
+                (&*prog, &*found, &*wanted),
+                ("dump_task", "task", "task_file")
+            ),
+            other => panic!("expected WrongTarget, got {other:?}"),
+        }
+        let two = [spec("a", "task"), spec("b", "task_vma")];
+        let e = select_program(&two, &opts(None, None)).unwrap_err();
+        assert!(e.to_string().contains("--prog: a, b"), "{e}");
+        assert_eq!(
+            select_program(&two, &opts(Some("b"), None)).unwrap().target,
+            "task_vma"
+        );
+        assert!(matches!(
+            select_program(&two, &opts(Some("c"), None)),
+            Err(Error::NoSuchProgram(_))
+        ));
+        assert!(matches!(
+            select_program(&[], &opts(None, None)),
+            Err(Error::NoSuchProgram(_))
+        ));
+    }
+
+    #[test]
+    fn unknown_module_and_target() {
+        let dir = std::env::temp_dir().join(format!("bpf-iter-locate-{}", std::process::id()));
+        fs::create_dir_all(&dir).unwrap();
+        fs::write(dir.join("vmlinux"), btf::tests::base_blob()).unwrap();
+        let m = locate_target_in(&dir, "task", Some("no_such_module"));
+        let t = locate_target_in(&dir, "no_such_target", None);
+        let ok = locate_target_in(&dir, "task", None);
+        fs::remove_dir_all(&dir).unwrap();
+        assert!(
+            matches!(m, Err(Error::UnknownModule(ref n)) if n == "no_such_module"),
+            "{m:?}"
+        );
+        assert!(matches!(t, Err(Error::UnknownTarget { .. })), "{t:?}");
+        assert_eq!(ok.unwrap(), (TargetSource::Vmlinux, 5));
+    }
+
+    #[test]
+    fn parameter_kinds() {
+        let v = TargetSource::Vmlinux;
+        let task = IterParams::Task {
+            tid: 1,
+            pid: 0,
+            pid_fd: 0,
+        };
+        let map = IterParams::Map { map_fd: 3 };
+        assert_eq!(ParamKind::of("task_vma", &v), ParamKind::Task);
+        assert_eq!(ParamKind::of("bpf_map_elem", &v), ParamKind::Map);
+        assert_eq!(ParamKind::of("cgroup", &v), ParamKind::Cgroup);
+        assert_eq!(ParamKind::of("bpf_prog", &v), ParamKind::None);
+        assert_eq!(ParamKind::of("future_target", &v), ParamKind::Unknown);
+        let m = TargetSource::Module("m".into());
+        assert_eq!(ParamKind::of("task", &m), ParamKind::Unknown);
+        // a map fd is no tid, a tid no map fd
+        let e = ParamKind::Task.check("task", &map).unwrap_err();
+        assert!(e.to_string().contains("takes task parameters"), "{e}");
+        let e = ParamKind::Map.check("bpf_map_elem", &task).unwrap_err();
+        assert!(e.to_string().contains("takes a map"), "{e}");
+        // a target without attach_target would silently ignore them
+        let e = ParamKind::None.check("bpf_prog", &task).unwrap_err();
+        assert!(e.to_string().contains("takes no parameters"), "{e}");
+        assert!(ParamKind::Task.check("task", &task).is_ok());
+        assert!(ParamKind::Unknown.check("rust_x", &map).is_ok());
+        assert!(ParamKind::None.check("bpf_prog", &IterParams::None).is_ok());
+        assert!(ParamKind::None
+            .check("bpf_prog", &IterParams::Raw(vec![1]))
+            .is_ok());
+    }
+
+    #[test]
+    fn link_show_decodes_by_target() {
+        let info = |target: &str, map_id, tid, pid, order| IterLinkInfo {
+            link_type: sys::BPF_LINK_TYPE_ITER,
+            id: 7,
+            prog_id: 9,
+            target_name: target.into(),
+            map_id,
+            task_tid: tid,
+            task_pid: pid,
+            cgroup_id: u64::from(tid) | u64::from(pid) << 32,
+            cgroup_order: order,
+        };
+        let p = |i| LinkShow::new(&i).params;
+        assert_eq!(p(info("task", 0, 0, 42, 0)), Some(ShownParams::Pid(42)));
+        assert_eq!(p(info("task", 0, 5, 0, 0)), Some(ShownParams::Tid(5)));
+        assert_eq!(p(info("task", 0, 0, 0, 0)), None);
+        assert_eq!(
+            p(info("bpf_map_elem", 3, 0, 0, 0)),
+            Some(ShownParams::MapId(3))
+        );
+        assert_eq!(
+            p(info("cgroup", 0, 1, 0, 2)),
+            Some(ShownParams::Cgroup {
+                cgroup_id: 1,
+                order: CgroupOrder::DescendantsPre
+            })
+        );
+        assert_eq!(
+            p(info("rust_task", 0, 0, 42, 0)),
+            Some(ShownParams::Pid(42))
+        );
+        assert_eq!(p(info("bpf_prog", 0, 0, 0, 0)), None);
+        let s = LinkShow::new(&info("task", 0, 0, 42, 0)).to_string();
+        assert_eq!(s, "7: iter  prog 9  target task  pid 42");
+    }
+
+    #[test]
+    fn tmp_is_no_bpffs() {
+        assert!(!is_bpffs(&std::env::temp_dir()));
+        assert!(!in_bpffs(&std::env::temp_dir().join("pin")));
+        assert!(!in_bpffs(Path::new("relative-pin")));
+    }
+
+    #[test]
     fn section_names() {
         assert_eq!(parse_section("iter/task"), Some(("task".into(), false)));
         assert_eq!(
@@ -611,7 +1136,8 @@ mod tests {
             vec![TargetEntry {
                 target: "task".into(),
                 source: "vmlinux".into(),
-                btf_id: 5
+                btf_id: 5,
+                params: ParamKind::Task,
             }]
         );
     }

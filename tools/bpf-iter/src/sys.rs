@@ -30,6 +30,7 @@ mod cmd {
     pub const MAP_UPDATE_ELEM: u32 = 2;
     pub const PROG_LOAD: u32 = 5;
     pub const OBJ_PIN: u32 = 6;
+    pub const OBJ_GET: u32 = 7;
     pub const MAP_GET_FD_BY_ID: u32 = 14;
     pub const OBJ_GET_INFO_BY_FD: u32 = 15;
     pub const BTF_LOAD: u32 = 18;
@@ -37,6 +38,8 @@ mod cmd {
     pub const MAP_FREEZE: u32 = 22;
     pub const BTF_GET_NEXT_ID: u32 = 23;
     pub const LINK_CREATE: u32 = 28;
+    pub const LINK_GET_FD_BY_ID: u32 = 30;
+    pub const LINK_GET_NEXT_ID: u32 = 31;
     pub const ITER_CREATE: u32 = 33;
 }
 
@@ -144,6 +147,53 @@ pub fn obj_pin(fd: BorrowedFd<'_>, path: &CStr) -> io::Result<()> {
     unsafe { bpf(cmd::OBJ_PIN, &mut attr) }.map(|_| ())
 }
 
+/// `BPF_OBJ_GET`: opens the BPF object pinned at `path`.
+pub fn obj_get(path: &CStr) -> io::Result<OwnedFd> {
+    let mut attr = ObjPinAttr {
+        pathname: path.as_ptr() as u64,
+        ..Default::default()
+    };
+    // SAFETY: layout matches `obj_get` (as `obj_pin`); `path` outlives the call.
+    unsafe { bpf(cmd::OBJ_GET, &mut attr) }.map(owned)
+}
+
+/// `BPF_LINK_GET_NEXT_ID`: the next link id after `start` (`Ok(None)` at
+/// the end of the list).
+pub fn link_next_id(start: u32) -> io::Result<Option<u32>> {
+    let mut attr = GetIdAttr {
+        id: start,
+        ..Default::default()
+    };
+    // SAFETY: layout matches the `start_id/next_id` attribute block.
+    match unsafe { bpf(cmd::LINK_GET_NEXT_ID, &mut attr) } {
+        Ok(_) => Ok(Some(attr.next_id)),
+        Err(e) if e.raw_os_error() == Some(libc::ENOENT) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// `BPF_LINK_GET_FD_BY_ID`.
+pub fn link_fd_by_id(id: u32) -> io::Result<OwnedFd> {
+    let mut attr = GetIdAttr {
+        id,
+        ..Default::default()
+    };
+    // SAFETY: layout matches the `link_id` attribute block.
+    unsafe { bpf(cmd::LINK_GET_FD_BY_ID, &mut attr) }.map(owned)
+}
+
+/// `pidfd_open(pid, 0)`: a pidfd for process `pid` (`ESRCH` if there is
+/// none, `EINVAL` if `pid` is a thread that does not lead its group).
+pub fn pidfd_open(pid: u32) -> io::Result<OwnedFd> {
+    // SAFETY: pidfd_open takes two integers and returns a new fd or -1.
+    let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid as libc::c_int, 0 as libc::c_uint) };
+    if fd < 0 {
+        Err(io::Error::last_os_error())
+    } else {
+        Ok(owned(fd))
+    }
+}
+
 #[repr(C)]
 #[derive(Default)]
 struct InfoByFdAttr {
@@ -203,6 +253,11 @@ pub struct IterLinkInfo {
     pub task_tid: u32,
     /// `iter.task.pid` (task iterators limited to one process).
     pub task_pid: u32,
+    /// `iter.cgroup.cgroup_id` (cgroup iterators; the same bytes as
+    /// `task_tid` and `task_pid`: which one a target fills depends on it).
+    pub cgroup_id: u64,
+    /// `iter.cgroup.order` (`enum bpf_cgroup_iter_order`).
+    pub cgroup_order: u32,
 }
 
 /// `BPF_OBJ_GET_INFO_BY_FD` on a link, decoding the iterator fields.
@@ -232,6 +287,15 @@ pub fn link_info(link: BorrowedFd<'_>) -> io::Result<IterLinkInfo> {
         map_id: if is_iter { raw.map_id } else { 0 },
         task_tid: if is_iter { raw.task_tid } else { 0 },
         task_pid: if is_iter { raw.task_pid } else { 0 },
+        cgroup_id: if is_iter {
+            let mut b = [0u8; 8];
+            b[..4].copy_from_slice(&raw.task_tid.to_ne_bytes());
+            b[4..].copy_from_slice(&raw.task_pid.to_ne_bytes());
+            u64::from_ne_bytes(b)
+        } else {
+            0
+        },
+        cgroup_order: if is_iter { raw.cgroup_order } else { 0 },
     })
 }
 
@@ -309,17 +373,19 @@ pub fn btf_name(btf: BorrowedFd<'_>) -> io::Result<(String, bool)> {
 
 /// Finds the kernel BTF object of module `module` by walking all BTF ids
 /// and returns an fd for it (`Ok(None)` if no kernel BTF has that name).
-pub fn module_btf_fd(module: &str) -> io::Result<Option<OwnedFd>> {
+/// An error names the `bpf(2)` command that failed.
+pub fn module_btf_fd(module: &str) -> Result<Option<OwnedFd>, (&'static str, io::Error)> {
     let mut id = 0;
-    while let Some(next) = btf_next_id(id)? {
+    while let Some(next) = btf_next_id(id).map_err(|e| ("BPF_BTF_GET_NEXT_ID", e))? {
         id = next;
         let fd = match btf_fd_by_id(id) {
             Ok(fd) => fd,
             // freed between GET_NEXT_ID and GET_FD_BY_ID
             Err(e) if e.raw_os_error() == Some(libc::ENOENT) => continue,
-            Err(e) => return Err(e),
+            Err(e) => return Err(("BPF_BTF_GET_FD_BY_ID", e)),
         };
-        let (name, kernel) = btf_name(std::os::fd::AsFd::as_fd(&fd))?;
+        let (name, kernel) = btf_name(std::os::fd::AsFd::as_fd(&fd))
+            .map_err(|e| ("BPF_OBJ_GET_INFO_BY_FD (BTF)", e))?;
         if kernel && name == module {
             return Ok(Some(fd));
         }
@@ -371,15 +437,33 @@ struct BtfLoadAttr {
     btf_log_level: u32,
 }
 
-/// `BPF_BTF_LOAD` of a program object's own BTF blob.
-pub fn btf_load(data: &[u8]) -> io::Result<OwnedFd> {
+/// `BPF_BTF_LOAD` of a program object's own BTF blob. On failure the
+/// kernel's BTF log is returned alongside the error.
+pub fn btf_load(data: &[u8]) -> Result<OwnedFd, (io::Error, String)> {
     let mut attr = BtfLoadAttr {
         btf: data.as_ptr() as u64,
         btf_size: data.len() as u32,
         ..Default::default()
     };
     // SAFETY: layout matches `btf_load`; `data` outlives the call.
-    unsafe { bpf(cmd::BTF_LOAD, &mut attr) }.map(owned)
+    if let Ok(fd) = unsafe { bpf(cmd::BTF_LOAD, &mut attr) } {
+        return Ok(owned(fd));
+    }
+    let mut log = vec![0u8; 1 << 16];
+    attr.btf_log_buf = log.as_mut_ptr() as u64;
+    attr.btf_log_size = log.len() as u32;
+    attr.btf_log_level = 1;
+    // SAFETY: as above, and `log` is as long as `btf_log_size`.
+    unsafe { bpf(cmd::BTF_LOAD, &mut attr) }
+        .map(owned)
+        .map_err(|e| (e, log_text(&log)))
+}
+
+/// The NUL-terminated text in a kernel log buffer.
+fn log_text(log: &[u8]) -> String {
+    CStr::from_bytes_until_nul(log)
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default()
 }
 
 #[repr(C)]
@@ -473,12 +557,7 @@ pub fn iter_prog_load(p: &IterProgLoad<'_>) -> Result<OwnedFd, (io::Error, Strin
     // SAFETY: as above, and `log` is as long as `log_size`.
     match unsafe { bpf(cmd::PROG_LOAD, &mut attr) } {
         Ok(fd) => Ok(owned(fd)),
-        Err(e) => {
-            let text = CStr::from_bytes_until_nul(&log)
-                .map(|s| s.to_string_lossy().into_owned())
-                .unwrap_or_default();
-            Err((e, text))
-        }
+        Err(e) => Err((e, log_text(&log))),
     }
 }
 
@@ -497,6 +576,7 @@ mod tests {
         assert_eq!(offset_of!(RawLinkInfo, map_id), 28);
         assert_eq!(offset_of!(RawLinkInfo, task_tid), 32);
         assert_eq!(offset_of!(RawLinkInfo, task_pid), 36);
+        assert_eq!(offset_of!(RawLinkInfo, cgroup_order), 40);
         assert_eq!(size_of::<RawBtfInfo>(), 32);
         assert_eq!(offset_of!(ProgLoadAttr, prog_name), 48);
         assert_eq!(offset_of!(ProgLoadAttr, expected_attach_type), 68);

@@ -489,25 +489,6 @@ fn test_pinned_read_twice(c: &Ctx) -> Outcome {
     r
 }
 
-fn test_wrong_target_refused(c: &Ctx) -> Outcome {
-    let opts = LoadOptions {
-        target: Some("task_file".into()),
-        ..Default::default()
-    };
-    match IterProgram::load_file(&c.progs.join("task.bpf.o"), &opts) {
-        Err(Error::WrongTarget { .. }) => {}
-        other => return Err(format!("expected WrongTarget, got {other:?}")),
-    }
-    let opts = LoadOptions {
-        module: Some("no_such_module_bpf_iter".into()),
-        ..Default::default()
-    };
-    match IterProgram::load_file(&c.progs.join("task.bpf.o"), &opts) {
-        Err(Error::UnknownModule(_)) => Ok(()),
-        other => Err(format!("expected UnknownModule, got {other:?}")),
-    }
-}
-
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let ctx = Ctx {
@@ -544,10 +525,6 @@ fn main() -> ExitCode {
         (
             "pinned iterator read twice, then unpinned",
             test_pinned_read_twice,
-        ),
-        (
-            "wrong target and unknown module refused",
-            test_wrong_target_refused,
         ),
         (
             "twins: rust_bpf_iter_task.ko loaded (--modules)",
