@@ -44,9 +44,13 @@ if ! rustup component list --installed --toolchain "$KERNEL_RUST" | grep -q '^ru
 	rustup component add --toolchain "$KERNEL_RUST" rust-src clippy rustfmt >/dev/null 2>&1 ||
 		die "rustup component add rust-src failed"
 fi
-for c in clippy rustfmt; do
-	rustup component list --installed --toolchain "$KERNEL_RUST" | grep -q "^$c" ||
-		rustup component add --toolchain "$KERNEL_RUST" "$c" >/dev/null 2>&1
+# clippy and rustfmt of both: make lint checks the kernel tree and tools/bpf-iter.
+for tc in "$KERNEL_RUST" "$TOOLS_RUST"; do
+	for c in clippy rustfmt; do
+		rustup component list --installed --toolchain "$tc" | grep -q "^$c" ||
+			rustup component add --toolchain "$tc" "$c" >/dev/null 2>&1 ||
+			die "rustup component add --toolchain $tc $c failed"
+	done
 done
 cached "deps: rust $KERNEL_RUST (kernel) and $TOOLS_RUST (tools)"
 

@@ -3,7 +3,8 @@
 #
 # Lints of the kernel-tree parts, as TAP on stdout (details in $OUT/lint-*.log):
 # rustfmt, clippy (make CLIPPY=1, in a separate build directory so the main
-# one keeps its objects), rustdoc, checkpatch on the C files and the patches.
+# one keeps its objects), rustdoc, checkpatch on the C files and the patches;
+# and of tools/bpf-iter: cargo fmt --check, cargo clippy (every target, -D warnings).
 # Usage: lint.sh OUT
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -48,6 +49,11 @@ clippy() {
 rustdoc() {
 	quiet make -C "$KSRC" O="$CL" LLVM=1 -j"$(nproc)" rustdoc
 }
+# tools CARGO-ARGS...: cargo in tools/bpf-iter, on its own toolchain
+# (rust-toolchain.toml), failing on a warning too.
+tools() {
+	(cd "$ROOT/tools/bpf-iter" && unset RUSTUP_TOOLCHAIN && quiet cargo "$@")
+}
 checkpatch() {
 	# Run outside any git work tree: inside one, checkpatch reads patch
 	# context lines as the tree's own and misreports them.
@@ -64,7 +70,7 @@ checkpatch() {
 }
 
 echo "TAP version 13"
-echo "1..4"
+echo "1..6"
 exec 9>"$KBUILD_LOCK"
 flock 9
 tap "rustfmt (make rustfmtcheck)" "$OUT/lint-rustfmt.log" \
@@ -72,4 +78,8 @@ tap "rustfmt (make rustfmtcheck)" "$OUT/lint-rustfmt.log" \
 tap "clippy (make CLIPPY=1), no warnings" "$OUT/lint-clippy.log" clippy
 tap "rustdoc (make rustdoc), no warnings" "$OUT/lint-rustdoc.log" rustdoc
 tap "checkpatch (C files and patches)" "$OUT/lint-checkpatch.log" checkpatch
+flock -u 9
+tap "tools/bpf-iter: cargo fmt --check" "$OUT/lint-tools-fmt.log" tools fmt --check
+tap "tools/bpf-iter: cargo clippy --all-targets -D warnings" "$OUT/lint-tools-clippy.log" \
+	tools clippy --locked --all-targets -- -D warnings
 exit 0
