@@ -28,3 +28,7 @@ cc "$P/map_elem.bpf.c" "$OUT/progs/map_elem.bpf.o"
 cc "$P/map_elem.bpf.c" "$OUT/progs/map_elem_overread.bpf.o" -DKEY_BYTES=304
 cc "$P/map_elem.bpf.c" "$OUT/progs/map_elem_alt.bpf.o" -DALT
 cc "$P/records.bpf.c" "$OUT/progs/records.bpf.o"
+# The cgroup target exists only with CONFIG_CGROUPS (the debug kernel has none).
+if grep -q '^struct bpf_iter__cgroup {' "$OUT/include/vmlinux.h"; then
+	cc "$P/cgroup.bpf.c" "$OUT/progs/cgroup.bpf.o"
+fi
