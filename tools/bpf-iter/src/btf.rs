@@ -15,7 +15,7 @@
 //! (`bpf_iter_num_new`, ...) and the iterator core's own functions
 //! (`bpf_iter_get_info`, `bpf_iter_run_prog`, ...).
 
-use std::{fs, path::Path};
+use std::{collections::HashSet, fs, path::Path};
 
 use crate::Error;
 
@@ -39,15 +39,22 @@ struct Type {
     first_param: Option<u32>,
 }
 
-/// Parsed BTF: vmlinux, or a module's split BTF stacked on vmlinux.
-#[derive(Debug, Clone)]
-pub struct KernelBtf {
-    /// Types, index 0 is the implicit `void`; ids continue across base/split.
+/// Parsed BTF: vmlinux, or a module's split BTF on top of (borrowing) the
+/// vmlinux one: a module's layer holds only its own types and strings.
+#[derive(Debug)]
+pub struct KernelBtf<'b> {
+    /// The base of split BTF.
+    base: Option<&'b KernelBtf<'static>>,
+    /// This layer's types; a standalone layer starts with the implicit `void`.
     types: Vec<Type>,
-    /// Base strings followed by split strings (offsets continue likewise).
+    /// This layer's strings.
     strings: Vec<u8>,
-    /// Id of the first type of the last parsed (split) layer.
-    first_own_id: u32,
+    /// Id of `types[0]` (0 standalone; the base's type count if split).
+    first_id: u32,
+    /// Offset of `strings[0]` (0 standalone; the base's string size if split).
+    str_base: u32,
+    /// Target names with a context struct `bpf_iter__<target>` in this layer.
+    ctx_structs: HashSet<String>,
 }
 
 fn u16_at(d: &[u8], off: usize) -> Result<u16, Error> {
@@ -62,41 +69,43 @@ fn u32_at(d: &[u8], off: usize) -> Result<u32, Error> {
         .ok_or(Error::BadBtf("truncated"))
 }
 
-impl KernelBtf {
+impl KernelBtf<'static> {
     /// Parses standalone BTF (e.g. `/sys/kernel/btf/vmlinux`).
     pub fn parse(data: &[u8]) -> Result<Self, Error> {
-        let mut btf = KernelBtf {
-            types: vec![Type {
-                kind: 0,
-                name_off: 0,
-                ty: 0,
-                first_param: None,
-            }],
-            strings: Vec::new(),
-            first_own_id: 1,
+        let void = Type {
+            kind: 0,
+            name_off: 0,
+            ty: 0,
+            first_param: None,
         };
-        btf.add_layer(data)?;
-        Ok(btf)
+        Self::layer(None, vec![void], 0, 0, data)
     }
+}
 
+impl<'b> KernelBtf<'b> {
     /// Parses split BTF `data` on top of `base` (module BTF on vmlinux).
-    pub fn parse_split(base: &KernelBtf, data: &[u8]) -> Result<Self, Error> {
-        let mut btf = base.clone();
-        btf.first_own_id = btf.types.len() as u32;
-        btf.add_layer(data)?;
-        Ok(btf)
+    pub fn parse_split(base: &'b KernelBtf<'static>, data: &[u8]) -> Result<Self, Error> {
+        let first_id = base.first_id + base.types.len() as u32;
+        let str_base = base.str_base + base.strings.len() as u32;
+        Self::layer(Some(base), Vec::new(), first_id, str_base, data)
     }
 
     /// Reads and parses `path`, split on `base` if given.
-    pub fn from_file(path: &Path, base: Option<&KernelBtf>) -> Result<Self, Error> {
+    pub fn from_file(path: &Path, base: Option<&'b KernelBtf<'static>>) -> Result<Self, Error> {
         let data = fs::read(path).map_err(|e| Error::Io(format!("{}", path.display()), e))?;
         match base {
             Some(b) => Self::parse_split(b, &data),
-            None => Self::parse(&data),
+            None => KernelBtf::parse(&data),
         }
     }
 
-    fn add_layer(&mut self, d: &[u8]) -> Result<(), Error> {
+    fn layer(
+        base: Option<&'b KernelBtf<'static>>,
+        mut types: Vec<Type>,
+        first_id: u32,
+        str_base: u32,
+        d: &[u8],
+    ) -> Result<Self, Error> {
         if u16_at(d, 0)? != BTF_MAGIC {
             return Err(Error::BadBtf("bad magic (not native-endian BTF)"));
         }
@@ -108,14 +117,14 @@ impl KernelBtf {
         let strs = d
             .get(hdr_len + str_off..hdr_len + str_off + str_len)
             .ok_or(Error::BadBtf("string section out of bounds"))?;
-        let types = d
+        let raw = d
             .get(hdr_len + type_off..hdr_len + type_off + type_len)
             .ok_or(Error::BadBtf("type section out of bounds"))?;
         let mut off = 0;
-        while off < types.len() {
-            let name_off = u32_at(types, off)?;
-            let info = u32_at(types, off + 4)?;
-            let ty = u32_at(types, off + 8)?;
+        while off < raw.len() {
+            let name_off = u32_at(raw, off)?;
+            let info = u32_at(raw, off + 4)?;
+            let ty = u32_at(raw, off + 8)?;
             let kind = (info >> 24) & 0x1f;
             let vlen = (info & 0xffff) as usize;
             let extra = match kind {
@@ -124,14 +133,15 @@ impl KernelBtf {
                 4 | 5 | 15 | 19 => 12 * vlen,         // STRUCT, UNION, DATASEC, ENUM64
                 6 | KIND_FUNC_PROTO => 8 * vlen,      // ENUM, FUNC_PROTO
                 2 | 7..=12 | 16 | KIND_TYPE_TAG => 0, // no trailing data
+                // its size is unknown, so nothing after it can be read
                 _ => return Err(Error::BadBtf("unknown BTF kind")),
             };
             let first_param = if kind == KIND_FUNC_PROTO && vlen > 0 {
-                Some(u32_at(types, off + 12 + 4)?)
+                Some(u32_at(raw, off + 12 + 4)?)
             } else {
                 None
             };
-            self.types.push(Type {
+            types.push(Type {
                 kind,
                 name_off,
                 ty,
@@ -139,25 +149,51 @@ impl KernelBtf {
             });
             off += 12 + extra;
         }
-        self.strings.extend_from_slice(strs);
-        Ok(())
+        let mut btf = KernelBtf {
+            base,
+            types,
+            strings: strs.to_vec(),
+            first_id,
+            str_base,
+            ctx_structs: HashSet::new(),
+        };
+        btf.ctx_structs = btf
+            .types
+            .iter()
+            .filter(|t| t.kind == KIND_STRUCT)
+            .filter_map(|t| btf.name(t.name_off).strip_prefix("bpf_iter__"))
+            .map(String::from)
+            .collect();
+        Ok(btf)
     }
 
+    /// Type `id`, in this layer or the base.
+    fn ty(&self, id: u32) -> Option<&Type> {
+        match id.checked_sub(self.first_id) {
+            Some(i) => self.types.get(i as usize),
+            None => self.base?.ty(id),
+        }
+    }
+
+    /// The string at `off`, in this layer or the base.
     fn name(&self, off: u32) -> &str {
-        let s = self.strings.get(off as usize..).unwrap_or_default();
+        let s = match off.checked_sub(self.str_base) {
+            Some(o) => self.strings.get(o as usize..).unwrap_or_default(),
+            None => return self.base.map_or("", |b| b.name(off)),
+        };
         let end = s.iter().position(|&c| c == 0).unwrap_or(s.len());
         std::str::from_utf8(&s[..end]).unwrap_or("")
     }
 
     /// Whether FUNC `t`'s first parameter is `struct bpf_iter_meta *`.
     fn is_iter_func(&self, t: &Type) -> bool {
-        let Some(proto) = self.types.get(t.ty as usize) else {
+        let Some(proto) = self.ty(t.ty) else {
             return false;
         };
         if proto.kind != KIND_FUNC_PROTO {
             return false;
         }
-        let Some(ptr) = proto.first_param.and_then(|p| self.types.get(p as usize)) else {
+        let Some(ptr) = proto.first_param.and_then(|p| self.ty(p)) else {
             return false;
         };
         if ptr.kind != KIND_PTR {
@@ -166,7 +202,7 @@ impl KernelBtf {
         let mut id = ptr.ty;
         // skip modifiers and typedefs
         for _ in 0..16 {
-            let Some(t) = self.types.get(id as usize) else {
+            let Some(t) = self.ty(id) else {
                 return false;
             };
             match t.kind {
@@ -180,25 +216,23 @@ impl KernelBtf {
         false
     }
 
+    /// Whether a context struct `bpf_iter__<target>` exists here or in the base.
+    fn has_ctx_struct(&self, target: &str) -> bool {
+        self.ctx_structs.contains(target) || self.base.is_some_and(|b| b.has_ctx_struct(target))
+    }
+
     /// Iterator targets defined in this layer (module BTF: the module's own,
     /// not vmlinux's), with the type id of their `bpf_iter_<target>` FUNC.
     pub fn iter_targets(&self) -> Vec<(String, u32)> {
-        let ctx_structs: std::collections::HashSet<&str> = self
-            .types
-            .iter()
-            .filter(|t| t.kind == KIND_STRUCT)
-            .filter_map(|t| self.name(t.name_off).strip_prefix("bpf_iter__"))
-            .collect();
         let mut out: Vec<(String, u32)> = self
             .types
             .iter()
-            .enumerate()
-            .skip(self.first_own_id as usize)
-            .filter(|(_, t)| t.kind == KIND_FUNC)
-            .filter_map(|(id, t)| {
+            .zip(self.first_id..)
+            .filter(|(t, _)| t.kind == KIND_FUNC)
+            .filter_map(|(t, id)| {
                 let target = self.name(t.name_off).strip_prefix("bpf_iter_")?;
-                (ctx_structs.contains(target) && self.is_iter_func(t))
-                    .then(|| (target.to_string(), id as u32))
+                (self.has_ctx_struct(target) && self.is_iter_func(t))
+                    .then(|| (target.to_string(), id))
             })
             .collect();
         out.sort();
@@ -282,6 +316,7 @@ pub(crate) mod tests {
     fn split_btf_ids_and_strings_continue_after_base() {
         let base = KernelBtf::parse(&base_blob()).unwrap();
         let base_strlen = base.strings.len() as u32;
+        assert_eq!(base.types.len(), 11, "void and 10 types");
         // module: proto (meta *) reusing base type 2, FUNC bpf_iter_foo
         let strings = b"\0bpf_iter_foo\0";
         let split = blob(

@@ -280,9 +280,22 @@ pub struct TargetEntry {
     pub params: ParamKind,
 }
 
+/// The iterator targets of a kernel, and the module BTF that could not be
+/// read.
+#[derive(Debug, Default)]
+pub struct TargetList {
+    /// The targets: vmlinux's first, then the modules' by module name.
+    pub targets: Vec<TargetEntry>,
+    /// Modules whose BTF was left out, with the reason (a module unloaded
+    /// while listing, BTF of a newer kind than this tool reads, ...).
+    pub skipped: Vec<(String, Error)>,
+}
+
 /// Lists the iterator targets in every BTF of `btf_dir` (normally
-/// [`SYS_BTF`]): vmlinux first, then modules by name.
-pub fn list_targets(btf_dir: &Path) -> Result<Vec<TargetEntry>> {
+/// [`SYS_BTF`]): vmlinux first, then modules by name. vmlinux's BTF is read
+/// once; a module's BTF that cannot be read is skipped (and reported in
+/// [`TargetList::skipped`]), not an error.
+pub fn list_targets(btf_dir: &Path) -> Result<TargetList> {
     let vmlinux = KernelBtf::from_file(&btf_dir.join("vmlinux"), None)?;
     let mut out: Vec<TargetEntry> = vmlinux
         .iter_targets()
@@ -294,8 +307,15 @@ pub fn list_targets(btf_dir: &Path) -> Result<Vec<TargetEntry>> {
             btf_id,
         })
         .collect();
+    let mut skipped = Vec::new();
     for module in module_names(btf_dir)? {
-        let m = KernelBtf::from_file(&btf_dir.join(&module), Some(&vmlinux))?;
+        let m = match KernelBtf::from_file(&btf_dir.join(&module), Some(&vmlinux)) {
+            Ok(m) => m,
+            Err(e) => {
+                skipped.push((module, e));
+                continue;
+            }
+        };
         out.extend(
             m.iter_targets()
                 .into_iter()
@@ -307,7 +327,10 @@ pub fn list_targets(btf_dir: &Path) -> Result<Vec<TargetEntry>> {
                 }),
         );
     }
-    Ok(out)
+    Ok(TargetList {
+        targets: out,
+        skipped,
+    })
 }
 
 fn module_names(btf_dir: &Path) -> Result<Vec<String>> {
@@ -1129,10 +1152,15 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("bpf-iter-test-{}", std::process::id()));
         fs::create_dir_all(&dir).unwrap();
         fs::write(dir.join("vmlinux"), btf::tests::base_blob()).unwrap();
+        // a module's BTF this tool cannot read is skipped, with the reason
+        fs::write(dir.join("broken_mod"), b"not BTF").unwrap();
         let l = list_targets(&dir).unwrap();
         fs::remove_dir_all(&dir).unwrap();
+        assert_eq!(l.skipped.len(), 1);
+        assert_eq!(l.skipped[0].0, "broken_mod");
+        assert!(matches!(l.skipped[0].1, Error::BadBtf(_)));
         assert_eq!(
-            l,
+            l.targets,
             vec![TargetEntry {
                 target: "task".into(),
                 source: "vmlinux".into(),

@@ -69,7 +69,12 @@ enum Cmd {
         path: Option<PathBuf>,
     },
     /// List the iterator targets of the running kernel and its modules.
-    List,
+    List {
+        /// Directory of kernel BTF files (vmlinux and modules) to read
+        /// instead of the running kernel's.
+        #[arg(long, default_value = bpf_iter::SYS_BTF)]
+        btf_dir: PathBuf,
+    },
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -356,8 +361,12 @@ fn run(cmd: Cmd, o: &Out) -> Result<()> {
                 .try_for_each(|l| writeln!(out, "{l}"))
                 .map_err(stdout_err)
         }
-        Cmd::List => {
-            let l = bpf_iter::list_targets(Path::new(bpf_iter::SYS_BTF))?;
+        Cmd::List { btf_dir } => {
+            let list = bpf_iter::list_targets(&btf_dir)?;
+            for (module, e) in &list.skipped {
+                eprintln!("bpf-iter: warning: skipped the BTF of module {module}: {e}");
+            }
+            let l = list.targets;
             if o.json {
                 return o.json(&l).map_err(stdout_err);
             }
