@@ -72,12 +72,16 @@ boot() {
 	# and the host changes nothing on it while the guest runs, so the guest may
 	# keep them. Measured on the debug kernel: `python3 -c pass` 27 s -> 6 s,
 	# `/bin/true` 3.7 s -> 1.5 s, `cat` of a 6.8 MB file 23 s -> 2-3 s.
-	# vng splits --append and runs --exec with a shell: paths are quoted for
-	# both (a clone path may have spaces; vng quotes kernel arguments itself).
+	# A clone path may have spaces: vng splits --append and runs --exec with a
+	# shell, so paths are quoted for both; --rwdir it passes on unquoted to
+	# virtme-run, so the guest writes through a symlink without spaces.
+	local gout
+	gout=$CACHE/guest-out/$(printf %s "$out" | sha256sum | cut -c1-16)
+	mkdir -p "$CACHE/guest-out" && ln -sfn "$out" "$gout"
 	with_lock qemu timeout -k 10 "$limit" vng "${accel[@]}" --run "$kb/arch/x86/boot/bzImage" \
-		--memory 2G --cpus 2 --verbose --rwdir "$out" \
+		--memory 2G --cpus 2 --verbose --rwdir "$gout" \
 		--append "rootflags=version=9p2000.L,trans=virtio,access=any,msize=524288,cache=loose rbi_init=$(printf %q "$ROOT/tools/harness/guest-init.sh") rbi_mode=$gmode printk.time=1${GUEST_SUITES:+ rbi_suites=$GUEST_SUITES}" \
-		--exec "$(printf '%q ' "$ROOT/tools/harness/guest.sh" "$out" "$gmode")" </dev/null >"$out/console.log" 2>&1
+		--exec "$(printf '%q ' "$ROOT/tools/harness/guest.sh" "$gout" "$gmode")" </dev/null >"$out/console.log" 2>&1
 	rc=$?
 	set -e
 	case $rc in
