@@ -446,6 +446,27 @@ pub struct LoadOptions {
     pub target: Option<String>,
 }
 
+/// Whether this process has what loading a tracing (iterator) program takes:
+/// `CAP_BPF` and `CAP_PERFMON`, or `CAP_SYS_ADMIN` (effective capabilities,
+/// from `/proc/self/status`; if that cannot be read, the kernel decides).
+pub fn may_load() -> bool {
+    const CAP_SYS_ADMIN: u32 = 21;
+    const CAP_PERFMON: u32 = 38;
+    const CAP_BPF: u32 = 39;
+    let Ok(status) = fs::read_to_string("/proc/self/status") else {
+        return true;
+    };
+    let Some(eff) = status
+        .lines()
+        .find_map(|l| l.strip_prefix("CapEff:"))
+        .and_then(|h| u64::from_str_radix(h.trim(), 16).ok())
+    else {
+        return true;
+    };
+    let has = |c: u32| eff & (1 << c) != 0;
+    has(CAP_SYS_ADMIN) || (has(CAP_BPF) && has(CAP_PERFMON))
+}
+
 /// Picks the program `opts` asks for among the iterator programs of an
 /// object (the only one if no name is given), refusing one written for
 /// another target than `opts.target`.
@@ -519,7 +540,17 @@ impl IterProgram {
     }
 
     /// Loads an iterator program from ELF bytes.
+    ///
+    /// Without the capabilities an iterator program needs ([`may_load`]) this
+    /// fails with `EPERM` before anything is tried: aya, probing features and
+    /// creating maps unprivileged, reports such a run as a relocation error.
     pub fn load(elf: &[u8], opts: &LoadOptions) -> Result<Self> {
+        if !may_load() {
+            return Err(Error::Sys {
+                call: "loading a BPF iterator",
+                source: std::io::Error::from_raw_os_error(libc::EPERM),
+            });
+        }
         let progs = iter_programs(elf)?;
         let spec = select_program(&progs, opts)?;
         let (source, btf_id) = locate_target(&spec.target, opts.module.as_deref())?;
