@@ -32,3 +32,9 @@ cc "$P/records.bpf.c" "$OUT/progs/records.bpf.o"
 if grep -q '^struct bpf_iter__cgroup {' "$OUT/include/vmlinux.h"; then
 	cc "$P/cgroup.bpf.c" "$OUT/progs/cgroup.bpf.o"
 fi
+# The read-semantics suite's programs, for task and its Rust twin.
+cc "$P/semantics.bpf.c" "$OUT/progs/semantics_task.bpf.o" -DTARGET='"task"'
+cc "$P/semantics.bpf.c" "$OUT/progs/semantics_rust_task.bpf.o" -DTARGET='"rust_task"'
+# For the targets of samples/rust/bpf_iter_params (the cli suite).
+cc "$P/params.bpf.c" "$OUT/progs/rust_map_info.bpf.o" -DMAP_INFO
+cc "$P/params.bpf.c" "$OUT/progs/rust_cgroup_info.bpf.o"

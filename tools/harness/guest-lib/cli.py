@@ -6,7 +6,8 @@
   cli.py OUT [EXTRA]    TAP on stdout (the plan counts EXTRA more results the caller prints)
 
 OUT/bin/bpf-iter, OUT/bin/bpftool and OUT/progs are the build's; the wrapper
-(guest.d/25-cli.sh) loads rust_bpf_iter_task for the twin cases and unloads it afterwards.
+(guest.d/25-cli.sh) loads rust_bpf_iter_task (the twins) and rust_bpf_iter_params (Rust targets
+taking a map and a cgroup) and unloads them afterwards.
 """
 import json
 import os
@@ -268,12 +269,35 @@ def map_cases():
 
     def show_map():
         fails(1, "show", m, err_has=("not a BPF link", "bpf-map"))
-        os.unlink(m)
+
+    # A Rust target that takes a map (samples/rust/bpf_iter_params).
+    rust_o = f"{P}/rust_map_info.bpf.o"
+
+    def rust_map():
+        out = ok_run("run", rust_o, "--map-pinned", m)
+        need(out == f"map {ids['map']} type 1\n", f"{out!r}")
+
+    def rust_map_show():
+        pin = f"{FS}/cli_rust_map"
+        ok_run("pin", rust_o, pin, "--map-id", ids["map"])
+        try:
+            v = json_out("-j", "show", pin)
+        finally:
+            ok_run("unpin", pin)
+            os.unlink(m)
+        need(v["target"] == "rust_map_info" and v["params"] == {"map_id": ids["map"]}, f"{v}")
+
+    def rust_map_none():
+        fails(1, "run", rust_o, err_has=("BPF_LINK_CREATE", "Bad file descriptor"))
 
     return [("run --map-pinned: the elements of that map", pinned),
             ("run --map-id: the same", by_id),
             ("run --map-id of no map: exit 1, no such map", no_such_map),
-            ("show of a pinned map: exit 1, not a BPF link", show_map)]
+            ("show of a pinned map: exit 1, not a BPF link", show_map),
+            ("run --map-pinned on rust_map_info (a Rust target taking a map): its id and type",
+             rust_map),
+            ("-j show of a pinned rust_map_info link: the map id it reports", rust_map_show),
+            ("run rust_map_info without a map: the kernel's EBADF", rust_map_none)]
 
 
 def pin_cases():
@@ -346,7 +370,11 @@ def cgroup_cases():
         def none():
             need(not os.path.exists("/proc/cgroups"), "CONFIG_CGROUPS but no cgroup target")
             fails(1, "run", f"{P}/task.bpf.o", "--cgroup", "/", err_has=("takes task",))
-        return [("no cgroup target without CONFIG_CGROUPS; --cgroup on task refused", none)]
+            targets = [e["target"] for e in json_out("-j", "list")]
+            need("rust_map_info" in targets and "rust_cgroup_info" not in targets,
+                 "rust_bpf_iter_params: rust_map_info and no rust_cgroup_info expected")
+        return [("no cgroup targets without CONFIG_CGROUPS (C or Rust); --cgroup on task "
+                 "refused", none)]
 
     def ids(out):
         return [int(x) for x in out.split()]
@@ -381,6 +409,31 @@ def cgroup_cases():
 
     def pid_on_cgroup():
         fails(1, "run", o, "--pid", ME, err_has=("target `cgroup` takes a cgroup",))
+
+    # A Rust target that takes a cgroup (samples/rust/bpf_iter_params).
+    rust_o = f"{P}/rust_cgroup_info.bpf.o"
+
+    def rust_cgroup():
+        out = ok_run("run", rust_o, "--cgroup", d, "--order", "ancestors-up")
+        need(out == f"cgroup {have['id']} order 4\n", f"{out!r}")
+        out = ok_run("run", rust_o, "--cgroup-id", have["id"], "--order", "self-only")
+        need(out == f"cgroup {have['id']} order 1\n", f"{out!r}")
+
+    def rust_cgroup_show():
+        pin = f"{FS}/cli_rust_cgroup"
+        ok_run("pin", rust_o, pin, "--cgroup", d, "--order", "descendants-post")
+        try:
+            v = json_out("-j", "show", pin)
+        finally:
+            ok_run("unpin", pin)
+        want = {"cgroup": {"cgroup_id": have["id"], "order": "descendants-post"}}
+        need(v["target"] == "rust_cgroup_info" and v["params"] == want, f"{v}")
+
+    def rust_cgroup_bad():
+        # no order (the tool asks for none: it does not know the target takes a cgroup)
+        fails(1, "run", rust_o, err_has=("BPF_LINK_CREATE", "Invalid argument"))
+        fails(1, "run", rust_o, "--cgroup", "/dev/null", "--order", "self-only",
+              err_has=("BPF_LINK_CREATE", "Bad file descriptor"))
         os.rmdir(d)
 
     return [("cgroup: --cgroup DIR --order self-only: that cgroup", self_only),
@@ -388,7 +441,13 @@ def cgroup_cases():
             ("cgroup: --cgroup-id: the same cgroup", by_id),
             ("cgroup: no parameters: every cgroup from the root, parents first", default_walk),
             ("cgroup: -j show of a pinned cgroup link: id and order", show_cgroup),
-            ("cgroup: --pid on the cgroup target: refused", pid_on_cgroup)]
+            ("cgroup: --pid on the cgroup target: refused", pid_on_cgroup),
+            ("rust_cgroup_info (a Rust target taking a cgroup): --cgroup/--cgroup-id and "
+             "--order, its id and order", rust_cgroup),
+            ("-j show of a pinned rust_cgroup_info link: the cgroup and order it reports",
+             rust_cgroup_show),
+            ("rust_cgroup_info without an order, or with a file that is no cgroup: the "
+             "kernel's EINVAL and EBADF", rust_cgroup_bad)]
 
 
 def main():
