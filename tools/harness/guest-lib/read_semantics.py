@@ -1,0 +1,215 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+"""What read() of an iterator does, on a Rust target and on the C target it mirrors: a program
+that returns 1 (the object's output dropped, its seq_num reused), one object's output larger than
+the seq buffer (E2BIG), two iterators of one link read in turns, a read of 0 bytes, lseek, and
+parallel readers of one pinned file.
+
+  read_semantics.py OUT [EXTRA]   TAP on stdout (the plan counts EXTRA more results)
+
+Programs: OUT/progs/semantics_{task,rust_task}.bpf.o (tools/harness/progs/semantics.bpf.c) and
+rust_sample_builtin.bpf.o; pinned with bpf-iter and bpftool. The wrapper (guest.d/35-read.sh)
+loads rust_bpf_iter_task and unloads it afterwards.
+"""
+import errno
+import os
+import subprocess
+import sys
+import threading
+
+from bpfsys import FS, settled, state
+
+OUT = sys.argv[1]
+EXTRA = int(sys.argv[2]) if len(sys.argv) > 2 else 0
+BI = f"{OUT}/bin/bpf-iter"
+BPFTOOL = f"{OUT}/bin/bpftool"
+P = f"{OUT}/progs"
+ME = os.getpid()
+TWINS = ("task", "rust_task")
+
+
+class Fail(Exception):
+    pass
+
+
+def need(cond, why):
+    if not cond:
+        raise Fail(why)
+
+
+def run(*args):
+    r = subprocess.run([BI, *map(str, args)], capture_output=True, timeout=600)
+    return r.returncode, r.stdout.decode(errors="replace"), r.stderr.decode(errors="replace")
+
+
+def ok(*args):
+    rc, out, err = run(*args)
+    need(rc == 0, f"bpf-iter {' '.join(map(str, args[:2]))}: exit {rc}: {err.strip()[:200]}")
+    return out
+
+
+def threads():
+    return sorted(int(t) for t in os.listdir(f"/proc/{ME}/task"))
+
+
+def read_whole(path, size=1 << 16):
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        out = b""
+        while True:
+            b = os.read(fd, size)
+            if not b:
+                return out
+            out += b
+    finally:
+        os.close(fd)
+
+
+def skip_cases():
+    got = {}
+
+    def skip(t):
+        def f():
+            out = ok("run", f"{P}/semantics_{t}.bpf.o", "--prog", "skip_odd", "--pid", ME)
+            rows = [tuple(map(int, l.split())) for l in out.splitlines()]
+            even = [p for p in threads() if p % 2 == 0]
+            need(sorted(p for _, p in rows) == even, f"pids {[p for _, p in rows]}, want {even}")
+            need([s for s, _ in rows] == list(range(len(rows))),
+                 f"seq_nums {[s for s, _ in rows]}")
+            got[t] = out
+            if t == "rust_task":
+                need(got.get("task") == out, f"task {got.get('task')!r} vs rust_task {out!r}")
+        return f
+
+    def too_big(t):
+        def f():
+            rc, out, err = run("run", f"{P}/semantics_{t}.bpf.o", "--prog", "too_big", "--pid",
+                               ME)
+            need(rc == 1 and "Argument list too long" in err and "read(iterator)" in err,
+                 f"exit {rc}, {len(out)} bytes out, stderr {err.strip()[:200]!r}")
+        return f
+
+    cases = []
+    for t in TWINS:
+        cases.append((f"{t}: a program returning 1 drops that object's output, the next gets "
+                      f"its seq_num{'; as task' if t == 'rust_task' else ''}", skip(t)))
+    for t in TWINS:
+        cases.append((f"{t}: one object's output over the seq buffer: read() fails with E2BIG",
+                      too_big(t)))
+    return cases
+
+
+def pinned_cases():
+    pins = {t: f"{FS}/rs_{t}" for t in TWINS + ("rust_sample_builtin",)}
+    want = {}
+
+    def setup():
+        for t in TWINS:
+            ok("pin", f"{P}/semantics_{t}.bpf.o", pins[t], "--prog", "skip_odd", "--pid", ME)
+        r = subprocess.run([BPFTOOL, "iter", "pin", f"{P}/rust_sample_builtin.bpf.o",
+                            pins["rust_sample_builtin"]], capture_output=True)
+        need(r.returncode == 0, f"bpftool iter pin: {r.stderr[:200]!r}")
+        for t, p in pins.items():
+            want[t] = read_whole(p)
+            need(want[t], f"{t}: empty output")
+
+    def turns(t):
+        def f():
+            a, b = os.open(pins[t], os.O_RDONLY), os.open(pins[t], os.O_RDONLY)
+            try:
+                got = {a: b"", b: b""}
+                live = [a, b]
+                while live:
+                    for fd in list(live):
+                        chunk = os.read(fd, 64)
+                        if chunk:
+                            got[fd] += chunk
+                        else:
+                            live.remove(fd)
+            finally:
+                os.close(a)
+                os.close(b)
+            need(got[a] == want[t] and got[b] == want[t],
+                 f"{len(got[a])} and {len(got[b])} bytes, want {len(want[t])}")
+        return f
+
+    def zero(t):
+        def f():
+            fd = os.open(pins[t], os.O_RDONLY)
+            try:
+                need(os.read(fd, 0) == b"", "read of 0 bytes returned data")
+                first = os.read(fd, 16)
+                need(os.read(fd, 0) == b"", "read of 0 bytes mid-way returned data")
+                rest = b""
+                while chunk := os.read(fd, 1 << 16):
+                    rest += chunk
+            finally:
+                os.close(fd)
+            need(first + rest == want[t], f"{len(first + rest)} bytes, want {len(want[t])}")
+        return f
+
+    def seek(t):
+        def f():
+            fd = os.open(pins[t], os.O_RDONLY)
+            try:
+                os.read(fd, 8)
+                for whence in (os.SEEK_SET, os.SEEK_CUR, os.SEEK_END):
+                    try:
+                        os.lseek(fd, 0, whence)
+                        raise Fail(f"lseek(fd, 0, {whence}) succeeded")
+                    except OSError as e:
+                        need(e.errno == errno.ESPIPE, f"lseek: {e}")
+            finally:
+                os.close(fd)
+        return f
+
+    def cats(t):
+        def f():
+            ps = [subprocess.Popen(["cat", pins[t]], stdout=subprocess.PIPE) for _ in range(4)]
+            outs = [p.communicate(timeout=600)[0] for p in ps]
+            need(all(p.returncode == 0 for p in ps), "a cat failed")
+            need(all(o == want[t] for o in outs), f"{[len(o) for o in outs]} bytes")
+        return f
+
+    def cleanup():
+        for p in pins.values():
+            os.unlink(p)
+
+    cases = [("pin skip_odd (task, rust_task, --pid) and rust_sample_builtin", setup)]
+    for t in pins:
+        cases += [(f"{t}: two iterators of one link read in turns, 64 bytes at a time: "
+                   "each gives the whole output", turns(t)),
+                  (f"{t}: read() of 0 bytes returns 0, before and mid-way, and loses nothing",
+                   zero(t)),
+                  (f"{t}: lseek on an iterator: ESPIPE", seek(t)),
+                  (f"{t}: 4 cats of one pinned file at once: each the whole output", cats(t))]
+    cases.append(("unpin all", cleanup))
+    return cases
+
+
+def main():
+    # threads of ours, with odd and even tids, for the --pid cases
+    stop = threading.Event()
+    for _ in range(5):
+        threading.Thread(target=stop.wait, daemon=True).start()
+    before = state()
+    cases = skip_cases() + pinned_cases()
+
+    def nothing_left():
+        why = settled(before)
+        need(why is None, why)
+    cases.append(("nothing left behind: links and module references as before", nothing_left))
+    print("TAP version 13")
+    print(f"1..{len(cases) + EXTRA}")
+    for n, (name, f) in enumerate(cases, 1):
+        try:
+            f()
+            print(f"ok {n} - read: {name}", flush=True)
+        except Exception as e:  # a failed case, or one that could not run: not ok
+            why = str(e) if isinstance(e, Fail) else f"{type(e).__name__}: {e}"
+            print(f"not ok {n} - read: {name} # {why[:300]}".replace("\n", "|"), flush=True)
+    stop.set()
+
+
+if __name__ == "__main__":
+    main()
