@@ -17,13 +17,15 @@ expect_eq() {
 }
 
 # delete_module and friends, without kmod (guest-lib/bpf.py).
-BPFPY="python3 $(dirname "${BASH_SOURCE[0]}")/bpf.py"
+# bpfpy ARGS...: guest-lib/bpf.py (a function: the clone path may have spaces).
+_GUEST_LIB=$(dirname "${BASH_SOURCE[0]}")
+bpfpy() { python3 "$_GUEST_LIB/bpf.py" "$@"; }
 # unload_module NAME: delete_module, retried for up to 5 s: programs are freed
 # (and their module reference dropped) after an RCU grace period.
 unload_module() {
 	local i r
 	for i in $(seq 50); do
-		r=$($BPFPY rmmod "$1")
+		r=$(bpfpy rmmod "$1")
 		[ "$r" = 0 ] && return 0
 		[ "$r" = ENOENT ] && break # not loaded
 		sleep 0.1

@@ -35,7 +35,7 @@ expect_eq "module: second read of the pinned iterator" "$(cat $FS/rs 2>&1)" "$wa
 # A tiny read buffer: every read() ends early and the next one resumes.
 got=$(dd if=$FS/rs bs=7 2>/dev/null)
 expect_eq "module: output read 7 bytes at a time" "$got" "$want"
-info=$($BPFPY fdinfo $FS/rs 2>&1)
+info=$(bpfpy fdinfo $FS/rs 2>&1)
 if echo "$info" | grep -q "^target_name:[[:space:]]*rust_sample$" &&
 	echo "$info" | grep -q "^rust_sample_serial:[[:space:]]*[0-9]"; then
 	ok "module: link fdinfo shows target and show_fdinfo line"
@@ -63,12 +63,12 @@ fi
 rm -f $FS/bad
 
 # Lifetimes: the pinned link, then an open iterator fd, keep the module.
-expect_eq "module: delete_module refused while a link is pinned" "$($BPFPY rmmod $MOD)" EAGAIN
+expect_eq "module: delete_module refused while a link is pinned" "$(bpfpy rmmod $MOD)" EAGAIN
 if rmmod $MOD >>"$LOG" 2>&1; then not_ok "module: rmmod (kmod) refused while a link is pinned"; else ok "module: rmmod (kmod) refused while a link is pinned"; fi
 exec 3<$FS/rs
 rm -f $FS/rs
 sleep 0.2
-expect_eq "module: delete_module refused while an iterator fd is open" "$($BPFPY rmmod $MOD)" EAGAIN
+expect_eq "module: delete_module refused while an iterator fd is open" "$(bpfpy rmmod $MOD)" EAGAIN
 expect_eq "module: the open iterator still reads" "$(cat <&3 2>&1)" "$want"
 exec 3<&-
 check "module: rmmod allowed once link and iterator are gone" unload

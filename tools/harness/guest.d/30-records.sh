@@ -99,7 +99,7 @@ add "$long" 18446744073709551615
 expect_eq "15-byte name and u64::MAX value" "$(cat $PIN | tail -n 2 | head -n 1)" \
 	"$((next_id - 1)) 18446744073709551615 $long"
 
-info=$($BPFPY fdinfo $PIN 2>&1)
+info=$(bpfpy fdinfo $PIN 2>&1)
 if echo "$info" | grep -q "^target_name:[[:space:]]*rust_records$" &&
 	echo "$info" | grep -q "^records_at_attach:[[:space:]]*0$" &&
 	echo "$info" | grep -q "^records_now:[[:space:]]*$((n + 1))$"; then
@@ -179,11 +179,11 @@ else
 fi
 
 # Lifetimes: the pinned link, then an open iterator fd, keep the module.
-expect_eq "delete_module refused while a link is pinned" "$($BPFPY rmmod $MOD)" EAGAIN
+expect_eq "delete_module refused while a link is pinned" "$(bpfpy rmmod $MOD)" EAGAIN
 exec 3<$PIN
 rm -f $PIN
 sleep 0.2
-expect_eq "delete_module refused while an iterator fd is open" "$($BPFPY rmmod $MOD)" EAGAIN
+expect_eq "delete_module refused while an iterator fd is open" "$(bpfpy rmmod $MOD)" EAGAIN
 echo >"$D/clear" 2>>"$LOG"
 expect_eq "the open iterator reads the cleared collection" "$(cat <&3 2>&1)" end
 exec 3<&-

@@ -25,7 +25,7 @@ want_alt=$SAMPLE_WANT_ALT
 # load NAME OBJ: load (verify) a program without attaching it, pinned at $FS/NAME.
 load() { "$BPFTOOL" prog load "$2" "$FS/$1" >>"$LOG" 2>&1; }
 # update LINK PROG: BPF_LINK_UPDATE, prints 0 or the errno name.
-update() { $BPFPY link-update "$FS/$1" "$FS/$2" 2>>"$LOG"; }
+update() { bpfpy link-update "$FS/$1" "$FS/$2" 2>>"$LOG"; }
 
 plan 23
 
@@ -66,7 +66,7 @@ expect_eq "point 1c: update with a sleepable program refused (EINVAL)" "$(update
 expect_eq "rust_sample: the link still runs its old program" "$(cat $FS/lu 2>&1)" "$want"
 rm -f $FS/over $FS/sleep
 sleep 0.2
-expect_eq "rust_sample: delete_module still refused while the link is pinned" "$($BPFPY rmmod $MOD)" EAGAIN
+expect_eq "rust_sample: delete_module still refused while the link is pinned" "$(bpfpy rmmod $MOD)" EAGAIN
 
 # (d) A valid replacement on the same target.
 load alt "$P/rust_sample_alt.bpf.o"
@@ -74,7 +74,7 @@ expect_eq "point 1d: update with a valid program of the same target works" "$(up
 expect_eq "point 1d: the link runs the new program" "$(cat $FS/lu 2>&1)" "$want_alt"
 rm -f $FS/alt
 sleep 0.2
-expect_eq "rust_sample: delete_module refused after the update (new program pins it)" "$($BPFPY rmmod $MOD)" EAGAIN
+expect_eq "rust_sample: delete_module refused after the update (new program pins it)" "$(bpfpy rmmod $MOD)" EAGAIN
 rm -f $FS/lu
 check "rust_sample: rmmod once the link is gone" unload_module $MOD
 

@@ -21,7 +21,7 @@ MOD=rust_bpf_iter_records
 D=/sys/kernel/debug/$MOD
 FS=/sys/fs/bpf
 SECS=${REREGISTER_SECS:-20}
-ST="python3 $HERE/../guest-lib/stress.py"
+st() { python3 "$HERE/../guest-lib/stress.py" "$@"; }
 
 plan 8
 
@@ -33,17 +33,17 @@ expect_eq "output while registered" "$(cat $FS/rr0 2>&1 | head -n 3)" "$want"
 
 # Loop A: unregister and register for $SECS seconds, counting cycles; each
 # state lasts 1 ms, about one verification, so that both loops below see both.
-$ST flip-loop "$SECS" 0.001 >$OUT/reregister.cycles 2>>"$LOG" &
+st flip-loop "$SECS" 0.001 >$OUT/reregister.cycles 2>>"$LOG" &
 a=$!
 # Loop B, meanwhile: verify the smallest program for the target as fast as
 # possible (raw BPF_PROG_LOAD against the module's BTF object and anchor).
-$ST verify-loop "$SECS" $MOD rust_records >$OUT/reregister.loads 2>>"$LOG" &
+st verify-loop "$SECS" $MOD rust_records >$OUT/reregister.loads 2>>"$LOG" &
 b=$!
 # Loop C, meanwhile: attach (attach_target runs only while registered) and read
 # with a program that prints a line per object (2 records and the final call).
 # Both loops are one Python process each: no exec per iteration (the debug
 # kernel's guest execs slowly).
-$ST attach-loop "$SECS" $MOD rust_records 2 >$OUT/reregister.attach 2>>"$LOG"
+st attach-loop "$SECS" $MOD rust_records 2 >$OUT/reregister.attach 2>>"$LOG"
 wait $a
 wait $b
 read -r attached refusals bad first <$OUT/reregister.attach

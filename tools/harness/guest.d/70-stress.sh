@@ -16,7 +16,7 @@ BPFTOOL=$OUT/bin/bpftool
 P=$OUT/progs
 FS=/sys/fs/bpf
 SECS=${STRESS_SECS:-6}
-ST="python3 $HERE/../guest-lib/stress.py"
+st() { python3 "$HERE/../guest-lib/stress.py" "$@"; }
 MODS=(rust_bpf_iter_sample rust_bpf_iter_records rust_bpf_iter_task)
 
 plan 17
@@ -28,13 +28,13 @@ for t in task:rust_task task_file:rust_task_file task_vma:rust_task_vma \
 	check "pin ${t#*:}" "$BPFTOOL" iter pin "$P/${t#*:}.bpf.o" "$FS/st_${t#*:}"
 	pins+=("$FS/st_${t#*:}:${t%%:*}")
 done
-tap_from $ST readers "$SECS" "${pins[@]}" 2>>"$LOG"
-tap_from $ST cycles 1000 rust_task@rust_bpf_iter_task rust_task_file@rust_bpf_iter_task \
+tap_from st readers "$SECS" "${pins[@]}" 2>>"$LOG"
+tap_from st cycles 1000 rust_task@rust_bpf_iter_task rust_task_file@rust_bpf_iter_task \
 	rust_task_vma@rust_bpf_iter_task rust_records@rust_bpf_iter_records \
 	rust_sample@rust_bpf_iter_sample task@vmlinux task_file@vmlinux task_vma@vmlinux \
 	bpf_map@vmlinux bpf_prog@vmlinux 2>>"$LOG"
 for p in "${pins[@]}"; do rm -f "${p%%:*}"; done
 for m in "${MODS[@]}"; do check "$m: rmmod after the readers and cycles" unload_module "$m"; done
-tap_from $ST modules "$SECS" "$OUT/modules/rust_bpf_iter_sample.ko:rust_sample" \
+tap_from st modules "$SECS" "$OUT/modules/rust_bpf_iter_sample.ko:rust_sample" \
 	"$OUT/modules/rust_bpf_iter_records.ko:rust_records" \
 	"$OUT/modules/rust_bpf_iter_task.ko:rust_task_file" 2>>"$LOG"
