@@ -101,7 +101,8 @@ if [ "$MODE" = check ]; then
 		cargo test --locked 2>&1) \
 		>"$OUT/host-cargo-test.txt" || true
 	step "host: harness self-test (results parser)"
-	python3 "$ROOT/tools/harness/test_results.py" >"$OUT/host-harness.tap" 2>&1 || true
+	KUNIT_PY=$KSRC/tools/testing/kunit/kunit.py \
+		python3 "$ROOT/tools/harness/test_results.py" >"$OUT/host-harness.tap" 2>&1 || true
 	step "host: soundness point 12 (Rust bindings' layouts against BTF)"
 	bash "$ROOT/tools/harness/test_bindings.sh" >"$OUT/host-bindings.tap" 2>"$OUT/host-bindings.err" || true
 	step "host: compile-fail tests of the Rust API (tools/harness/compile_fail)"
@@ -179,7 +180,10 @@ if [ "$DEBUG_KERNEL" = 1 ]; then
 		expect debug "${DEBUG_GUEST_SUITES:-${GUEST_SUITES:-}}" "$DOUT" "$suite"
 	done
 fi
-args=(--kernel-log "$OUT/dmesg.txt" --kernel-log "$OUT/console.log" --kunit "${results[@]}")
+# KUnit's results: the kernel's kunit.py parse of the guest logs (results.py checks that its
+# own KTAP parser agrees).
+args=(--kernel-log "$OUT/dmesg.txt" --kernel-log "$OUT/console.log" --kunit
+	--kunit-tool "$KSRC/tools/testing/kunit/kunit.py" "${results[@]}")
 if [ "$DEBUG_KERNEL" = 1 ]; then
 	args+=(--tap "debug-kmemleak=$DOUT/kmemleak.tap" --guest "debug=$DOUT/dmesg.txt,$DOUT/console.log")
 fi

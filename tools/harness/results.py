@@ -2,16 +2,20 @@
 # SPDX-License-Identifier: GPL-2.0
 """Turn the outputs of one `make check` run into one verdict.
 
-Reads the guest's kernel log (KUnit results in KTAP), the TAP files the
+Reads the guest's kernel log (KUnit results in KTAP, through the kernel's
+`kunit.py parse` when given --kunit-tool), the TAP files the
 guest's userspace suites wrote, and the host's `cargo test` outputs, checks
 the guest log for Oops/BUG/WARNING/KASAN/lockdep/panic lines, prints one line
 per suite and, last, `N passed, N failed`. Exit status 1 on any failure.
 """
 
 import argparse
+import json
 import os
 import re
+import subprocess
 import sys
+import tempfile
 
 # Kernel log lines that fail a run whatever the tests said.
 # (Lockdep reports start with "WARNING:"; lockdep turns itself off after one. A bare
@@ -142,6 +146,44 @@ def kunit_from_log(lines):
     return out
 
 
+def parse_kunit_tool(name, tool, path, ours):
+    """KUnit's results in the log at `path` as the kernel's own parser reads them
+    (`tools/testing/kunit/kunit.py parse --json`): every leaf test case counts. The counts must
+    agree with `ours`, the same log through parse_tap (a failure says which differ)."""
+    t = Tally(name)
+    with tempfile.TemporaryDirectory() as d:
+        out = os.path.join(d, "kunit.json")
+        r = subprocess.run([sys.executable, tool, "parse", f"--json={out}", os.path.abspath(path)],
+                           capture_output=True, text=True, cwd=d)
+        if not os.path.exists(out):
+            said = (r.stdout + r.stderr).strip().splitlines()[-1:] or ["nothing"]
+            t.add(False, f"{name}: kunit.py parse gave no results (exit {r.returncode}: "
+                         f"{said[0][:100]})")
+            return t
+        with open(out) as f:
+            data = json.load(f)
+
+    def walk(group, prefix):
+        for case in group.get("test_cases", []):
+            status = case.get("status")
+            if status == "PASS":
+                t.passed += 1
+            elif status == "SKIP":
+                t.skipped += 1
+            else:
+                t.add(False, f"{name}: {prefix}{case.get('name')}: {status}")
+        for sub in group.get("sub_groups", []):
+            walk(sub, f"{prefix}{sub.get('name')}.")
+    walk(data, "")
+    if not t.passed + t.failed + t.skipped:
+        t.add(False, f"{name}: kunit.py parse found no KUnit results")
+    counts, theirs = (ours.passed, ours.failed, ours.skipped), (t.passed, t.failed, t.skipped)
+    if counts != theirs:
+        t.add(False, f"{name}: kunit.py parse counts {theirs} (passed, failed, skipped), "
+                     f"the KTAP parser {counts}")
+    return t
+
+
 def parse_cargo(name, text):
     t = Tally(name)
     found = False
@@ -163,6 +205,9 @@ def main():
                     help="guest kernel log (dmesg, console); KUnit is read from the first "
                          "that has it, all are checked for Oops/BUG/WARNING lines")
     ap.add_argument("--kunit", action="store_true", help="expect KUnit KTAP in the kernel log")
+    ap.add_argument("--kunit-tool", metavar="KUNIT_PY",
+                    help="the kernel's tools/testing/kunit/kunit.py: KUnit results are then "
+                         "its `parse` of the log (which must agree with ours)")
     ap.add_argument("--guest", action="append", default=[], metavar="NAME=LOG[,LOG...]",
                     help="another guest kernel's logs (e.g. the debug kernel's): its KUnit "
                          "results as NAME-kunit, the log check as NAME-log")
@@ -180,14 +225,20 @@ def main():
         name, paths = spec.split("=", 1)
         guests.append((f"{name}-kunit", f"{name}-log", paths.split(",")))
     for kunit_name, log_name, paths in guests:
-        logs = []
+        logs, found = [], []
         for path in paths:
             if os.path.exists(path):
                 with open(path, errors="replace") as f:
                     logs.append(strip_log(f.readlines()))
+                found.append(path)
         if kunit_name:
-            ktap = next((k for k in map(kunit_from_log, logs) if k), [])
-            tallies.append(parse_tap(kunit_name, ktap))
+            ktaps = [(k, p) for k, p in zip(map(kunit_from_log, logs), found) if k]
+            ktap, path = ktaps[0] if ktaps else ([], None)
+            ours = parse_tap(kunit_name, ktap)
+            if a.kunit_tool and path:
+                tallies.append(parse_kunit_tool(kunit_name, a.kunit_tool, path, ours))
+            else:
+                tallies.append(ours)
         clean = Tally(log_name)
         bad = [l for log in logs for l in bad_lines(log)]
         clean.add(any(logs) and not bad,

@@ -97,6 +97,33 @@ def oops_in_log_fails():
     return r.returncode == 1 and r.stdout.splitlines()[-1] == "0 passed, 1 failed"
 
 
+KUNIT_PY = os.environ.get("KUNIT_PY")
+
+
+@case
+def kunit_tool_parses_the_log():
+    """With --kunit-tool, KUnit's results are the kernel's kunit.py parse of the log: a
+    failed case is named, and the counts agree with the KTAP parser's."""
+    if not KUNIT_PY or not os.path.exists(KUNIT_PY):
+        return False  # a test that cannot run fails
+    d = tempfile.mkdtemp()
+    log = os.path.join(d, "dmesg.txt")
+    with open(log, "w") as f:
+        f.write("[    1.0] KTAP version 1\n[    1.0] 1..1\n"
+                "[    1.0]     KTAP version 1\n[    1.0]     # Subtest: suite_a\n"
+                "[    1.0]     1..2\n[    1.0]     ok 1 case_one\n"
+                "[    1.0]     not ok 2 case_two\n[    1.0] not ok 1 suite_a\n")
+    r = subprocess.run([sys.executable, os.path.join(HERE, "results.py"), "--kunit",
+                        "--kunit-tool", KUNIT_PY, "--kernel-log", log],
+                       capture_output=True, text=True)
+    os.unlink(log)
+    os.rmdir(d)
+    lines = r.stdout.splitlines()
+    return (r.returncode == 1 and lines[-1] == "2 passed, 1 failed"
+            and any("suite_a.case_two: FAIL" in l for l in lines)
+            and not any("counts" in l for l in lines))
+
+
 @case
 def debug_guest_log_checked_apart():
     """A KASAN report in the debug kernel's log fails its own tally, even if the normal
