@@ -1,14 +1,15 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: GPL-2.0
 """What read() of an iterator does, on a Rust target and on the C target it mirrors: a program
-that returns 1 (the object's output dropped, its seq_num reused), one object's output larger than
+that returns 1 (the read ends before that object, the next read retries it: EAGAIN), one
+object's output larger than
 the seq buffer (E2BIG), two iterators of one link read in turns, a read of 0 bytes, lseek, and
 parallel readers of one pinned file.
 
   read_semantics.py OUT [EXTRA]   TAP on stdout (the plan counts EXTRA more results)
 
-Programs: OUT/progs/semantics_{task,rust_task}.bpf.o (tools/harness/progs/semantics.bpf.c) and
-rust_sample_builtin.bpf.o; pinned with bpf-iter and bpftool. The wrapper (guest.d/35-read.sh)
+Programs: OUT/progs/semantics_{task,rust_task}.bpf.o (tools/harness/progs/semantics.bpf.c),
+{task,rust_task}.bpf.o and rust_sample_builtin.bpf.o; pinned with bpf-iter and bpftool. The wrapper (guest.d/35-read.sh)
 loads rust_bpf_iter_task and unloads it afterwards.
 """
 import errno
@@ -65,20 +66,30 @@ def read_whole(path, size=1 << 16):
         os.close(fd)
 
 
-def skip_cases():
+def stop_cases():
     got = {}
 
-    def skip(t):
+    def stop(t):
         def f():
-            out = ok("run", f"{P}/semantics_{t}.bpf.o", "--prog", "skip_odd", "--pid", ME)
-            rows = [tuple(map(int, l.split())) for l in out.splitlines()]
-            even = [p for p in threads() if p % 2 == 0]
-            need(sorted(p for _, p in rows) == even, f"pids {[p for _, p in rows]}, want {even}")
-            need([s for s, _ in rows] == list(range(len(rows))),
-                 f"seq_nums {[s for s, _ in rows]}")
-            got[t] = out
+            fd = os.open(f"{FS}/rs_stop_{t}", os.O_RDONLY)
+            try:
+                first = os.read(fd, 1 << 16).decode()
+                errs = []
+                for _ in range(2):
+                    try:
+                        os.read(fd, 1 << 16)
+                        errs.append("data")
+                    except OSError as e:
+                        errs.append(errno.errorcode.get(e.errno, e.errno))
+            finally:
+                os.close(fd)
+            rows = [tuple(map(int, l.split())) for l in first.splitlines()]
+            want = [(0, threads()[0]), (1, threads()[1])]
+            need(rows == want, f"first read {rows}, want {want}")
+            need(errs == ["EAGAIN", "EAGAIN"], f"next reads: {errs}")
+            got[t] = first
             if t == "rust_task":
-                need(got.get("task") == out, f"task {got.get('task')!r} vs rust_task {out!r}")
+                need(got.get("task") == first, f"task {got.get('task')!r} vs rust_task {first!r}")
         return f
 
     def too_big(t):
@@ -89,10 +100,21 @@ def skip_cases():
                  f"exit {rc}, {len(out)} bytes out, stderr {err.strip()[:200]!r}")
         return f
 
-    cases = []
+    def setup():
+        for t in TWINS:
+            ok("pin", f"{P}/semantics_{t}.bpf.o", f"{FS}/rs_stop_{t}", "--prog", "stop_third",
+               "--pid", ME)
+
+    def cleanup():
+        for t in TWINS:
+            os.unlink(f"{FS}/rs_stop_{t}")
+
+    cases = [("pin stop_third on task and rust_task (--pid)", setup)]
     for t in TWINS:
-        cases.append((f"{t}: a program returning 1 drops that object's output, the next gets "
-                      f"its seq_num{'; as task' if t == 'rust_task' else ''}", skip(t)))
+        cases.append((f"{t}: a program returning 1 on the third object: read() gives the first "
+                      f"two, then EAGAIN (the object retried){'; as task' if t != 'task' else ''}",
+                      stop(t)))
+    cases.append(("unpin stop_third", cleanup))
     for t in TWINS:
         cases.append((f"{t}: one object's output over the seq buffer: read() fails with E2BIG",
                       too_big(t)))
@@ -105,7 +127,7 @@ def pinned_cases():
 
     def setup():
         for t in TWINS:
-            ok("pin", f"{P}/semantics_{t}.bpf.o", pins[t], "--prog", "skip_odd", "--pid", ME)
+            ok("pin", f"{P}/{t}.bpf.o", pins[t], "--pid", ME)
         r = subprocess.run([BPFTOOL, "iter", "pin", f"{P}/rust_sample_builtin.bpf.o",
                             pins["rust_sample_builtin"]], capture_output=True)
         need(r.returncode == 0, f"bpftool iter pin: {r.stderr[:200]!r}")
@@ -175,7 +197,7 @@ def pinned_cases():
         for p in pins.values():
             os.unlink(p)
 
-    cases = [("pin skip_odd (task, rust_task, --pid) and rust_sample_builtin", setup)]
+    cases = [("pin task.bpf.o on task and rust_task (--pid), and rust_sample_builtin", setup)]
     for t in pins:
         cases += [(f"{t}: two iterators of one link read in turns, 64 bytes at a time: "
                    "each gives the whole output", turns(t)),
@@ -193,7 +215,7 @@ def main():
     for _ in range(5):
         threading.Thread(target=stop.wait, daemon=True).start()
     before = state()
-    cases = skip_cases() + pinned_cases()
+    cases = stop_cases() + pinned_cases()
 
     def nothing_left():
         why = settled(before)

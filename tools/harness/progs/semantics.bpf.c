@@ -3,9 +3,10 @@
  * Programs for the read-semantics suite (guest.d/35-read.sh), built for the
  * C target task and for its Rust twin rust_task (-DTARGET="...").
  *
- * skip_odd: prints "seq_num pid" for every thread and returns 1 for odd
- *	pids: the core drops the output of an object whose program returns 1
- *	and gives its seq_num to the next object.
+ * stop_third: prints "seq_num pid" for every thread and returns 1 for the
+ *	third (seq_num 2): the core then drops that object's output and ends
+ *	the read() after the first two; the next read() retries the object,
+ *	the program returns 1 again, and read() fails with EAGAIN.
  * too_big: prints about 39 KB for the first thread, more than the seq
  *	buffer (PAGE_SIZE << 3) holds: read() fails with E2BIG.
  */
@@ -25,14 +26,14 @@ struct task_ctx {
 };
 
 SEC("iter/" TARGET)
-int skip_odd(struct task_ctx *ctx)
+int stop_third(struct task_ctx *ctx)
 {
 	struct task_struct *task = ctx->task;
 
 	if (!task)
 		return 0;
 	BPF_SEQ_PRINTF(ctx->meta->seq, "%llu %d\n", ctx->meta->seq_num, task->pid);
-	return task->pid & 1;
+	return ctx->meta->seq_num == 2;
 }
 
 SEC("iter/" TARGET)
