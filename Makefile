@@ -6,7 +6,7 @@
 H := tools/harness
 export CACHE ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/rust-bpf-iter
 
-.PHONY: all deps kernel kdir bpftool modules lint check check-normal demo clean help
+.PHONY: all deps kernel kdir bpftool modules lint check check-normal demo bench clean help
 
 all: check
 
@@ -41,6 +41,12 @@ check-normal:
 
 demo:
 	@bash $(H)/check.sh demo
+
+# The Rust twins against the C task targets, by instructions executed (QEMU
+# icount), in one boot; BENCH=ROUNDS,PROCS,FDS. Not part of make check (its
+# guest suite bench-smoke runs one round).
+bench:
+	@bash $(H)/check.sh bench
 
 clean:
 	rm -rf out

@@ -49,6 +49,15 @@ prepare() {
 
 # KVM only when a probe boot proves it works within seconds; else TCG.
 accel=(--disable-kvm)
+qemu_opts=()
+# make bench: guest time counts instructions (QEMU's icount; sleeping does not
+# advance it), so that Rust and C compare by instructions executed: timing the
+# same C target against itself gave 1.000 +- 0.001 this way, 0.77-1.14 in TCG
+# wall time. BENCH=ROUNDS,PROCS,FDS (default 9,500,20).
+if [ "$MODE" = bench ]; then
+	qemu_opts=(--qemu-opts "-icount shift=0,sleep=off")
+	BENCH=${BENCH:-9,500,20}
+fi
 probe=$CACHE/kvm-probe.$(cat /proc/sys/kernel/random/boot_id 2>/dev/null || echo x)
 fails=()
 # boot KBUILD OUT GUEST_MODE TIMEOUT: run guest.sh in a QEMU guest of kernel tree KBUILD.
@@ -78,9 +87,9 @@ boot() {
 	local gout
 	gout=$CACHE/guest-out/$(printf %s "$out" | sha256sum | cut -c1-16)
 	mkdir -p "$CACHE/guest-out" && ln -sfn "$out" "$gout"
-	with_lock qemu timeout -k 10 "$limit" vng "${accel[@]}" --run "$kb/arch/x86/boot/bzImage" \
+	with_lock qemu timeout -k 10 "$limit" vng "${accel[@]}" "${qemu_opts[@]}" --run "$kb/arch/x86/boot/bzImage" \
 		--memory 2G --cpus 2 --verbose --rwdir "$gout" \
-		--append "rootflags=version=9p2000.L,trans=virtio,access=any,msize=524288,cache=loose rbi_init=$(printf %q "$ROOT/tools/harness/guest-init.sh") rbi_mode=$gmode printk.time=1${GUEST_SUITES:+ rbi_suites=$GUEST_SUITES}" \
+		--append "rootflags=version=9p2000.L,trans=virtio,access=any,msize=524288,cache=loose rbi_init=$(printf %q "$ROOT/tools/harness/guest-init.sh") rbi_mode=$gmode printk.time=1${GUEST_SUITES:+ rbi_suites=$GUEST_SUITES}${BENCH:+ rbi_bench=$BENCH}" \
 		--exec "$(printf '%q ' "$ROOT/tools/harness/guest.sh" "$gout" "$gmode")" </dev/null >"$out/console.log" 2>&1
 	rc=$?
 	set -e
@@ -132,6 +141,24 @@ if [ "$MODE" = check ]; then
 fi
 
 boot "$KBUILD" "$OUT" "$MODE" "$GUEST_TIMEOUT"
+
+if [ "$MODE" = bench ]; then
+	cat "$OUT/bench.txt" 2>/dev/null
+	((${#fails[@]} == 0)) || die "bench failed: ${fails[*]} (see $OUT/bench.err)"
+	step "bench: done in $(($(date +%s) - start))s; results in $OUT/results.json"
+	# Rust/C above 1.02 (instructions, median of the rounds) fails make bench.
+	exec python3 - "$OUT/results.json" <<-'EOF'
+		import json, sys
+		r = json.load(open(sys.argv[1]))
+		slow = [x for x in r if x["ratio_median"] > 1.02]
+		for x in slow:
+		    print(f"bench: {x['case']}: Rust/C {x['ratio_median']:.3f} > 1.02")
+		print(f"bench: {len(r)} cases, {len(slow)} with Rust/C above 1.02; "
+		      f"C/C (noise) {min(x['noise_median'] for x in r):.3f}"
+		      f"-{max(x['noise_median'] for x in r):.3f}")
+		sys.exit(1 if slow or not r else 0)
+	EOF
+fi
 
 if [ "$MODE" = demo ]; then
 	cat "$OUT/demo.txt" 2>/dev/null || true

@@ -3,7 +3,7 @@
 #
 # Runs inside the QEMU guest (as root, host filesystem shared read-only,
 # $OUT writable). Each suite writes TAP to $OUT/<suite>.tap; the host
-# judges the results. Usage: guest.sh OUT MODE   (MODE: check | check-debug | demo)
+# judges the results. Usage: guest.sh OUT MODE   (MODE: check | check-debug | demo | bench)
 set -u
 OUT=$1
 MODE=${2:-check}
@@ -16,6 +16,13 @@ echo "guest: $(uname -r), $(nproc) cpu(s)"
 
 if [ "$MODE" = demo ]; then
 	"$HERE/demo.sh" "$OUT"
+	rc=$?
+elif [ "$MODE" = bench ]; then
+	# make bench: rbi_bench=ROUNDS,PROCS,FDS on the kernel command line.
+	IFS=, read -r rounds procs fds <<<"${rbi_bench:-9,500,20}"
+	insmod "$OUT/modules/rust_bpf_iter_task.ko"
+	python3 "$HERE/guest-lib/bench.py" "$OUT" --rounds "$rounds" --procs "$procs" \
+		--fds "$fds" >"$OUT/bench.txt" 2>"$OUT/bench.err"
 	rc=$?
 else
 	KML=/sys/kernel/debug/kmemleak

@@ -38,3 +38,9 @@ cc "$P/semantics.bpf.c" "$OUT/progs/semantics_rust_task.bpf.o" -DTARGET='"rust_t
 # For the targets of samples/rust/bpf_iter_params (the cli suite).
 cc "$P/params.bpf.c" "$OUT/progs/rust_map_info.bpf.o" -DMAP_INFO
 cc "$P/params.bpf.c" "$OUT/progs/rust_cgroup_info.bpf.o"
+# make bench: an empty program per task target and twin.
+for t in task task_file task_vma; do
+	for n in "$t" "rust_$t"; do
+		cc "$P/bench.bpf.c" "$OUT/progs/bench_empty_$n.bpf.o" -DTARGET="\"$n\""
+	done
+done

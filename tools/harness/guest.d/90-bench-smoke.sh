@@ -1,0 +1,19 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# make bench's guest part (guest-lib/bench.py), one round on a small
+# workload, so that it cannot rot: every case runs, and each twin prints what
+# its C target prints. The ratios it prints are not judged (TCG wall time;
+# make bench counts instructions).
+OUT=$1
+HERE=$(cd "$(dirname "$0")" && pwd)
+. "$HERE/../guest-lib/tap.sh"
+LOG=$OUT/bench-smoke.log
+: >"$LOG"
+MOD=rust_bpf_iter_task
+
+insmod "$OUT/modules/$MOD.ko" >>"$LOG" 2>&1
+python3 "$HERE/../guest-lib/bench.py" "$OUT" --rounds 1 --procs 20 --fds 5 --tap --extra 1 \
+	--json "$OUT/bench-smoke.json" 2>>"$LOG" | tee "$OUT/bench-smoke.py.out"
+_n=$(grep -cE '^(ok|not ok) ' "$OUT/bench-smoke.py.out")
+check "$MOD: rmmod after the bench smoke (nothing holds it)" unload_module $MOD
