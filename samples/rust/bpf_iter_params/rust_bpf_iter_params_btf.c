@@ -25,7 +25,7 @@ static const struct bpf_iter__rust_map_info *rust_map_info_ctx __used;
 struct bpf_iter__rust_cgroup_info {
 	__bpf_md_ptr(struct bpf_iter_meta *, meta);
 	u64 cgroup_id;
-	u32 order __aligned(8);
+	u32 order;	/* in the next 8-byte slot: after a u64 */
 };
 
 DEFINE_BPF_ITER_FUNC(rust_cgroup_info, struct bpf_iter_meta *meta,

@@ -19,6 +19,7 @@ import tempfile
 import threading
 
 from bpfsys import FS, anchor, free_pid, settled, state
+from cases import need, run_cases
 
 OUT = sys.argv[1]
 EXTRA = int(sys.argv[2]) if len(sys.argv) > 2 else 0
@@ -27,15 +28,6 @@ BPFTOOL = f"{OUT}/bin/bpftool"
 P = f"{OUT}/progs"
 ME = os.getpid()
 NOBODY = 65534
-
-
-class Fail(Exception):
-    pass
-
-
-def need(cond, why):
-    if not cond:
-        raise Fail(why)
 
 
 def cli(*args, stdout=subprocess.PIPE, user=None, bi=BI):
@@ -79,6 +71,15 @@ def threads_of(pid):
 
 def json_out(*args):
     return json.loads(ok_run(*args))
+
+
+def shown(obj, pin, *params):
+    """Pins obj's link at pin with params, returns `bpf-iter -j show` of it, unpins it."""
+    ok_run("pin", obj, pin, *params)
+    try:
+        return json_out("-j", "show", pin)
+    finally:
+        ok_run("unpin", pin)
 
 
 # --- the cases ------------------------------------------------------------------------------
@@ -128,7 +129,7 @@ def list_cases():
             ("-j list / -p list: the same JSON, compact and pretty", as_json)]
 
 
-def run_cases():
+def run_command_cases():
     task_o, task_file_o = f"{P}/task.bpf.o", f"{P}/task_file.bpf.o"
     thread = {}
     stop = threading.Event()
@@ -278,12 +279,9 @@ def map_cases():
         need(out == f"map {ids['map']} type 1\n", f"{out!r}")
 
     def rust_map_show():
-        pin = f"{FS}/cli_rust_map"
-        ok_run("pin", rust_o, pin, "--map-id", ids["map"])
         try:
-            v = json_out("-j", "show", pin)
+            v = shown(rust_o, f"{FS}/cli_rust_map", "--map-id", ids["map"])
         finally:
-            ok_run("unpin", pin)
             os.unlink(m)
         need(v["target"] == "rust_map_info" and v["params"] == {"map_id": ids["map"]}, f"{v}")
 
@@ -398,12 +396,7 @@ def cgroup_cases():
         need(got[0] == have["root"] and have["id"] in got, f"{got}")
 
     def show_cgroup():
-        pin = f"{FS}/cli_cgroup"
-        ok_run("pin", o, pin, "--cgroup", d, "--order", "descendants-post")
-        try:
-            v = json_out("-j", "show", pin)
-        finally:
-            ok_run("unpin", pin)
+        v = shown(o, f"{FS}/cli_cgroup", "--cgroup", d, "--order", "descendants-post")
         want = {"cgroup": {"cgroup_id": have["id"], "order": "descendants-post"}}
         need(v["params"] == want, f"{v}")
 
@@ -420,12 +413,7 @@ def cgroup_cases():
         need(out == f"cgroup {have['id']} order 1\n", f"{out!r}")
 
     def rust_cgroup_show():
-        pin = f"{FS}/cli_rust_cgroup"
-        ok_run("pin", rust_o, pin, "--cgroup", d, "--order", "descendants-post")
-        try:
-            v = json_out("-j", "show", pin)
-        finally:
-            ok_run("unpin", pin)
+        v = shown(rust_o, f"{FS}/cli_rust_cgroup", "--cgroup", d, "--order", "descendants-post")
         want = {"cgroup": {"cgroup_id": have["id"], "order": "descendants-post"}}
         need(v["target"] == "rust_cgroup_info" and v["params"] == want, f"{v}")
 
@@ -452,21 +440,14 @@ def cgroup_cases():
 
 def main():
     before = state()
-    runs, stop = run_cases()
+    runs, stop = run_command_cases()
     cases = usage_cases() + list_cases() + runs + map_cases() + pin_cases() + cgroup_cases()
+
     def nothing_left():
         why = settled(before)
         need(why is None, why)
     cases.append(("nothing left behind: links and module references as before", nothing_left))
-    print("TAP version 13")
-    print(f"1..{len(cases) + EXTRA}")
-    for n, (name, f) in enumerate(cases, 1):
-        try:
-            f()
-            print(f"ok {n} - cli: {name}", flush=True)
-        except Exception as e:  # a failed case, or one that could not run: not ok
-            why = str(e) if isinstance(e, Fail) else f"{type(e).__name__}: {e}"
-            print(f"not ok {n} - cli: {name} # {why[:300]}".replace("\n", "|"), flush=True)
+    run_cases("cli", cases, EXTRA)
     stop.set()
 
 

@@ -19,6 +19,7 @@ import sys
 import threading
 
 from bpfsys import FS, settled, state
+from cases import Fail, need, run_cases
 
 OUT = sys.argv[1]
 EXTRA = int(sys.argv[2]) if len(sys.argv) > 2 else 0
@@ -27,15 +28,6 @@ BPFTOOL = f"{OUT}/bin/bpftool"
 P = f"{OUT}/progs"
 ME = os.getpid()
 TWINS = ("task", "rust_task")
-
-
-class Fail(Exception):
-    pass
-
-
-def need(cond, why):
-    if not cond:
-        raise Fail(why)
 
 
 def run(*args):
@@ -221,15 +213,7 @@ def main():
         why = settled(before)
         need(why is None, why)
     cases.append(("nothing left behind: links and module references as before", nothing_left))
-    print("TAP version 13")
-    print(f"1..{len(cases) + EXTRA}")
-    for n, (name, f) in enumerate(cases, 1):
-        try:
-            f()
-            print(f"ok {n} - read: {name}", flush=True)
-        except Exception as e:  # a failed case, or one that could not run: not ok
-            why = str(e) if isinstance(e, Fail) else f"{type(e).__name__}: {e}"
-            print(f"not ok {n} - read: {name} # {why[:300]}".replace("\n", "|"), flush=True)
+    run_cases("read", cases, EXTRA)
     stop.set()
 
 
