@@ -4,6 +4,8 @@
 that returns when it passed and raises when it did not (Fail, from need(), says why; any other
 exception means the case could not run, which fails it too)."""
 
+from bpfsys import settled
+
 
 class Fail(Exception):
     pass
@@ -26,3 +28,11 @@ def run_cases(prefix, cases, extra=0):
         except Exception as e:  # a failed case, or one that could not run: not ok
             why = str(e) if isinstance(e, Fail) else f"{type(e).__name__}: {e}"
             print(f"not ok {n} - {prefix}: {name} # {why[:300]}".replace("\n", "|"), flush=True)
+
+
+def nothing_left(before):
+    """The last case of a suite: links and module references as `before` (bpfsys.state())."""
+    def f():
+        why = settled(before)
+        need(why is None, why)
+    return ("nothing left behind: links and module references as before", f)

@@ -19,7 +19,7 @@ import tempfile
 import threading
 
 from bpfsys import FS, anchor, free_pid, settled, state
-from cases import need, run_cases
+from cases import need, nothing_left, run_cases
 
 OUT = sys.argv[1]
 EXTRA = int(sys.argv[2]) if len(sys.argv) > 2 else 0
@@ -442,11 +442,7 @@ def main():
     before = state()
     runs, stop = run_command_cases()
     cases = usage_cases() + list_cases() + runs + map_cases() + pin_cases() + cgroup_cases()
-
-    def nothing_left():
-        why = settled(before)
-        need(why is None, why)
-    cases.append(("nothing left behind: links and module references as before", nothing_left))
+    cases.append(nothing_left(before))
     run_cases("cli", cases, EXTRA)
     stop.set()
 

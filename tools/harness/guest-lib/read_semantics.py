@@ -18,8 +18,8 @@ import subprocess
 import sys
 import threading
 
-from bpfsys import FS, settled, state
-from cases import Fail, need, run_cases
+from bpfsys import FS, state
+from cases import Fail, need, nothing_left, run_cases
 
 OUT = sys.argv[1]
 EXTRA = int(sys.argv[2]) if len(sys.argv) > 2 else 0
@@ -208,11 +208,7 @@ def main():
         threading.Thread(target=stop.wait, daemon=True).start()
     before = state()
     cases = stop_cases() + pinned_cases()
-
-    def nothing_left():
-        why = settled(before)
-        need(why is None, why)
-    cases.append(("nothing left behind: links and module references as before", nothing_left))
+    cases.append(nothing_left(before))
     run_cases("read", cases, EXTRA)
     stop.set()
 
