@@ -998,17 +998,22 @@ const fn unsafe_zeroed_proto() -> bindings::bpf_func_proto {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Index(pub usize);
 
+// The walk calls these once per object: inline, so that a module's walk makes no call into
+// the kernel crate for them (nor for `is_seq_item`).
 impl ForeignOwnable for Index {
     type Borrowed<'a> = Index;
 
+    #[inline]
     fn into_foreign(self) -> *const c_void {
         self.0.wrapping_add(1) as *const c_void
     }
 
+    #[inline]
     unsafe fn borrow<'a>(ptr: *const c_void) -> Self::Borrowed<'a> {
         Index((ptr as usize).wrapping_sub(1))
     }
 
+    #[inline]
     unsafe fn from_foreign(ptr: *const c_void) -> Index {
         Index((ptr as usize).wrapping_sub(1))
     }
@@ -1024,6 +1029,7 @@ pub type ItemRef<'a, T> = <<T as Target>::Item as ForeignOwnable>::Borrowed<'a>;
 pub type DataRef<'a, T> = <<T as Target>::Data as ForeignOwnable>::Borrowed<'a>;
 
 /// Whether `p` is in the range C reads as an error pointer (`IS_ERR`).
+#[inline]
 fn is_err_ptr(p: *const c_void) -> bool {
     p as usize >= (-(bindings::MAX_ERRNO as isize)) as usize
 }
@@ -1031,6 +1037,7 @@ fn is_err_ptr(p: *const c_void) -> bool {
 /// Whether the foreign pointer of an item can be kept in a `seq_file`: neither NULL (the end
 /// of a walk to C) nor an error pointer. The framework refuses other items (see
 /// [`Target::Item`]).
+#[inline]
 pub fn is_seq_item(p: *const c_void) -> bool {
     !p.is_null() && !is_err_ptr(p)
 }
@@ -1169,6 +1176,7 @@ impl<T: Target> Adapter<T> {
     ///
     /// `seq` is the `seq_file` of an iterator of this target (so its private area holds the
     /// state made by `init_seq_private`), used by nothing else for `'a`.
+    #[inline]
     unsafe fn state<'a>(seq: *mut bindings::seq_file) -> &'a mut IterState<T::Iter> {
         // SAFETY: By the safety requirement `private` points to our initialized state.
         unsafe { &mut *(*seq).private.cast::<IterState<T::Iter>>() }
@@ -1186,6 +1194,8 @@ impl<T: Target> Adapter<T> {
 
     /// Hands `item` over to the `seq_file`: its foreign pointer, or an error pointer (with the
     /// item dropped) if that pointer could be taken for the end of the walk or an error.
+    /// Once per object: inlined into `seq_start`/`seq_next`.
+    #[inline]
     fn item_to_seq(st: &mut IterState<T::Iter>, item: T::Item) -> *mut c_void {
         let p = item.into_foreign();
         if !is_seq_item(p) {

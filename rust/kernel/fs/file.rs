@@ -38,11 +38,13 @@ unsafe impl Sync for File {}
 // SAFETY: `get_file` and `fput` increment and decrement the reference count of a valid file, as
 // the trait requires; a file stays valid while its count is not zero.
 unsafe impl AlwaysRefCounted for File {
+    #[inline]
     fn inc_ref(&self) {
         // SAFETY: The existence of a shared reference means the file is valid (type invariant).
         unsafe { bindings::get_file(self.as_ptr()) };
     }
 
+    #[inline]
     unsafe fn dec_ref(obj: ptr::NonNull<File>) {
         // SAFETY: By the safety requirements of `dec_ref` the caller owns a reference, which
         // `fput` drops. `File` is `repr(transparent)` over `struct file`.

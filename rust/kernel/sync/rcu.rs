@@ -18,6 +18,7 @@ pub struct Guard(PhantomData<*mut ()>);
 
 impl Guard {
     /// Acquires the RCU read side lock and returns a guard.
+    #[inline]
     pub fn new() -> Self {
         // SAFETY: An FFI call with no additional requirements.
         unsafe { bindings::rcu_read_lock() };
@@ -26,6 +27,7 @@ impl Guard {
     }
 
     /// Explicitly releases the RCU read side lock.
+    #[inline]
     pub fn unlock(self) {}
 }
 
@@ -36,6 +38,7 @@ impl Default for Guard {
 }
 
 impl Drop for Guard {
+    #[inline]
     fn drop(&mut self) {
         // SAFETY: By the type invariants, the RCU read side lock is held, so we can unlock it.
         unsafe { bindings::rcu_read_unlock() };
@@ -52,6 +55,7 @@ impl Drop for Guard {
 /// let guard = rcu::read_lock();
 /// drop(guard);
 /// ```
+#[inline]
 pub fn read_lock() -> Guard {
     Guard::new()
 }

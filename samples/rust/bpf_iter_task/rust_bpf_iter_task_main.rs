@@ -378,7 +378,8 @@ struct TaskFileIter {
 
 impl TaskFileIter {
     /// Finds the next file from the cursor, continuing in `task` if given: C's
-    /// `task_file_seq_get_next()`.
+    /// `task_file_seq_get_next()`. Once per file: inlined into `next`.
+    #[inline]
     fn advance(&mut self, mut task: Option<ARef<Task>>) -> Option<Index> {
         let mut saved_tid = self.walk.tid;
         loop {
@@ -456,6 +457,7 @@ impl iter::Target for RustTaskFile {
         Ok(it.advance(None))
     }
 
+    #[inline]
     fn next(it: &mut TaskFileIter, _prev: Index) -> Option<Index> {
         // Put the file shown, keep its task.
         let task = it.cur.take().map(|c| c.task);
