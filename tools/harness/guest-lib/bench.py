@@ -12,7 +12,9 @@ monotonic clock; loading, verifying and attaching are not timed. With QEMU's
 are of instructions executed; the two C reads of a round give the noise floor (C/C).
 
 Cases: an empty program (the walk's and the framework's own cost) and the selftests' printing
-programs (tools/bpf-iter/progs), on task, task_file and task_vma, without parameters.
+programs (tools/bpf-iter/progs), on task, task_file and task_vma, without parameters; the empty
+program on task_file and task_vma with --pid and --tid of one workload process (the fixed
+costs); fixed binary records written with bpf_seq_write (task_bin.bpf.c) on task.
 Writes OUT/results.json; prints a table (or, with --tap, one TAP result per case: the smoke test
 of make check, which checks that every case ran and the twins' outputs match, not the ratios).
 """
@@ -28,8 +30,8 @@ FS = "/sys/fs/bpf"
 TARGETS = ("task", "task_file", "task_vma")
 
 
-def pin(bi, obj, path):
-    r = subprocess.run([bi, "pin", obj, path], capture_output=True, text=True)
+def pin(bi, obj, path, *params):
+    r = subprocess.run([bi, "pin", obj, path, *map(str, params)], capture_output=True, text=True)
     if r.returncode != 0:
         raise RuntimeError(f"bpf-iter pin {os.path.basename(obj)}: {r.stderr.strip()[:200]}")
 
@@ -83,22 +85,29 @@ def main():
     ap.add_argument("--json", help="where to write the results (default OUT/results.json)")
     a = ap.parse_args()
     bi, progs = f"{a.out}/bin/bpf-iter", f"{a.out}/progs"
+    w, kids = workload(a.procs, a.fds)
+    # (name, C program, Rust program, link parameters)
     cases = []
     for t in TARGETS:
-        cases.append((f"{t} empty", f"bench_empty_{t}.bpf.o", f"bench_empty_rust_{t}.bpf.o"))
+        cases.append((f"{t} empty", f"bench_empty_{t}.bpf.o", f"bench_empty_rust_{t}.bpf.o", ()))
     for t in TARGETS:
-        cases.append((f"{t} printing", f"{t}.bpf.o", f"rust_{t}.bpf.o"))
+        cases.append((f"{t} printing", f"{t}.bpf.o", f"rust_{t}.bpf.o", ()))
+    # one process (a workload child: FDS files) and one thread: the fixed costs of a walk
+    for t in ("task_file", "task_vma"):
+        for p in ("pid", "tid"):
+            cases.append((f"{t} empty --{p}", f"bench_empty_{t}.bpf.o",
+                          f"bench_empty_rust_{t}.bpf.o", (f"--{p}", kids[0])))
+    cases.append(("task binary records", "task_bin.bpf.o", "rust_task_bin.bpf.o", ()))
     if a.tap:
         print("TAP version 13")
         print(f"1..{len(cases) + a.extra}")
-    w, kids = workload(a.procs, a.fds)
     results = []
     try:
-        for n, (name, c_obj, r_obj) in enumerate(cases, 1):
+        for n, (name, c_obj, r_obj, params) in enumerate(cases, 1):
             pins = (f"{FS}/bench_c", f"{FS}/bench_rust")
             try:
-                pin(bi, f"{progs}/{c_obj}", pins[0])
-                pin(bi, f"{progs}/{r_obj}", pins[1])
+                pin(bi, f"{progs}/{c_obj}", pins[0], *params)
+                pin(bi, f"{progs}/{r_obj}", pins[1], *params)
                 c, rust, noise, ratios = [], [], [], []
                 outs = set()
                 for r in range(a.rounds):
@@ -124,6 +133,7 @@ def main():
                     "noise_median": statistics.median(noise),
                     "noise_min": min(noise), "noise_max": max(noise),
                     "output_lines": lines,
+                    "output_bytes": max((len(o) for o in c_out), default=0),
                     # the workload does not change between reads: one output each, the same
                     "same_output": len(c_out) == 1 and c_out == r_out,
                 }
