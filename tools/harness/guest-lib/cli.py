@@ -28,6 +28,16 @@ BPFTOOL = f"{OUT}/bin/bpftool"
 P = f"{OUT}/progs"
 ME = os.getpid()
 NOBODY = 65534
+# On the debug kernel (guest.sh sets RBI_KERNEL=debug) only the cases that reach kernel code no
+# other suite reaches run: the @userspace ones test bpf-iter's own logic (arguments, messages,
+# JSON, checks made before any syscall), and the kernel calls they make are the other cases'.
+DEBUG = os.environ.get("RBI_KERNEL") == "debug"
+USERSPACE = set()
+
+
+def userspace(f):
+    USERSPACE.add(f)
+    return f
 
 
 def cli(*args, stdout=subprocess.PIPE, user=None, bi=BI):
@@ -85,16 +95,20 @@ def shown(obj, pin, *params):
 # --- the cases ------------------------------------------------------------------------------
 
 def usage_cases():
+    @userspace
     def version():
         out = ok_run("--version")
         need(re.fullmatch(r"bpf-iter \d+\.\d+\.\d+\n", out), f"{out!r}")
 
+    @userspace
     def no_args():
         fails(2, err_has=("Usage: bpf-iter",))
 
+    @userspace
     def pin_no_path():
         fails(2, "pin", f"{P}/task.bpf.o", err_has=("<PATH>",))
 
+    @userspace
     def conflict():
         fails(2, "run", f"{P}/task.bpf.o", "--pid", ME, "--map-id", 1,
               err_has=("cannot be used with",))
@@ -106,6 +120,7 @@ def usage_cases():
 
 
 def list_cases():
+    @userspace
     def text():
         out = ok_run("list")
         table = [l.split() for l in out.splitlines()]
@@ -114,6 +129,7 @@ def list_cases():
         need(["rust_task", "rust_bpf_iter_task", "params", "unknown"] in table,
              "no rust_task line of rust_bpf_iter_task")
 
+    @userspace
     def as_json():
         compact = ok_run("-j", "list")
         pretty = ok_run("list", "--pretty")
@@ -161,16 +177,20 @@ def run_command_cases():
         r = rows(ok_run("run", task_o, "--tid", thread["tid"]))
         need(r == [(ME, thread["tid"])], f"{r}")
 
+    @userspace
     def pid_of_thread():
         fails(1, "run", task_o, "--pid", thread["tid"], err_has=("not a process", "--tid"))
 
+    @userspace
     def no_such_pid():
         pid = free_pid()
         fails(1, "run", task_o, "--pid", pid, err_has=(f"--pid {pid}: no such process",))
 
+    @userspace
     def map_id_on_task():
         fails(1, "run", task_o, "--map-id", 1, err_has=("target `task` takes task parameters",))
 
+    @userspace
     def tid_on_map_elem():
         fails(1, "run", f"{P}/map_elem.bpf.o", "--tid", ME,
               err_has=("target `bpf_map_elem` takes a map",))
@@ -186,6 +206,7 @@ def run_command_cases():
         r = ok_run("run", f"{P}/rust_task.bpf.o", "--pid", ME)
         need(c == r, f"task {c!r} vs rust_task {r!r}")
 
+    @userspace
     def run_json():
         v = json_out("-j", "run", task_o, "--pid", ME)
         need(v["target"] == "task" and v["source"] == "vmlinux" and v["prog"] == "dump_task",
@@ -193,6 +214,7 @@ def run_command_cases():
         need(v["link"]["params"] == {"pid": ME} and v["link"]["id"] > 0, f"{v['link']}")
         need(all(t == ME for t, _ in rows(v["output"])), v["output"])
 
+    @userspace
     def closed_pipe():
         r, w = os.pipe()
         os.close(r)
@@ -203,13 +225,16 @@ def run_command_cases():
             os.close(w)
         need(p.returncode == 0 and not p.stderr, f"exit {p.returncode}, {p.stderr[:200]!r}")
 
+    @userspace
     def no_such_prog():
         fails(1, "run", task_o, "--prog", "nosuch", err_has=("no iterator program `nosuch`",))
 
+    @userspace
     def no_such_module():
         fails(1, "run", task_o, "--module", "no_such_module",
               err_has=("no BTF for module `no_such_module`",))
 
+    @userspace
     def unprivileged():
         # copies that nobody may run and read (the clone may be under a 0700 directory)
         d = tempfile.mkdtemp()
@@ -265,9 +290,11 @@ def map_cases():
     def by_id():
         need(ok_run("run", elem, "--map-id", ids["map"]) == "1 2\n", "not `1 2`")
 
+    @userspace
     def no_such_map():
         fails(1, "run", elem, "--map-id", 0x7fffffff, err_has=("no such map",))
 
+    @userspace
     def show_map():
         fails(1, "show", m, err_has=("not a BPF link", "bpf-map"))
 
@@ -334,9 +361,11 @@ def pin_cases():
             need(ok_run("unpin", p) == "", "unpin printed")
             need(not os.path.exists(p), f"{p} still there")
 
+    @userspace
     def unpin_missing():
         fails(1, "unpin", f"{FS}/cli_no_such_pin", err_has=("No such file or directory",))
 
+    @userspace
     def outside_bpffs():
         before = state()
         fails(1, "pin", task_o, "/tmp/cli_pin", err_has=("not in a BPF filesystem",))
@@ -442,6 +471,8 @@ def main():
     before = state()
     runs, stop = run_command_cases()
     cases = usage_cases() + list_cases() + runs + map_cases() + pin_cases() + cgroup_cases()
+    if DEBUG:
+        cases = [c for c in cases if c[1] not in USERSPACE]
     cases.append(nothing_left(before))
     run_cases("cli", cases, EXTRA)
     stop.set()

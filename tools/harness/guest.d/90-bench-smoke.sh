@@ -5,6 +5,7 @@
 # workload, so that it cannot rot: every case runs, and each twin prints what
 # its C target prints. The ratios it prints are not judged (TCG wall time;
 # make bench counts instructions).
+# debug-kernel: no (the walks of selftest, rust-sample and read, doing less)
 OUT=$1
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/../guest-lib/tap.sh"
