@@ -88,7 +88,8 @@ kmake() { make -C "$KSRC" O="$KBUILD" LLVM=1 "$@"; }
 if [ ! -f "$KBUILD/.config-ok" ]; then
 	# A new config starts from the newest built tree of this kernel version, so
 	# that only what the config change touches is rebuilt.
-	seed=$(ls -td "$CACHE/linux-$KVER"/build-*/.build-stamp 2>/dev/null | head -n1 || true)
+	# (Not a -clippy tree: lint.sh's copy, rebuilt with CLIPPY=1.)
+	seed=$(ls -td "$CACHE/linux-$KVER"/build-????????????/.build-stamp 2>/dev/null | head -n1 || true)
 	if [ -n "$seed" ] && [ ! -e "$KBUILD" ]; then
 		seed=$(dirname "$seed")
 		step "kernel: new config, seeding $KBUILD from $seed"
@@ -140,7 +141,7 @@ stamp=$( (echo "$versions"; cd "$KSRC" && xargs -a .overlay-manifest sha256sum) 
 if [ -f "$KBUILD/arch/x86/boot/bzImage" ] && [ "$(cat "$KBUILD/.build-stamp" 2>/dev/null)" = "$stamp" ]; then
 	cached "kernel: $KBUILD is up to date"
 else
-	step "kernel: make LLVM=1 -j$(nproc) (cold: about 8 minutes; log: $KBUILD/build.log)"
+	step "kernel: make LLVM=1 -j$(nproc) (cold: 10 to 20 minutes; log: $KBUILD/build.log)"
 	rm -f "$KBUILD/.build-stamp"
 	start=$(date +%s)
 	kmake -j"$(nproc)" all >"$KBUILD/build.log" 2>&1 &
