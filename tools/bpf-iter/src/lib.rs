@@ -933,9 +933,11 @@ impl std::fmt::Display for LinkShow {
 pub fn iter_links() -> Result<Vec<LinkShow>> {
     let mut out = Vec::new();
     let mut id = 0;
-    while let Some(next) = sys::link_next_id(id).map_err(Error::sys("BPF_LINK_GET_NEXT_ID"))? {
+    while let Some(next) =
+        sys::next_id(sys::IdKind::Link, id).map_err(Error::sys("BPF_LINK_GET_NEXT_ID"))?
+    {
         id = next;
-        let fd = match sys::link_fd_by_id(id) {
+        let fd = match sys::fd_by_id(sys::IdKind::Link, id) {
             Ok(fd) => fd,
             // released since GET_NEXT_ID
             Err(e) if e.raw_os_error() == Some(libc::ENOENT) => continue,

@@ -31,6 +31,7 @@ mod cmd {
     pub const PROG_LOAD: u32 = 5;
     pub const OBJ_PIN: u32 = 6;
     pub const OBJ_GET: u32 = 7;
+    pub const MAP_GET_NEXT_ID: u32 = 12;
     pub const MAP_GET_FD_BY_ID: u32 = 14;
     pub const OBJ_GET_INFO_BY_FD: u32 = 15;
     pub const BTF_LOAD: u32 = 18;
@@ -155,31 +156,6 @@ pub fn obj_get(path: &CStr) -> io::Result<OwnedFd> {
     };
     // SAFETY: layout matches `obj_get` (as `obj_pin`); `path` outlives the call.
     unsafe { bpf(cmd::OBJ_GET, &mut attr) }.map(owned)
-}
-
-/// `BPF_LINK_GET_NEXT_ID`: the next link id after `start` (`Ok(None)` at
-/// the end of the list).
-pub fn link_next_id(start: u32) -> io::Result<Option<u32>> {
-    let mut attr = GetIdAttr {
-        id: start,
-        ..Default::default()
-    };
-    // SAFETY: layout matches the `start_id/next_id` attribute block.
-    match unsafe { bpf(cmd::LINK_GET_NEXT_ID, &mut attr) } {
-        Ok(_) => Ok(Some(attr.next_id)),
-        Err(e) if e.raw_os_error() == Some(libc::ENOENT) => Ok(None),
-        Err(e) => Err(e),
-    }
-}
-
-/// `BPF_LINK_GET_FD_BY_ID`.
-pub fn link_fd_by_id(id: u32) -> io::Result<OwnedFd> {
-    let mut attr = GetIdAttr {
-        id,
-        ..Default::default()
-    };
-    // SAFETY: layout matches the `link_id` attribute block.
-    unsafe { bpf(cmd::LINK_GET_FD_BY_ID, &mut attr) }.map(owned)
 }
 
 /// `pidfd_open(pid, 0)`: a pidfd for process `pid` (`ESRCH` if there is
@@ -307,39 +283,54 @@ struct GetIdAttr {
     open_flags: u32,
 }
 
-/// `BPF_BTF_GET_NEXT_ID`: the next BTF object id after `start`
+/// BPF objects with ids, and the `*_GET_NEXT_ID` / `*_GET_FD_BY_ID`
+/// commands of each.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum IdKind {
+    /// Links (`BPF_LINK_GET_NEXT_ID`, `BPF_LINK_GET_FD_BY_ID`).
+    Link,
+    /// BTF objects, vmlinux's and modules' among them.
+    Btf,
+    /// Maps.
+    Map,
+}
+
+impl IdKind {
+    /// (`*_GET_NEXT_ID`, `*_GET_FD_BY_ID`)
+    fn cmds(self) -> (u32, u32) {
+        match self {
+            IdKind::Link => (cmd::LINK_GET_NEXT_ID, cmd::LINK_GET_FD_BY_ID),
+            IdKind::Btf => (cmd::BTF_GET_NEXT_ID, cmd::BTF_GET_FD_BY_ID),
+            IdKind::Map => (cmd::MAP_GET_NEXT_ID, cmd::MAP_GET_FD_BY_ID),
+        }
+    }
+}
+
+/// `BPF_{LINK,BTF,MAP}_GET_NEXT_ID`: the next id of that kind after `start`
 /// (`Ok(None)` at the end of the list).
-pub fn btf_next_id(start: u32) -> io::Result<Option<u32>> {
+pub fn next_id(kind: IdKind, start: u32) -> io::Result<Option<u32>> {
     let mut attr = GetIdAttr {
         id: start,
         ..Default::default()
     };
-    // SAFETY: layout matches the `start_id/next_id` attribute block.
-    match unsafe { bpf(cmd::BTF_GET_NEXT_ID, &mut attr) } {
+    // SAFETY: layout matches the `start_id/next_id` attribute block, the same
+    // for the three commands.
+    match unsafe { bpf(kind.cmds().0, &mut attr) } {
         Ok(_) => Ok(Some(attr.next_id)),
         Err(e) if e.raw_os_error() == Some(libc::ENOENT) => Ok(None),
         Err(e) => Err(e),
     }
 }
 
-/// `BPF_BTF_GET_FD_BY_ID`.
-pub fn btf_fd_by_id(id: u32) -> io::Result<OwnedFd> {
+/// `BPF_{LINK,BTF,MAP}_GET_FD_BY_ID`.
+pub fn fd_by_id(kind: IdKind, id: u32) -> io::Result<OwnedFd> {
     let mut attr = GetIdAttr {
         id,
         ..Default::default()
     };
-    // SAFETY: layout matches the `btf_id` attribute block.
-    unsafe { bpf(cmd::BTF_GET_FD_BY_ID, &mut attr) }.map(owned)
-}
-
-/// `BPF_MAP_GET_FD_BY_ID`.
-pub fn map_fd_by_id(id: u32) -> io::Result<OwnedFd> {
-    let mut attr = GetIdAttr {
-        id,
-        ..Default::default()
-    };
-    // SAFETY: layout matches the `map_id` attribute block.
-    unsafe { bpf(cmd::MAP_GET_FD_BY_ID, &mut attr) }.map(owned)
+    // SAFETY: layout matches the `link_id`/`btf_id`/`map_id` attribute block
+    // (one `__u32` in the same place, then `next_id`, `open_flags`).
+    unsafe { bpf(kind.cmds().1, &mut attr) }.map(owned)
 }
 
 /// `struct bpf_btf_info`.
@@ -376,9 +367,9 @@ pub fn btf_name(btf: BorrowedFd<'_>) -> io::Result<(String, bool)> {
 /// An error names the `bpf(2)` command that failed.
 pub fn module_btf_fd(module: &str) -> Result<Option<OwnedFd>, (&'static str, io::Error)> {
     let mut id = 0;
-    while let Some(next) = btf_next_id(id).map_err(|e| ("BPF_BTF_GET_NEXT_ID", e))? {
+    while let Some(next) = next_id(IdKind::Btf, id).map_err(|e| ("BPF_BTF_GET_NEXT_ID", e))? {
         id = next;
-        let fd = match btf_fd_by_id(id) {
+        let fd = match fd_by_id(IdKind::Btf, id) {
             Ok(fd) => fd,
             // freed between GET_NEXT_ID and GET_FD_BY_ID
             Err(e) if e.raw_os_error() == Some(libc::ENOENT) => continue,

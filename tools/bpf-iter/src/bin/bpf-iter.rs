@@ -156,7 +156,7 @@ fn params(prog: &IterProgram, p: &Params) -> Result<(IterParams, Option<OwnedFd>
         prog.param_kind().check_kind(&prog.target, k)?;
     }
     if let Some(id) = p.map_id {
-        let fd = bpf_iter::sys::map_fd_by_id(id).map_err(|e| {
+        let fd = bpf_iter::sys::fd_by_id(bpf_iter::sys::IdKind::Map, id).map_err(|e| {
             if e.raw_os_error() == Some(libc::ENOENT) {
                 Error::Invalid(format!("--map-id {id}: no such map"))
             } else {
