@@ -1742,6 +1742,9 @@ macro_rules! bpf_iter_layout {
 ///     struct TwoCtx<'a> { task: TrustedBtfPtr<'a, Task>, n: Scalar<u32> }
 /// }
 ///
+/// // Each refusal below but the first logs its reason: say in the log that they are expected.
+/// kernel::pr_info!("bpf_iter doctest: the 3 \"bpf_iter:\" errors that follow are expected\n");
+///
 /// // The right context, but `task` is the kernel's own target: refused as a duplicate.
 /// target!(Dup, "task", TaskCtx);
 /// static DUP: TargetVTable<Dup> = TargetVTable::new();
