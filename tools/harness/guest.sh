@@ -48,8 +48,8 @@ else
 		# A suite whose kernel paths the others cover says so in its header
 		# (check.sh expects no results from it on the debug kernel).
 		if [ "$RBI_KERNEL" = debug ] && grep -q '^# debug-kernel: no' "$suite"; then
-			echo "guest: suite $name is not for the debug kernel ($(sed -n \
-				's/^# debug-kernel: no *//p' "$suite"))"
+			echo "guest: suite $name is not for the debug kernel: $(sed -n \
+				's/^# debug-kernel: no *//p' "$suite")"
 			continue
 		fi
 		# rbi_suites=NAME,... on the kernel command line (check.sh's GUEST_SUITES):
