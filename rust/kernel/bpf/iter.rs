@@ -1399,7 +1399,8 @@ impl<T: Target> Adapter<T> {
         // SAFETY: As in `seq_start`; `v` is the item `start`/`next` handed over (never NULL or
         // an error pointer: those end the read), converted back once here.
         let (st, p, prev) = unsafe { (Self::state(seq), &mut *pos, T::Item::from_foreign(v)) };
-        *p += 1;
+        // C's `++*pos`: a count of the objects shown, which cannot reach `i64::MAX`.
+        *p = p.wrapping_add(1);
         match T::next(&mut st.iter, prev) {
             Some(item) => Self::item_to_seq(st, item),
             None => ptr::null_mut(),
