@@ -10,9 +10,11 @@
 
 use crate::{
     bindings,
-    types::{AlwaysRefCounted, Opaque},
+    sync::rcu,
+    task::Task,
+    types::{ARef, AlwaysRefCounted, Opaque},
 };
-use core::ptr;
+use core::ptr::{self, NonNull};
 
 /// Wraps the kernel's `struct file`. Thread safe.
 ///
@@ -78,5 +80,43 @@ impl File {
         // SAFETY: The file is valid (type invariant). `f_flags` is only changed by `fcntl`, with
         // a plain store: reading it races benignly, as C's readers do.
         unsafe { ptr::addr_of!((*self.as_ptr()).f_flags).read_volatile() }
+    }
+}
+
+impl Task {
+    /// Returns the open file of this task with the lowest descriptor at or above `fd`, and that
+    /// descriptor; `None` if there is none (or the task has exited and has no file table).
+    ///
+    /// A walk over a task's files calls it again with the descriptor after the one returned. A
+    /// file opened or closed meanwhile may or may not be seen, as for C's
+    /// `task_lookup_next_fdget_rcu()`, which this wraps.
+    ///
+    /// # Examples
+    ///
+    /// Every open file of the current task, in descriptor order:
+    ///
+    /// ```
+    /// let task = kernel::current!();
+    /// let mut next = 0;
+    /// while let Some((fd, file)) = task.next_file(next) {
+    ///     assert!(fd >= next);
+    ///     let _flags = file.flags();
+    ///     next = fd + 1;
+    /// }
+    /// ```
+    #[inline]
+    pub fn next_file(&self, fd: u32) -> Option<(u32, ARef<File>)> {
+        let mut fd = fd;
+        let file = {
+            let _rcu = rcu::read_lock();
+            // SAFETY: `self` is a valid task, for the duration of the call; the RCU read lock
+            // is held, as the function requires. It takes the task's lock itself.
+            unsafe {
+                bindings::task_lookup_next_fdget_rcu(ptr::from_ref(self).cast_mut().cast(), &mut fd)
+            }
+        };
+        // SAFETY: A non-NULL result is a valid file on which a reference was taken for us, at
+        // descriptor `fd`. `File` is `repr(transparent)` over `struct file`.
+        NonNull::new(file).map(|f| (fd, unsafe { ARef::from_raw(f.cast::<File>()) }))
     }
 }
