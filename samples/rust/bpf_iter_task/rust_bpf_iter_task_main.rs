@@ -377,52 +377,38 @@ struct TaskFileIter {
 }
 
 impl TaskFileIter {
-    /// Finds the next file from the cursor, continuing in `task` if given: C's
-    /// `task_file_seq_get_next()`. Once per file: inlined into `next`.
-    #[inline]
-    fn advance(&mut self, mut task: Option<ARef<Task>>) -> Option<Index> {
-        let mut saved_tid = self.walk.tid;
+    /// Finds the first file at or after the cursor in the next task from the walk's cursor:
+    /// C's `task_file_seq_get_next()`. `next` finds the rest of a task's files itself.
+    fn advance(&mut self) -> Option<Index> {
         loop {
-            let (t, mut fd) = match task.take() {
-                Some(t) => (t, self.fd),
-                None => {
-                    let t = self.walk.next_task(true)?;
-                    // The same tid again: a new read resumes at the fd the last one stopped
-                    // at; another task starts at fd 0.
-                    let fd = if saved_tid == self.walk.tid {
-                        self.fd
-                    } else {
-                        0
-                    };
-                    (t, fd)
-                }
-            };
-            let f = {
-                let _rcu = rcu::read_lock();
-                // SAFETY: `t` is a referenced task; called under RCU as required. A non-NULL
-                // result is a file with a reference taken for us, at the returned `fd`.
-                unsafe { bindings::task_lookup_next_fdget_rcu(task_ptr(&t), &mut fd) }
-            };
-            if let Some(f) = NonNull::new(f) {
+            let saved_tid = self.walk.tid;
+            let task = self.walk.next_task(true)?;
+            // The same tid again: a new read resumes at the fd the last one stopped at;
+            // another task starts at fd 0.
+            if saved_tid != self.walk.tid {
+                self.fd = 0;
+            }
+            if let Some((fd, file)) = task.next_file(self.fd) {
                 self.fd = fd;
-                // INVARIANT: `f` is the file at `fd` of `t`.
-                self.cur = Some(FileCursor {
-                    task: t,
-                    // SAFETY: `f` is a valid file whose reference is ours; `File` is a
-                    // transparent wrapper of `struct file`.
-                    file: unsafe { ARef::from_raw(f.cast::<File>()) },
-                });
+                // INVARIANT: `file` is the file at `fd` of `task`.
+                self.cur = Some(FileCursor { task, file });
                 return Some(Index(fd as usize));
             }
-            // This task is done, go to the next one.
-            drop(t);
-            if self.walk.one_thread() {
+            if !self.task_done(task) {
                 return None;
             }
-            self.fd = 0;
-            self.walk.tid += 1;
-            saved_tid = self.walk.tid;
         }
+    }
+
+    /// Leaves a task whose files have all been seen; whether the walk goes on.
+    fn task_done(&mut self, task: ARef<Task>) -> bool {
+        drop(task);
+        if self.walk.one_thread() {
+            return false;
+        }
+        self.fd = 0;
+        self.walk.tid += 1;
+        true
     }
 }
 
@@ -454,15 +440,32 @@ impl iter::Target for RustTaskFile {
     fn start(it: &mut TaskFileIter, _pos: u64) -> Result<Option<Index>> {
         // `stop` left nothing held; the cursor (`tid`, `fd`) is where the last read stopped.
         it.cur = None;
-        Ok(it.advance(None))
+        Ok(it.advance())
     }
 
     #[inline]
     fn next(it: &mut TaskFileIter, _prev: Index) -> Option<Index> {
-        // Put the file shown, keep its task.
-        let task = it.cur.take().map(|c| c.task);
-        it.fd += 1;
-        it.advance(task)
+        let Some(cur) = &mut it.cur else {
+            // Not reached: an item is only out while its cursor is held.
+            return it.advance();
+        };
+        // The fd of an open file is below `INT_MAX` (`sysctl_nr_open`): no overflow.
+        let from = it.fd.wrapping_add(1);
+        // Most files are followed by another of the same task: find it here, in place (as C's
+        // `task_file_seq_get_next()` does, inline), and put the file shown.
+        if let Some((fd, file)) = cur.task.next_file(from) {
+            it.fd = fd;
+            // INVARIANT: `file` is the file at `fd` of the cursor's task.
+            cur.file = file;
+            return Some(Index(fd as usize));
+        }
+        // The task has no more: put the file shown, and the task.
+        if let Some(FileCursor { task, .. }) = it.cur.take() {
+            if !it.task_done(task) {
+                return None;
+            }
+        }
+        it.advance()
     }
 
     fn stop(it: &mut TaskFileIter, _item: Option<Index>) {
@@ -631,92 +634,100 @@ struct TaskVmaIter {
     prev_vm_end: usize,
 }
 
-/// How to find the next mapping (C's `enum bpf_task_vma_iter_find_op`).
-enum FindOp {
-    /// The first mapping of a new task.
-    First,
-    /// The one after the mapping ending at this address, the lock held all along.
-    After(usize),
-    /// After `prev_vm_start..prev_vm_end`, the lock having been dropped since.
-    Resume,
-}
-
 impl TaskVmaIter {
-    /// Finds the next mapping from the cursor, continuing from `resume` if given: C's
-    /// `task_vma_seq_get_next()`.
-    fn advance(&mut self, mut resume: Option<VmaCursor>) -> Option<Index> {
-        let saved_tid = self.walk.tid;
+    /// Finds the first mapping of the next task from the walk's cursor: C's
+    /// `task_vma_seq_get_next()` for a new task. If that task is `resume_tid` (the one the
+    /// last read stopped in), the walk resumes after `prev_vm_start..prev_vm_end` instead.
+    fn first_vma(&mut self, resume_tid: Option<u32>) -> Option<Index> {
         loop {
-            let (task, mm, op) = match resume.take() {
-                Some(VmaCursor { task, mm, vma }) => {
-                    // SAFETY: `mm` still holds the lock that keeps `vma` valid.
-                    let (start, end) = unsafe { vma_range(vma) };
-                    if mm.is_contended() {
-                        // Let the writer in; find our place again afterwards.
-                        self.prev_vm_start = start;
-                        self.prev_vm_end = end;
-                        let mm = mm.unlock().read_lock_killable()?;
-                        (task, mm, FindOp::Resume)
-                    } else {
-                        (task, mm, FindOp::After(end))
-                    }
-                }
-                None => {
-                    let Some(task) = self.walk.next_task(true) else {
-                        self.walk.tid += 1;
-                        return None;
-                    };
-                    // The same tid again: a new read resumes after the last mapping shown.
-                    let op = if saved_tid != self.walk.tid {
-                        FindOp::First
-                    } else {
-                        FindOp::Resume
-                    };
-                    let Some(mm) = MmRef::of_task(&task) else {
-                        if self.walk.one_thread() {
-                            return None;
-                        }
-                        drop(task);
-                        self.walk.tid += 1;
-                        continue;
-                    };
-                    (task, mm.read_lock_killable()?, op)
-                }
+            let Some(task) = self.walk.next_task(true) else {
+                self.walk.tid += 1;
+                return None;
             };
-            let vma = match op {
-                FindOp::First => mm.find_vma(0),
-                FindOp::After(end) => mm.find_vma(end),
-                FindOp::Resume => {
-                    let prev = (self.prev_vm_start, self.prev_vm_end);
-                    let v = mm.find_vma(prev.1.wrapping_sub(1));
-                    // SAFETY: `mm` holds the lock that keeps `v` valid.
-                    if v.is_some_and(|v| unsafe { vma_range(v) } == prev) {
-                        // Already shown: take the one after it.
-                        mm.find_vma(prev.1)
-                    } else {
-                        // Gone or changed: show what covers the range now.
-                        v
-                    }
+            let Some(mm) = MmRef::of_task(&task) else {
+                if self.walk.one_thread() {
+                    return None;
                 }
+                drop(task);
+                self.walk.tid += 1;
+                continue;
+            };
+            let mm = mm.read_lock_killable()?;
+            let vma = if resume_tid == Some(self.walk.tid) {
+                self.resume_vma(&mm)
+            } else {
+                mm.find_vma(0)
             };
             match vma {
-                Some(vma) => {
-                    // INVARIANT: `vma` was found in `mm`, `task`'s address space, under its
-                    // lock, which the cursor keeps.
-                    self.cur = Some(VmaCursor { task, mm, vma });
-                    return Some(Index(self.walk.tid as usize));
-                }
+                Some(vma) => return Some(self.show(task, mm, vma)),
                 None => {
-                    // This task is done: unlock and drop the mm, go to the next task.
-                    drop(mm);
-                    if self.walk.one_thread() {
+                    if !self.task_done(task, mm) {
                         return None;
                     }
-                    drop(task);
-                    self.walk.tid += 1;
                 }
             }
         }
+    }
+
+    /// The mapping after `prev_vm_start..prev_vm_end` of the current task, the lock having
+    /// been dropped since that range was seen.
+    fn resume_vma(&self, mm: &MmReadLocked) -> Option<NonNull<bindings::vm_area_struct>> {
+        let prev = (self.prev_vm_start, self.prev_vm_end);
+        let v = mm.find_vma(prev.1.wrapping_sub(1));
+        // SAFETY: `mm` holds the lock that keeps `v` valid.
+        if v.is_some_and(|v| unsafe { vma_range(v) } == prev) {
+            // Already shown: take the one after it.
+            mm.find_vma(prev.1)
+        } else {
+            // Gone or changed: show what covers the range now.
+            v
+        }
+    }
+
+    /// Makes `vma` of `task` the current object; `mm` is `task`'s address space, read-locked.
+    fn show(
+        &mut self,
+        task: ARef<Task>,
+        mm: MmReadLocked,
+        vma: NonNull<bindings::vm_area_struct>,
+    ) -> Index {
+        // INVARIANT: `vma` was found in `mm`, `task`'s address space, under its lock, which the
+        // cursor keeps.
+        self.cur = Some(VmaCursor { task, mm, vma });
+        Index(self.walk.tid as usize)
+    }
+
+    /// Leaves a task whose mappings have all been seen (unlocks and drops its mm); whether
+    /// the walk goes on.
+    fn task_done(&mut self, task: ARef<Task>, mm: MmReadLocked) -> bool {
+        drop(mm);
+        if self.walk.one_thread() {
+            return false;
+        }
+        drop(task);
+        self.walk.tid += 1;
+        true
+    }
+
+    /// The rest of `next` when the current task's next mapping is not found with the lock
+    /// kept: a writer waits, or the task has no more.
+    fn next_slow(&mut self, contended: bool) -> Option<Index> {
+        let VmaCursor { task, mm, vma } = self.cur.take()?;
+        if contended {
+            // Let the writer in; find our place again afterwards.
+            // SAFETY: `mm` still holds the lock that keeps `vma` valid.
+            (self.prev_vm_start, self.prev_vm_end) = unsafe { vma_range(vma) };
+            let mm = mm.unlock().read_lock_killable()?;
+            if let Some(vma) = self.resume_vma(&mm) {
+                return Some(self.show(task, mm, vma));
+            }
+            if !self.task_done(task, mm) {
+                return None;
+            }
+        } else if !self.task_done(task, mm) {
+            return None;
+        }
+        self.first_vma(None)
     }
 }
 
@@ -748,12 +759,28 @@ impl iter::Target for RustTaskVma {
 
     fn start(it: &mut TaskVmaIter, _pos: u64) -> Result<Option<Index>> {
         it.cur = None;
-        Ok(it.advance(None))
+        Ok(it.first_vma(Some(it.walk.tid)))
     }
 
+    #[inline]
     fn next(it: &mut TaskVmaIter, _prev: Index) -> Option<Index> {
-        let cur = it.cur.take();
-        it.advance(cur)
+        let Some(cur) = &mut it.cur else {
+            // Not reached: an item is only out while its cursor is held.
+            return it.first_vma(None);
+        };
+        // Most mappings are followed by another of the same task: find it here, with the lock
+        // kept, as C's `task_vma_seq_get_next()` does.
+        let contended = cur.mm.is_contended();
+        if !contended {
+            // SAFETY: `cur.mm` still holds the lock that keeps `cur.vma` valid.
+            let (_, end) = unsafe { vma_range(cur.vma) };
+            if let Some(vma) = cur.mm.find_vma(end) {
+                // INVARIANT: `vma` was found in the cursor's mm, under the lock it keeps.
+                cur.vma = vma;
+                return Some(Index(it.walk.tid as usize));
+            }
+        }
+        it.next_slow(contended)
     }
 
     fn stop(it: &mut TaskVmaIter, _item: Option<Index>) {
