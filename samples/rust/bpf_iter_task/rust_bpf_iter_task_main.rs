@@ -319,6 +319,7 @@ impl iter::Target for RustTask {
         Ok(it.walk.next_task(false))
     }
 
+    #[inline]
     fn next(it: &mut TaskIter, prev: ARef<Task>) -> Option<ARef<Task>> {
         drop(prev);
         it.walk.tid += 1;
