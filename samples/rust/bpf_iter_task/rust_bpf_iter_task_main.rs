@@ -717,7 +717,9 @@ impl TaskVmaIter {
         if contended {
             // Let the writer in; find our place again afterwards.
             // SAFETY: `mm` still holds the lock that keeps `vma` valid.
-            (self.prev_vm_start, self.prev_vm_end) = unsafe { vma_range(vma) };
+            let (start, end) = unsafe { vma_range(vma) };
+            self.prev_vm_start = start;
+            self.prev_vm_end = end;
             let mm = mm.unlock().read_lock_killable()?;
             if let Some(vma) = self.resume_vma(&mm) {
                 return Some(self.show(task, mm, vma));
