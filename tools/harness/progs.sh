@@ -38,9 +38,13 @@ cc "$P/semantics.bpf.c" "$OUT/progs/semantics_rust_task.bpf.o" -DTARGET='"rust_t
 # For the targets of samples/rust/bpf_iter_params (the cli suite).
 cc "$P/params.bpf.c" "$OUT/progs/rust_map_info.bpf.o" -DMAP_INFO
 cc "$P/params.bpf.c" "$OUT/progs/rust_cgroup_info.bpf.o"
-# make bench: an empty program per task target and twin.
+# make bench: an empty program and a counting one per task target and twin.
 for t in task task_file task_vma; do
 	for n in "$t" "rust_$t"; do
 		cc "$P/bench.bpf.c" "$OUT/progs/bench_empty_$n.bpf.o" -DTARGET="\"$n\""
+		cc "$P/bench.bpf.c" "$OUT/progs/bench_count_$n.bpf.o" -DTARGET="\"$n\"" -DCOUNT
 	done
 done
+# make bench's workload and /proc walker (guest-lib/benchload.c), static: small processes.
+command "${HOSTCC:-cc}" -O2 -Wall -Werror -static -o "$OUT/bin/benchload" "$ROOT/tools/harness/guest-lib/benchload.c" ||
+	die "cc failed on benchload.c"
