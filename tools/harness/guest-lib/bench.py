@@ -1,24 +1,36 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: GPL-2.0
-"""make bench, inside the guest: the Rust twins against the C task targets, read interleaved.
+"""make bench, inside the guest: the Rust twins against the C task targets, and /proc.
 
-  bench.py OUT [--rounds N] [--procs N] [--fds N] [--tap [--extra N]] [--json FILE]
+  bench.py OUT [--rounds N] [--procs N] [--fds N] [--scale N,N,...] [--scale-fds N]
+           [--scale-rounds N] [--read-sizes B,B,...] [--tap [--extra N]] [--json FILE]
 
-Spawns PROCS processes holding FDS open files each, pins each case's programs (C target and
-Rust twin) with bpf-iter, then for every round reads a fresh iterator of each, in the order C,
-Rust, Rust, C (Rust, C, C, Rust on odd rounds), timing open-to-last-read with the guest's
+Timing: a read of a fresh iterator, from open to the end of the last read, on the guest's
 monotonic clock; loading, verifying and attaching are not timed. With QEMU's
-`-icount shift=0,sleep=off` (make bench) guest nanoseconds count instructions, so the ratios
-are of instructions executed; the two C reads of a round give the noise floor (C/C).
+`-icount shift=0,sleep=off` (make bench) guest nanoseconds count instructions, so ratios are of
+instructions executed. C and Rust are read interleaved (C, Rust, Rust, C; Rust, C, C, Rust on
+odd rounds); the two C reads of a round give the noise floor (C/C).
 
-Cases: an empty program (the walk's and the framework's own cost) and the selftests' printing
-programs (tools/bpf-iter/progs), on task, task_file and task_vma, without parameters; the empty
-program on task_file and task_vma with --pid and --tid of one workload process (the fixed
-costs); fixed binary records written with bpf_seq_write (task_bin.bpf.c) on task.
-Writes OUT/results.json; prints a table (or, with --tap, one TAP result per case: the smoke test
-of make check, which checks that every case ran and the twins' outputs match, not the ratios).
+Sections (all in one boot; results in OUT/results.json):
+- twins: PROCS processes holding FDS more open files each (benchload spawn); an empty program
+  (the walk's and the framework's own cost) and the selftests' printing programs on task,
+  task_file and task_vma; the empty program with --pid and --tid of one process (the fixed
+  costs); fixed binary records (bpf_seq_write) on task.
+- scale: for each N of --scale, N processes with --scale-fds files: the empty program's cost
+  per object, C and Rust, with the objects counted by a program that prints the last seq_num
+  at the end; the kernel allocations (kmalloc, kmem_cache_alloc, page allocations: tracefs events
+  of this process) during one read; and the same data walked through /proc.
+- proc: the twins' workload walked through /proc as a tool would (benchload proc: readlink of
+  /proc/*/fd/*, /proc/*/maps, /proc/*/task/*/status) against reading the printing programs'
+  iterators; both must list the same workload objects.
+- reads: task_file with the printing program, read with read() sizes of --read-sizes bytes.
+
+Prints tables (or, with --tap, one TAP result per case: the smoke test of make check, which
+checks that every case ran, each twin printed what its C target printed and /proc agrees, not
+the numbers).
 """
 import argparse
+import contextlib
 import json
 import os
 import statistics
@@ -27,7 +39,10 @@ import sys
 import time
 
 FS = "/sys/fs/bpf"
+TRACING = "/sys/kernel/tracing"
 TARGETS = ("task", "task_file", "task_vma")
+# /proc data for the same objects as each target: benchload proc's walk.
+PROC_WALK = {"task": "status", "task_file": "fd", "task_vma": "maps"}
 
 
 def pin(bi, obj, path, *params):
@@ -36,13 +51,28 @@ def pin(bi, obj, path, *params):
         raise RuntimeError(f"bpf-iter pin {os.path.basename(obj)}: {r.stderr.strip()[:200]}")
 
 
-def timed_read(path):
+@contextlib.contextmanager
+def pinned(bi, progs, objs, *params):
+    """Pins each program of objs (name -> object file) as FS/bench_<name>; yields the paths."""
+    paths = {}
+    try:
+        for name, obj in objs.items():
+            paths[name] = f"{FS}/bench_{name}"
+            pin(bi, f"{progs}/{obj}", paths[name], *params)
+        yield paths
+    finally:
+        for p in paths.values():
+            if os.path.exists(p):
+                os.unlink(p)
+
+
+def timed_read(path, size=1 << 20):
     """(guest ns from open to the end of the last read, output bytes)"""
     t0 = time.perf_counter_ns()
     fd = os.open(path, os.O_RDONLY)
     out = []
     while True:
-        b = os.read(fd, 1 << 20)
+        b = os.read(fd, size)
         if not b:
             break
         out.append(b)
@@ -57,21 +87,158 @@ def others(out):
     return b"\n".join(l for l in out.split(b"\n") if l.split()[:1] != [me])
 
 
-def workload(procs, fds):
-    """procs children, each holding fds open files, until the returned pipe fd is closed."""
-    r, w = os.pipe()
-    kids = []
-    for _ in range(procs):
-        pid = os.fork()
-        if pid == 0:
-            os.close(w)
-            for _ in range(fds):
-                os.open("/dev/null", os.O_RDONLY)
-            os.read(r, 1)
-            os._exit(0)
-        kids.append(pid)
-    os.close(r)
-    return w, kids
+class Workload:
+    """n processes holding fds more open files each (benchload spawn), until closed."""
+
+    def __init__(self, benchload, n, fds):
+        self.p = subprocess.Popen([benchload, "spawn", str(n), str(fds)],
+                                  stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+        if self.p.stdout.readline() != b"ready\n":
+            self.close()
+            raise RuntimeError(f"benchload spawn {n} {fds} did not start")
+        self.pids = [int(self.p.stdout.readline()) for _ in range(n)]
+
+    def close(self):
+        self.p.stdin.close()
+        self.p.wait()
+
+
+def interleaved(c_path, r_path, rounds, size=1 << 20):
+    """Times C and Rust reads interleaved; the statistics and the outputs seen."""
+    c, rust, noise, ratios, outs = [], [], [], [], set()
+    for r in range(rounds):
+        t = {0: [], 1: []}
+        for which in ((0, 1, 1, 0) if r % 2 == 0 else (1, 0, 0, 1)):
+            ns, out = timed_read((c_path, r_path)[which], size)
+            t[which].append(ns)
+            outs.add((which, others(out)))
+        c += t[0]
+        rust += t[1]
+        ratios.append(statistics.mean(t[1]) / statistics.mean(t[0]))
+        noise.append(t[0][0] / t[0][1])
+    c_out = {o for w, o in outs if w == 0}
+    r_out = {o for w, o in outs if w == 1}
+    return {
+        "rounds": rounds,
+        "c_median_ns": statistics.median(c), "rust_median_ns": statistics.median(rust),
+        "ratio_median": statistics.median(ratios),
+        "ratio_min": min(ratios), "ratio_max": max(ratios),
+        "noise_median": statistics.median(noise),
+        "noise_min": min(noise), "noise_max": max(noise),
+        "output_lines": max((o.count(b"\n") for o in c_out), default=0),
+        "output_bytes": max((len(o) for o in c_out), default=0),
+        # the workload does not change between reads: one output each, the same
+        "same_output": len(c_out) == 1 and c_out == r_out,
+    }
+
+
+def count(path):
+    """The objects a walk shows: the count program prints, at the end, the seq_num of the last
+    object shown (they count from 0; the workload makes sure there is one)."""
+    return int(timed_read(path)[1].split()[-1]) + 1
+
+
+class Allocs:
+    """Counts kernel allocations made by this process during a read: the kmem tracepoints
+    kmalloc, kmem_cache_alloc and mm_page_alloc, filtered to this pid (tracefs)."""
+
+    EVENTS = ("kmalloc", "kmem_cache_alloc", "mm_page_alloc")
+
+    def __init__(self):
+        if not os.path.exists(f"{TRACING}/trace"):
+            subprocess.run(["mount", "-t", "tracefs", "tracefs", TRACING], check=True)
+        self.w("tracing_on", "0")
+        self.w("set_event_pid", str(os.getpid()))
+        self.w("buffer_size_kb", "4096")
+        for e in self.EVENTS:
+            self.w(f"events/kmem/{e}/enable", "1")
+
+    @staticmethod
+    def w(name, value):
+        with open(f"{TRACING}/{name}", "w") as f:
+            f.write(value)
+
+    def during_read(self, path):
+        self.w("trace", "")
+        self.w("tracing_on", "1")
+        timed_read(path)
+        self.w("tracing_on", "0")
+        with open(f"{TRACING}/trace") as f:
+            return sum(1 for line in f if not line.startswith("#"))
+
+    def close(self):
+        for e in self.EVENTS:
+            self.w(f"events/kmem/{e}/enable", "0")
+        self.w("set_event_pid", "")
+
+
+def proc_walk(benchload, what):
+    """(ns the /proc walk took by its own clock, its output lines)"""
+    r = subprocess.run([benchload, "proc", what], capture_output=True, text=True, check=True)
+    return int(r.stderr.split()[-1]), r.stdout.splitlines()
+
+
+def iter_keys(target, lines, pids):
+    out = set()
+    for line in lines:
+        f = line.split()
+        if len(f) < 2 or not f[0].isdigit() or int(f[0]) not in pids:
+            continue
+        out.add((int(f[0]), f[1] if target == "task" else f[2]))
+    return out
+
+
+# /proc/PID/maps ends with the vsyscall page ([vsyscall], get_gate_vma()), which is not one of
+# the address space's mappings: task_vma does not show it.
+GATE_VMA = "ffffffffff600000-ffffffffff601000"
+
+
+def proc_keys(lines, pids):
+    out = set()
+    for line in lines:
+        f = line.split()
+        if len(f) >= 2 and f[0].isdigit() and int(f[0]) in pids and f[1] != GATE_VMA:
+            out.add((int(f[0]), f[1]))
+    return out
+
+
+class Tap:
+    def __init__(self, on, plan):
+        self.on, self.n = on, 0
+        if on:
+            print("TAP version 13")
+            print(f"1..{plan}", flush=True)
+
+    def result(self, good, name, why=""):
+        self.n += 1
+        if self.on:
+            print(f"{'ok' if good else 'not ok'} {self.n} - bench smoke: {name}"
+                  f"{'' if good else ' # ' + why}".replace("\n", "|"), flush=True)
+
+    def case(self, name, fn):
+        """Runs fn() -> (good, text, why); a case that cannot run fails (or, without --tap,
+        stops the run)."""
+        try:
+            good, text, why = fn()
+            self.result(good, f"{name}: {text}", why)
+        except Exception as e:
+            if not self.on:
+                raise
+            self.result(False, name, str(e))
+
+
+def twin_cases(kid):
+    cases = []
+    for t in TARGETS:
+        cases.append((f"{t} empty", f"bench_empty_{t}.bpf.o", f"bench_empty_rust_{t}.bpf.o", ()))
+    for t in TARGETS:
+        cases.append((f"{t} printing", f"{t}.bpf.o", f"rust_{t}.bpf.o", ()))
+    for t in ("task_file", "task_vma"):
+        for p in ("pid", "tid"):
+            cases.append((f"{t} empty --{p}", f"bench_empty_{t}.bpf.o",
+                          f"bench_empty_rust_{t}.bpf.o", (f"--{p}", kid)))
+    cases.append(("task binary records", "task_bin.bpf.o", "rust_task_bin.bpf.o", ()))
+    return cases
 
 
 def main():
@@ -80,91 +247,136 @@ def main():
     ap.add_argument("--rounds", type=int, default=9)
     ap.add_argument("--procs", type=int, default=500)
     ap.add_argument("--fds", type=int, default=20)
+    ap.add_argument("--scale", default="10,100,1000,10000")
+    ap.add_argument("--scale-fds", type=int, default=4)
+    ap.add_argument("--scale-rounds", type=int, default=5)
+    ap.add_argument("--read-sizes", default="64,512,4096,65536")
     ap.add_argument("--tap", action="store_true")
     ap.add_argument("--extra", type=int, default=0, help="with --tap: results the caller adds")
     ap.add_argument("--json", help="where to write the results (default OUT/results.json)")
     a = ap.parse_args()
     bi, progs = f"{a.out}/bin/bpf-iter", f"{a.out}/progs"
-    w, kids = workload(a.procs, a.fds)
-    # (name, C program, Rust program, link parameters)
-    cases = []
-    for t in TARGETS:
-        cases.append((f"{t} empty", f"bench_empty_{t}.bpf.o", f"bench_empty_rust_{t}.bpf.o", ()))
-    for t in TARGETS:
-        cases.append((f"{t} printing", f"{t}.bpf.o", f"rust_{t}.bpf.o", ()))
-    # one process (a workload child: FDS files) and one thread: the fixed costs of a walk
-    for t in ("task_file", "task_vma"):
-        for p in ("pid", "tid"):
-            cases.append((f"{t} empty --{p}", f"bench_empty_{t}.bpf.o",
-                          f"bench_empty_rust_{t}.bpf.o", (f"--{p}", kids[0])))
-    cases.append(("task binary records", "task_bin.bpf.o", "rust_task_bin.bpf.o", ()))
-    if a.tap:
-        print("TAP version 13")
-        print(f"1..{len(cases) + a.extra}")
-    results = []
+    benchload = f"{a.out}/bin/benchload"
+    scale = [int(n) for n in a.scale.split(",") if n]
+    sizes = [int(n) for n in a.read_sizes.split(",") if n]
+    n_twins = len(twin_cases(0))
+    tap = Tap(a.tap, n_twins + len(scale) + len(TARGETS) + len(sizes) + a.extra)
+    res = {"procs": a.procs, "fds": a.fds, "scale_fds": a.scale_fds,
+           "twins": [], "scale": [], "proc": [], "reads": []}
+
+    # twins, proc and reads: PROCS processes with FDS files
+    work = Workload(benchload, a.procs, a.fds)
     try:
-        for n, (name, c_obj, r_obj, params) in enumerate(cases, 1):
-            pins = (f"{FS}/bench_c", f"{FS}/bench_rust")
-            try:
-                pin(bi, f"{progs}/{c_obj}", pins[0], *params)
-                pin(bi, f"{progs}/{r_obj}", pins[1], *params)
-                c, rust, noise, ratios = [], [], [], []
-                outs = set()
-                for r in range(a.rounds):
-                    order = (0, 1, 1, 0) if r % 2 == 0 else (1, 0, 0, 1)
-                    t = {0: [], 1: []}
-                    for which in order:
-                        ns, out = timed_read(pins[which])
-                        t[which].append(ns)
-                        outs.add((which, others(out)))
-                    c += t[0]
-                    rust += t[1]
-                    ratios.append(statistics.mean(t[1]) / statistics.mean(t[0]))
-                    noise.append(t[0][0] / t[0][1])
-                c_out = {o for w_, o in outs if w_ == 0}
-                r_out = {o for w_, o in outs if w_ == 1}
-                lines = max((o.count(b"\n") for o in c_out), default=0)
-                res = {
-                    "case": name, "rounds": a.rounds, "procs": a.procs, "fds": a.fds,
-                    "c_median_ns": statistics.median(c),
-                    "rust_median_ns": statistics.median(rust),
-                    "ratio_median": statistics.median(ratios),
-                    "ratio_min": min(ratios), "ratio_max": max(ratios),
-                    "noise_median": statistics.median(noise),
-                    "noise_min": min(noise), "noise_max": max(noise),
-                    "output_lines": lines,
-                    "output_bytes": max((len(o) for o in c_out), default=0),
-                    # the workload does not change between reads: one output each, the same
-                    "same_output": len(c_out) == 1 and c_out == r_out,
-                }
-                results.append(res)
-                if a.tap:
-                    good = res["same_output"]
-                    print(f"{'ok' if good else 'not ok'} {n} - bench smoke: {name}: "
-                          f"Rust/C {res['ratio_median']:.3f}, C/C {res['noise_median']:.3f}"
-                          f"{'' if good else ' # the twin printed other output than C'}",
-                          flush=True)
-            except Exception as e:  # a case that could not run fails
-                if a.tap:
-                    print(f"not ok {n} - bench smoke: {name} # {e}".replace("\n", "|"),
-                          flush=True)
-                else:
-                    raise
-            finally:
-                for p in pins:
-                    if os.path.exists(p):
-                        os.unlink(p)
+        for name, c_obj, r_obj, params in twin_cases(work.pids[0]):
+            def run(name=name, c_obj=c_obj, r_obj=r_obj, params=params):
+                with pinned(bi, progs, {"c": c_obj, "rust": r_obj}, *params) as p:
+                    r = {"case": name, "procs": a.procs, "fds": a.fds,
+                         **interleaved(p["c"], p["rust"], a.rounds)}
+                res["twins"].append(r)
+                return (r["same_output"], f"Rust/C {r['ratio_median']:.3f}, C/C "
+                        f"{r['noise_median']:.3f}", "the twin printed other output than C")
+            tap.case(name, run)
+
+        pids = set(work.pids)
+        for t in TARGETS:
+            def run(t=t):
+                with pinned(bi, progs, {"c": f"{t}.bpf.o", "rust": f"rust_{t}.bpf.o"}) as p:
+                    it = interleaved(p["c"], p["rust"], max(1, a.rounds // 3))
+                    c_lines = timed_read(p["c"])[1].decode().splitlines()
+                walks = [proc_walk(benchload, PROC_WALK[t]) for _ in range(max(1, a.rounds // 3))]
+                want, got = iter_keys(t, c_lines, pids), proc_keys(walks[0][1], pids)
+                r = {"case": t, "proc_walk": PROC_WALK[t], "objects": len(want),
+                     "c_median_ns": it["c_median_ns"], "rust_median_ns": it["rust_median_ns"],
+                     "proc_median_ns": statistics.median(w[0] for w in walks),
+                     "same_objects": want == got and len(want) > 0}
+                res["proc"].append(r)
+                return (r["same_objects"],
+                        f"/proc {PROC_WALK[t]}: {r['proc_median_ns'] / r['c_median_ns']:.1f}x "
+                        f"the C iterator's time, {len(want)} workload objects",
+                        f"iterator and /proc differ: {len(want - got)} only in the iterator, "
+                        f"{len(got - want)} only in /proc")
+            tap.case(f"{t} against /proc", run)
+
+        with pinned(bi, progs, {"c": "task_file.bpf.o", "rust": "rust_task_file.bpf.o"}) as p:
+            for size in sizes:
+                def run(size=size):
+                    r = {"case": f"task_file printing, read({size})", "size": size,
+                         **interleaved(p["c"], p["rust"], max(1, a.rounds // 3), size)}
+                    res["reads"].append(r)
+                    return (r["same_output"], f"Rust/C {r['ratio_median']:.3f}",
+                            "the twin printed other output than C")
+                tap.case(f"read({size})", run)
     finally:
-        os.close(w)
-        for k in kids:
-            os.waitpid(k, 0)
+        work.close()
+
+    # scale: per-object cost, allocations and /proc, from 10 to 10,000 processes
+    objs = {}
+    for t in TARGETS:
+        objs.update({f"e_{t}": f"bench_empty_{t}.bpf.o", f"er_{t}": f"bench_empty_rust_{t}.bpf.o",
+                     f"n_{t}": f"bench_count_{t}.bpf.o", f"nr_{t}": f"bench_count_rust_{t}.bpf.o"})
+    allocs = None
+    with contextlib.ExitStack() as stack:
+        try:
+            p = stack.enter_context(pinned(bi, progs, objs))
+            allocs = Allocs()
+            stack.callback(allocs.close)
+        except Exception as e:
+            p, err = None, str(e)
+        for n in scale:
+            def run(n=n):
+                if p is None:
+                    raise RuntimeError(err)
+                w = Workload(benchload, n, a.scale_fds)
+                try:
+                    texts, good = [], True
+                    for t in TARGETS:
+                        oc, orust = count(p[f"n_{t}"]), count(p[f"nr_{t}"])
+                        it = interleaved(p[f"e_{t}"], p[f"er_{t}"], a.scale_rounds)
+                        pns, plines = proc_walk(benchload, PROC_WALK[t])
+                        r = {"case": t, "procs": n, "objects_c": oc, "objects_rust": orust,
+                             "c_ns_per_object": it["c_median_ns"] / oc,
+                             "rust_ns_per_object": it["rust_median_ns"] / orust,
+                             "proc_ns_per_object": pns / max(1, len(plines)),
+                             "allocs_c": allocs.during_read(p[f"e_{t}"]),
+                             "allocs_rust": allocs.during_read(p[f"er_{t}"]), **it}
+                        res["scale"].append(r)
+                        # both walks saw the workload (every process, and its files/mappings)
+                        good &= min(oc, orust) >= n
+                        texts.append(f"{t} {oc} objects, Rust/C {it['ratio_median']:.3f}")
+                    return good, "; ".join(texts), "a walk saw fewer objects than processes"
+                finally:
+                    w.close()
+            tap.case(f"{n} processes", run)
+
     with open(a.json or f"{a.out}/results.json", "w") as f:
-        json.dump(results, f, indent=1)
+        json.dump(res, f, indent=1)
     if not a.tap:
-        for r in results:
-            print(f"{r['case']:<20} C {r['c_median_ns']:>14,.0f} ns  Rust "
-                  f"{r['rust_median_ns']:>14,.0f} ns  Rust/C {r['ratio_median']:.3f} "
-                  f"[{r['ratio_min']:.3f}, {r['ratio_max']:.3f}]  C/C {r['noise_median']:.3f}")
+        report(res)
+
+
+def report(res):
+    print(f"twins: {res['procs']} processes x {res['fds']} files; instructions (icount ns), "
+          "medians")
+    for r in res["twins"]:
+        print(f"  {r['case']:<22} C {r['c_median_ns']:>13,.0f}  Rust {r['rust_median_ns']:>13,.0f}"
+              f"  Rust/C {r['ratio_median']:.3f} [{r['ratio_min']:.3f}, {r['ratio_max']:.3f}]"
+              f"  C/C {r['noise_median']:.3f}")
+    print(f"scale: N processes x {res['scale_fds']} files; per object; allocations in one read")
+    for r in res["scale"]:
+        print(f"  {r['case']:<10} N {r['procs']:>6} objects {r['objects_c']:>7}  C "
+              f"{r['c_ns_per_object']:>7.1f}  Rust {r['rust_ns_per_object']:>7.1f}  Rust/C "
+              f"{r['ratio_median']:.3f}  /proc {r['proc_ns_per_object']:>9.1f}  allocs C "
+              f"{r['allocs_c']} Rust {r['allocs_rust']}")
+    print("proc: the same objects through /proc (benchload proc) and the printing iterators")
+    for r in res["proc"]:
+        print(f"  {r['case']:<10} {r['proc_walk']:<7} objects {r['objects']:>6}  C "
+              f"{r['c_median_ns']:>13,.0f}  Rust {r['rust_median_ns']:>13,.0f}  /proc "
+              f"{r['proc_median_ns']:>14,.0f}  /proc/C {r['proc_median_ns'] / r['c_median_ns']:.1f}"
+              f"  same objects: {r['same_objects']}")
+    print("reads: task_file, printing program, by read() size")
+    for r in res["reads"]:
+        print(f"  read({r['size']:>6})  C {r['c_median_ns']:>13,.0f}  Rust "
+              f"{r['rust_median_ns']:>13,.0f}  Rust/C {r['ratio_median']:.3f}")
 
 
 if __name__ == "__main__":
