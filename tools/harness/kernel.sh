@@ -89,9 +89,17 @@ if [ ! -f "$KBUILD/.config-ok" ]; then
 	# A new config starts from the newest built tree of this kernel version, so
 	# that only what the config change touches is rebuilt.
 	# (Not a -clippy tree: lint.sh's copy, rebuilt with CLIPPY=1.)
-	seed=$(ls -td "$CACHE/linux-$KVER"/build-????????????/.build-stamp 2>/dev/null | head -n1 || true)
+	# The newest build of the same flavor (KASAN or not): a seed of the other
+	# flavor would leave nearly every object to recompile.
+	kasan=n
+	[ "${FLAVOR:-normal}" = debug ] && kasan=y
+	seed=
+	for s in $(ls -td "$CACHE/linux-$KVER"/build-????????????/.build-stamp 2>/dev/null); do
+		s=$(dirname "$s")
+		if grep -q '^CONFIG_KASAN=y' "$s/.config" 2>/dev/null; then k=y; else k=n; fi
+		[ "$k" = "$kasan" ] && seed=$s && break
+	done
 	if [ -n "$seed" ] && [ ! -e "$KBUILD" ]; then
-		seed=$(dirname "$seed")
 		step "kernel: new config, seeding $KBUILD from $seed"
 		cp -a "$seed" "$KBUILD.tmp"
 		rm -f "$KBUILD.tmp/.config-ok" "$KBUILD.tmp/.build-stamp"
