@@ -4,9 +4,12 @@
 
   bench_plot.py RESULTS_JSON OUT_PNG
 
+Also writes the README's tables, in Markdown, next to OUT_PNG (OUT.md).
+
 One panel per target (task, task_file, task_vma): the C target and its Rust twin with an empty
 program (instructions per object: QEMU icount ns), and the same objects walked through /proc
-(benchload proc) for reference, on log-log axes.
+(benchload proc) and drgn for reference; and rust_records by its number of records. Log-log
+axes.
 """
 import json
 import sys
@@ -21,9 +24,49 @@ TARGETS = (("task", "tasks", "/proc/*/task/*/status"),
            ("task_vma", "mappings", "/proc/*/maps"))
 
 
+def markdown(res):
+    """The README's tables."""
+    out = ["| case | lines printed | C | Rust | Rust/C (range) | C/C |",
+           "| --- | --- | --- | --- | --- | --- |"]
+    for r in res["twins"]:
+        out.append(f"| {r['case']} | {r['output_lines'] or '-'} | {r['c_median_ns']:,.0f} | "
+                   f"{r['rust_median_ns']:,.0f} | {r['ratio_median']:.3f} ({r['ratio_min']:.3f}-"
+                   f"{r['ratio_max']:.3f}) | {r['noise_median']:.3f} |")
+    out += ["", "| target | processes | objects | C per object | Rust per object | Rust/C | "
+            "/proc per object | drgn per object | allocations in a read, C / Rust |",
+            "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+    for r in res["scale"]:
+        d = f"{r['drgn_ns_per_object']:,.0f}" if "drgn_ns_per_object" in r else "-"
+        out.append(f"| {r['case']} | {r['procs']:,} | {r['objects_c']:,} | "
+                   f"{r['c_ns_per_object']:.1f} | {r['rust_ns_per_object']:.1f} | "
+                   f"{r['ratio_median']:.3f} | {r['proc_ns_per_object']:,.0f} | {d} | "
+                   f"{r['allocs_c']} / {r['allocs_rust']} |")
+    out += ["", "| target | /proc walk | workload objects | C iterator | Rust iterator | /proc | "
+            "/proc / C | drgn | drgn / C | same objects |", "| --- | --- | --- | --- | --- | --- "
+            "| --- | --- | --- | --- |"]
+    for r in res["proc"]:
+        d = (f"{r['drgn_ns']:,.0f} | {r['drgn_ns'] / r['c_median_ns']:.1f}"
+             if "drgn_ns" in r else "- | -")
+        same = r["same_objects"] and r.get("drgn_same_objects", True)
+        out.append(f"| {r['case']} | {r['proc_walk']} | {r['objects']:,} | "
+                   f"{r['c_median_ns']:,.0f} | {r['rust_median_ns']:,.0f} | "
+                   f"{r['proc_median_ns']:,.0f} | {r['proc_median_ns'] / r['c_median_ns']:.1f} | "
+                   f"{d} | {'yes' if same else 'NO'} |")
+    out += ["", "| read() size | C | Rust | Rust/C |", "| --- | --- | --- | --- |"]
+    for r in res["reads"]:
+        out.append(f"| {r['size']:,} B | {r['c_median_ns']:,.0f} | {r['rust_median_ns']:,.0f} | "
+                   f"{r['ratio_median']:.3f} |")
+    out += ["", "| records | walk | per record |", "| --- | --- | --- |"]
+    for r in res["records"]:
+        out.append(f"| {r['records']:,} | {r['median_ns']:,.0f} | {r['ns_per_record']:.1f} |")
+    return "\n".join(out) + "\n"
+
+
 def main():
     res = json.load(open(sys.argv[1]))
-    fig, axes = plt.subplots(1, 3, figsize=(13, 4.2), sharey=True)
+    with open(sys.argv[2].rsplit(".", 1)[0] + ".md", "w") as f:
+        f.write(markdown(res))
+    fig, axes = plt.subplots(1, 4, figsize=(17, 4.4), sharey=True)
     for ax, (t, objects, proc) in zip(axes, TARGETS):
         rows = sorted((x for x in res["scale"] if x["case"] == t), key=lambda x: x["procs"])
         n = [x["procs"] for x in rows]
@@ -31,14 +74,28 @@ def main():
         ax.plot(n, [x["rust_ns_per_object"] for x in rows], "s--", label=f"Rust rust_{t}")
         ax.plot(n, [x["proc_ns_per_object"] for x in rows], "^:", color="grey",
                 label=f"/proc: {proc}")
+        d = [x for x in rows if "drgn_ns_per_object" in x]
+        if d:
+            ax.plot([x["procs"] for x in d], [x["drgn_ns_per_object"] for x in d], "v:",
+                    color="purple", label="drgn (/proc/kcore)")
         ax.set_xscale("log")
         ax.set_yscale("log")
         ax.set_title(f"{t}: per {objects[:-1]}")
         ax.set_xlabel("processes (each with %d more files)" % res["scale_fds"])
         ax.grid(True, which="both", alpha=0.3)
         ax.legend(fontsize=8)
+    rec = res.get("records", [])
+    ax = axes[3]
+    ax.plot([x["records"] for x in rec], [x["ns_per_record"] for x in rec], "s--",
+            color="tab:orange", label="Rust rust_records")
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_title("rust_records: per record")
+    ax.set_xlabel("records (a red-black tree, one lookup each)")
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend(fontsize=8)
     axes[0].set_ylabel("instructions per object (QEMU icount)")
-    fig.suptitle("BPF iterators, empty program: C targets and Rust twins, against /proc")
+    fig.suptitle("BPF iterators, empty program: C targets and Rust twins, against /proc and drgn")
     fig.tight_layout()
     fig.savefig(sys.argv[2], dpi=100)
 

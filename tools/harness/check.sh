@@ -107,6 +107,20 @@ boot() {
 
 prepare normal "$KBUILD" "$OUT"
 
+# make bench compares with drgn (PyPI), which runs in the guest from a venv of
+# the host's python3 (the guest runs the host's userspace): its Python and the
+# vmlinux whose DWARF it reads go to OUT/drgn.conf for bench.py.
+if [ "$MODE" = bench ]; then
+	drgn_venv=$CACHE/drgn-venv-0.3.0-$(python3 -c 'import sys; print("%d.%d" % sys.version_info[:2])')
+	if ! "$drgn_venv/bin/python" -c 'import drgn' 2>/dev/null; then
+		step "bench: drgn 0.3.0 into $drgn_venv"
+		rm -rf "$drgn_venv"
+		python3 -m venv "$drgn_venv" && "$drgn_venv/bin/pip" install -q drgn==0.3.0 ||
+			die "could not install drgn"
+	fi
+	printf '%s\n%s\n' "$drgn_venv/bin/python" "$KBUILD/vmlinux" >"$OUT/drgn.conf"
+fi
+
 results=()
 if [ "$MODE" = check ]; then
 	step "host: cargo test (tools/bpf-iter)"

@@ -22,7 +22,7 @@ elif [ "$MODE" = bench ]; then
 	IFS=, read -r rounds procs fds <<<"${rbi_bench:-9,500,20}"
 	insmod "$OUT/modules/rust_bpf_iter_task.ko"
 	python3 "$HERE/guest-lib/bench.py" "$OUT" --rounds "$rounds" --procs "$procs" \
-		--fds "$fds" >"$OUT/bench.txt" 2>"$OUT/bench.err"
+		--fds "$fds" --drgn "$OUT/drgn.conf" >"$OUT/bench.txt" 2>"$OUT/bench.err"
 	rc=$?
 else
 	KML=/sys/kernel/debug/kmemleak

@@ -45,6 +45,8 @@ for t in task task_file task_vma; do
 		cc "$P/bench.bpf.c" "$OUT/progs/bench_count_$n.bpf.o" -DTARGET="\"$n\"" -DCOUNT
 	done
 done
+cc "$P/bench.bpf.c" "$OUT/progs/bench_empty_rust_records.bpf.o" -DTARGET='"rust_records"'
+cc "$P/bench.bpf.c" "$OUT/progs/bench_count_rust_records.bpf.o" -DTARGET='"rust_records"' -DCOUNT
 # make bench's workload and /proc walker (guest-lib/benchload.c), static: small processes.
 command "${HOSTCC:-cc}" -O2 -Wall -Werror -static -o "$OUT/bin/benchload" "$ROOT/tools/harness/guest-lib/benchload.c" ||
 	die "cc failed on benchload.c"

@@ -178,6 +178,57 @@ def proc_walk(benchload, what):
     return int(r.stderr.split()[-1]), r.stdout.splitlines()
 
 
+class Drgn:
+    """drgn_walk.py, started once (loading the kernel's debug info takes long), then asked for
+    walks; conf: a file naming drgn's Python and vmlinux, a line each (written by check.sh)."""
+
+    def __init__(self, conf):
+        python, vmlinux = open(conf).read().split("\n")[:2]
+        # tmpfs: printing costs what it costs a tool, not 9p's writes to the host
+        self.tmp = "/dev/shm/drgn-walk.txt"
+        self.p = subprocess.Popen(
+            [python, os.path.join(os.path.dirname(__file__), "drgn_walk.py"), vmlinux],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        ready = self.p.stdout.readline().split()
+        if ready[:1] != ["ready"]:
+            self.close()
+            raise RuntimeError("drgn_walk.py did not start (see bench.err)")
+        self.load_s = float(ready[1])
+
+    def walk(self, target):
+        """(guest ns of the walk, its output lines)"""
+        self.p.stdin.write(f"{target} {self.tmp}\n")
+        self.p.stdin.flush()
+        ans = self.p.stdout.readline().split()
+        if ans[:1] != ["ns"]:
+            raise RuntimeError(f"drgn walk of {target} failed (see bench.err)")
+        with open(self.tmp) as f:
+            return int(ans[1]), f.read().splitlines()
+
+    def close(self):
+        self.p.stdin.close()
+        self.p.wait()
+
+
+@contextlib.contextmanager
+def records_module(out):
+    """rust_bpf_iter_records loaded (and unloaded after, if loaded here); yields its debugfs
+    directory, emptied."""
+    d = "/sys/kernel/debug/rust_bpf_iter_records"
+    loaded = not os.path.exists(d)
+    if loaded:
+        subprocess.run(["insmod", f"{out}/modules/rust_bpf_iter_records.ko"], check=True)
+    try:
+        with open(f"{d}/clear", "w") as f:
+            f.write("\n")
+        yield d
+    finally:
+        with open(f"{d}/clear", "w") as f:
+            f.write("\n")
+        if loaded:
+            subprocess.run(["rmmod", "rust_bpf_iter_records"], check=True)
+
+
 def iter_keys(target, lines, pids):
     out = set()
     for line in lines:
@@ -251,6 +302,10 @@ def main():
     ap.add_argument("--scale-fds", type=int, default=4)
     ap.add_argument("--scale-rounds", type=int, default=5)
     ap.add_argument("--read-sizes", default="64,512,4096,65536")
+    ap.add_argument("--records", default="10,100,1000,10000,100000,1000000")
+    ap.add_argument("--drgn", help="drgn's Python and vmlinux, a line each: compare with drgn")
+    ap.add_argument("--drgn-max", type=int, default=1000,
+                    help="drgn in the scale series up to this many processes")
     ap.add_argument("--tap", action="store_true")
     ap.add_argument("--extra", type=int, default=0, help="with --tap: results the caller adds")
     ap.add_argument("--json", help="where to write the results (default OUT/results.json)")
@@ -259,10 +314,20 @@ def main():
     benchload = f"{a.out}/bin/benchload"
     scale = [int(n) for n in a.scale.split(",") if n]
     sizes = [int(n) for n in a.read_sizes.split(",") if n]
+    records = [int(n) for n in a.records.split(",") if n]
     n_twins = len(twin_cases(0))
-    tap = Tap(a.tap, n_twins + len(scale) + len(TARGETS) + len(sizes) + a.extra)
+    tap = Tap(a.tap, n_twins + len(scale) + len(TARGETS) + len(sizes) + bool(a.drgn) +
+              bool(records) + a.extra)
     res = {"procs": a.procs, "fds": a.fds, "scale_fds": a.scale_fds,
-           "twins": [], "scale": [], "proc": [], "reads": []}
+           "twins": [], "scale": [], "proc": [], "reads": [], "records": []}
+    drgn = None
+    if a.drgn:
+        def run():
+            nonlocal drgn
+            drgn = Drgn(a.drgn)
+            res["drgn_load_s"] = drgn.load_s
+            return True, f"loaded in {drgn.load_s:.1f} s (guest time)", ""
+        tap.case("drgn loads the running kernel", run)
 
     # twins, proc and reads: PROCS processes with FDS files
     work = Workload(benchload, a.procs, a.fds)
@@ -289,12 +354,21 @@ def main():
                      "c_median_ns": it["c_median_ns"], "rust_median_ns": it["rust_median_ns"],
                      "proc_median_ns": statistics.median(w[0] for w in walks),
                      "same_objects": want == got and len(want) > 0}
+                why = (f"iterator and /proc differ: {len(want - got)} only in the iterator, "
+                       f"{len(got - want)} only in /proc")
+                text = (f"/proc {PROC_WALK[t]}: {r['proc_median_ns'] / r['c_median_ns']:.1f}x "
+                        f"the C iterator's time, {len(want)} workload objects")
+                if drgn:
+                    ns, lines = drgn.walk(t)
+                    dgot = iter_keys(t, lines, pids)
+                    r["drgn_ns"] = ns
+                    r["drgn_same_objects"] = dgot == want
+                    text += f"; drgn {ns / r['c_median_ns']:.1f}x"
+                    if dgot != want:
+                        why = (f"iterator and drgn differ: {len(want - dgot)} only in the "
+                               f"iterator, {len(dgot - want)} only in drgn")
                 res["proc"].append(r)
-                return (r["same_objects"],
-                        f"/proc {PROC_WALK[t]}: {r['proc_median_ns'] / r['c_median_ns']:.1f}x "
-                        f"the C iterator's time, {len(want)} workload objects",
-                        f"iterator and /proc differ: {len(want - got)} only in the iterator, "
-                        f"{len(got - want)} only in /proc")
+                return (r["same_objects"] and r.get("drgn_same_objects", True), text, why)
             tap.case(f"{t} against /proc", run)
 
         with pinned(bi, progs, {"c": "task_file.bpf.o", "rust": "rust_task_file.bpf.o"}) as p:
@@ -323,6 +397,11 @@ def main():
         except Exception as e:
             p, err = None, str(e)
         for n in scale:
+            if drgn and n > a.drgn_max:
+                # its memory is better left to the processes
+                drgn.close()
+                drgn = None
+
             def run(n=n):
                 if p is None:
                     raise RuntimeError(err)
@@ -333,6 +412,9 @@ def main():
                         oc, orust = count(p[f"n_{t}"]), count(p[f"nr_{t}"])
                         it = interleaved(p[f"e_{t}"], p[f"er_{t}"], a.scale_rounds)
                         pns, plines = proc_walk(benchload, PROC_WALK[t])
+                        if drgn and n <= a.drgn_max:
+                            dns, dlines = drgn.walk(t)
+                            it["drgn_ns_per_object"] = dns / max(1, len(dlines))
                         r = {"case": t, "procs": n, "objects_c": oc, "objects_rust": orust,
                              "c_ns_per_object": it["c_median_ns"] / oc,
                              "rust_ns_per_object": it["rust_median_ns"] / orust,
@@ -348,6 +430,33 @@ def main():
                     w.close()
             tap.case(f"{n} processes", run)
 
+    # records: the Rust-only rust_records target, 10 to 1,000,000 records
+    def run_records():
+        objs = {"e": "bench_empty_rust_records.bpf.o", "n": "bench_count_rust_records.bpf.o"}
+        with records_module(a.out) as d, pinned(bi, progs, objs) as p:
+            have = 0
+            fd = os.open(f"{d}/add", os.O_WRONLY)
+            try:
+                for n in records:
+                    for i in range(have, n):
+                        os.write(fd, b"r %d" % i)
+                    have = n
+                    got = count(p["n"])
+                    if got != n:
+                        return False, "", f"{got} records walked, {n} added"
+                    ns = statistics.median(timed_read(p["e"])[0]
+                                           for _ in range(max(1, a.scale_rounds)))
+                    res["records"].append({"records": n, "median_ns": ns,
+                                           "ns_per_record": ns / n})
+            finally:
+                os.close(fd)
+        return True, ", ".join(f"{r['records']}: {r['ns_per_record']:.0f}"
+                               for r in res["records"]) + " per record", ""
+    if records:
+        tap.case("rust_records from 10 to %d records" % records[-1], run_records)
+
+    if drgn:
+        drgn.close()
     with open(a.json or f"{a.out}/results.json", "w") as f:
         json.dump(res, f, indent=1)
     if not a.tap:
@@ -366,13 +475,22 @@ def report(res):
         print(f"  {r['case']:<10} N {r['procs']:>6} objects {r['objects_c']:>7}  C "
               f"{r['c_ns_per_object']:>7.1f}  Rust {r['rust_ns_per_object']:>7.1f}  Rust/C "
               f"{r['ratio_median']:.3f}  /proc {r['proc_ns_per_object']:>9.1f}  allocs C "
-              f"{r['allocs_c']} Rust {r['allocs_rust']}")
+              f"{r['allocs_c']} Rust {r['allocs_rust']}"
+              + (f"  drgn {r['drgn_ns_per_object']:.0f}" if "drgn_ns_per_object" in r else ""))
     print("proc: the same objects through /proc (benchload proc) and the printing iterators")
     for r in res["proc"]:
         print(f"  {r['case']:<10} {r['proc_walk']:<7} objects {r['objects']:>6}  C "
               f"{r['c_median_ns']:>13,.0f}  Rust {r['rust_median_ns']:>13,.0f}  /proc "
               f"{r['proc_median_ns']:>14,.0f}  /proc/C {r['proc_median_ns'] / r['c_median_ns']:.1f}"
-              f"  same objects: {r['same_objects']}")
+              f"  same objects: {r['same_objects']}"
+              + (f"  drgn {r['drgn_ns']:,.0f} ({r['drgn_ns'] / r['c_median_ns']:.1f}x C), same "
+                 f"objects: {r['drgn_same_objects']}" if "drgn_ns" in r else ""))
+    print("records: rust_records, empty program, per record")
+    for r in res["records"]:
+        print(f"  {r['records']:>8} records  {r['median_ns']:>15,.0f}  per record "
+              f"{r['ns_per_record']:.1f}")
+    if "drgn_load_s" in res:
+        print(f"drgn: loading the kernel's debug info took {res['drgn_load_s']:.1f} s")
     print("reads: task_file, printing program, by read() size")
     for r in res["reads"]:
         print(f"  read({r['size']:>6})  C {r['c_median_ns']:>13,.0f}  Rust "

@@ -16,7 +16,7 @@ MOD=rust_bpf_iter_task
 
 insmod "$OUT/modules/$MOD.ko" >>"$LOG" 2>&1
 python3 "$HERE/../guest-lib/bench.py" "$OUT" --rounds 1 --procs 20 --fds 5 --scale 5,10 \
-	--scale-rounds 1 --read-sizes 64,65536 --tap --extra 1 \
+	--scale-rounds 1 --read-sizes 64,65536 --records 10,100 --tap --extra 1 \
 	--json "$OUT/bench-smoke.json" 2>>"$LOG" | tee "$OUT/bench-smoke.py.out"
 _n=$(grep -cE '^(ok|not ok) ' "$OUT/bench-smoke.py.out")
 check "$MOD: rmmod after the bench smoke (nothing holds it)" unload_module $MOD

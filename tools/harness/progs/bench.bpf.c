@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * make bench, built for each task target and its Rust twin (-DTARGET="..."):
+ * make bench, built for each task target, its Rust twin and rust_records
+ * (-DTARGET="..."):
  * a program that does nothing (the walk's and the framework's own cost), or
  * with -DCOUNT one that prints, at the end of the walk, the meta's seq_num:
  * that of the last object shown (they count from 0), one less than the
@@ -13,7 +14,10 @@
 char LICENSE[] SEC("license") = "GPL";
 
 #ifdef COUNT
-/* The first pointer of the three targets' contexts is the task: NULL only at the end. */
+/*
+ * The first pointer of these targets' contexts (the task; rust_records' record)
+ * is NULL only at the end.
+ */
 struct task_ctx {
 	struct bpf_iter_meta *meta;
 	void *task;
