@@ -4,9 +4,12 @@
 # See README.md. Caches live outside the clone, in $(CACHE).
 
 H := tools/harness
+# make external M=DIR: M is for this Makefile only, not for the kernel's make
+# that the harness runs (it would build DIR instead of the kernel).
+MAKEOVERRIDES := $(filter-out M=%,$(MAKEOVERRIDES))
 export CACHE ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/rust-bpf-iter
 
-.PHONY: all deps kernel kdir bpftool modules lint check check-normal demo bench clean help
+.PHONY: all deps kernel kdir bpftool modules external lint check check-normal demo bench clean help
 
 all: check
 
@@ -27,6 +30,13 @@ bpftool: kernel
 
 modules: $(if $(KDIR),,kernel)
 	@bash $(H)/modules.sh
+
+# A target directory outside this repository (M=DIR, holding a Kbuild or
+# Makefile), built as make modules builds samples/: the pinned toolchain, the
+# kernel tree (or KDIR), the layout check; the .ko files land in DIR.
+external: $(if $(KDIR),,kernel)
+	@test -n "$(M)" || { echo "usage: make external M=/path/to/target [KDIR=...]" >&2; exit 2; }
+	@EXT="$(M)" bash $(H)/modules.sh
 
 lint: modules
 	@bash $(H)/lint.sh out/lint

@@ -4,6 +4,12 @@
 # Build samples/ as out-of-tree modules against the built kernel
 # (make -C $KDIR M=...), in a copy outside the clone so the work tree stays
 # clean. Usage: modules.sh [DEST]   (copies the .ko files to DEST)
+#
+# With EXT=DIR, builds the target directory DIR instead (make external M=DIR):
+# DIR holds a Kbuild or Makefile for kbuild, as for make -C $KDIR M=DIR. The
+# same toolchain, the same kernel tree, the same layout check; the build runs
+# in a copy under the cache, and the .ko files are copied back to DIR (or to
+# DEST).
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 kernel_paths
@@ -15,11 +21,22 @@ else
 fi
 check_bindings "$KBUILD"
 DEST=${1:-}
-M=$MODBUILD
-mkdir -p "$M"
-rsync -rc --delete --exclude='*.o' --exclude='*.ko' --exclude='.*' --exclude='*.mod*' \
-	--exclude=modules.order --exclude=Module.symvers \
-	"$ROOT/Kbuild" "$ROOT/samples" "$M/" || die "rsync of samples/ failed"
+copy=(--exclude='*.o' --exclude='*.ko' --exclude='.*' --exclude='*.mod*'
+	--exclude=modules.order --exclude=Module.symvers)
+if [ -n "${EXT:-}" ]; then
+	[ -d "$EXT" ] || die "M=$EXT is not a directory"
+	EXT=$(cd "$EXT" && pwd)
+	[ -f "$EXT/Kbuild" ] || [ -f "$EXT/Makefile" ] || die "M=$EXT has no Kbuild or Makefile"
+	DEST=${DEST:-$EXT}
+	M=$CACHE/external-build-$(printf %s "$EXT" | sha256sum | cut -c1-8)
+	mkdir -p "$M"
+	rsync -rc --delete "${copy[@]}" "$EXT/" "$M/" || die "rsync of $EXT failed"
+else
+	M=$MODBUILD
+	mkdir -p "$M"
+	rsync -rc --delete "${copy[@]}" \
+		"$ROOT/Kbuild" "$ROOT/samples" "$M/" || die "rsync of samples/ failed"
+fi
 step "modules: make -C $KBUILD M=$M LLVM=1"
 RUSTUP_TOOLCHAIN=$KERNEL_RUST make -C "$KBUILD" M="$M" LLVM=1 -j"$(nproc)" modules \
 	>"$M/build.log" 2>&1 || { cat "$M/build.log" >&2; die "out-of-tree module build failed"; }
