@@ -4,62 +4,24 @@
 //!
 //! C header: [`include/linux/rcupdate.h`](srctree/include/linux/rcupdate.h)
 
+use crate::bindings;
 use core::marker::PhantomData;
+use core::sync::atomic::{compiler_fence, Ordering};
 
-// Without preemptible RCU, a preempt count, lockdep or strict grace periods, `rcu_read_lock()`
-// and `rcu_read_unlock()` compile to a compiler barrier and nothing else
-// (`include/linux/rcupdate.h`: `__rcu_read_lock()` is `preempt_disable()`, which is
-// `barrier()` without `CONFIG_PREEMPT_COUNT`; `rcu_lock_acquire()` and `RCU_LOCKDEP_WARN()` are
-// empty without `CONFIG_DEBUG_LOCK_ALLOC`). There the guard does the same inline: the C helpers
-// would cost two calls per lock and unlock, which a walk over kernel objects (a BPF iterator
-// target) pays once per object. Any other configuration calls the C functions.
-#[cfg(not(any(
+/// Whether `rcu_read_lock()` and `rcu_read_unlock()` are a compiler barrier and nothing else.
+///
+/// They are without preemptible RCU, a preempt count, lockdep or strict grace periods
+/// (`include/linux/rcupdate.h`: `__rcu_read_lock()` is `preempt_disable()`, which is `barrier()`
+/// without `CONFIG_PREEMPT_COUNT`; `rcu_lock_acquire()` and `RCU_LOCKDEP_WARN()` are empty
+/// without `CONFIG_DEBUG_LOCK_ALLOC`). There the guard does the same inline: the C helpers would
+/// cost two calls per lock and unlock, which a walk over kernel objects (a BPF iterator target)
+/// pays once per object. Any other configuration calls the C functions.
+const BARRIER_ONLY: bool = !cfg!(any(
     CONFIG_PREEMPT_RCU,
     CONFIG_PREEMPT_COUNT,
     CONFIG_DEBUG_LOCK_ALLOC,
     CONFIG_RCU_STRICT_GRACE_PERIOD
-)))]
-mod raw {
-    use core::sync::atomic::{compiler_fence, Ordering};
-
-    #[inline(always)]
-    pub(super) fn lock() {
-        compiler_fence(Ordering::SeqCst);
-    }
-
-    /// # Safety
-    ///
-    /// The RCU read side lock is held, taken by [`lock`].
-    #[inline(always)]
-    pub(super) unsafe fn unlock() {
-        compiler_fence(Ordering::SeqCst);
-    }
-}
-
-#[cfg(any(
-    CONFIG_PREEMPT_RCU,
-    CONFIG_PREEMPT_COUNT,
-    CONFIG_DEBUG_LOCK_ALLOC,
-    CONFIG_RCU_STRICT_GRACE_PERIOD
-))]
-mod raw {
-    use crate::bindings;
-
-    #[inline(always)]
-    pub(super) fn lock() {
-        // SAFETY: An FFI call with no additional requirements.
-        unsafe { bindings::rcu_read_lock() };
-    }
-
-    /// # Safety
-    ///
-    /// The RCU read side lock is held, taken by [`lock`].
-    #[inline(always)]
-    pub(super) unsafe fn unlock() {
-        // SAFETY: By the safety requirements the lock is held.
-        unsafe { bindings::rcu_read_unlock() };
-    }
-}
+));
 
 /// Evidence that the RCU read side lock is held on the current thread/CPU.
 ///
@@ -74,7 +36,12 @@ impl Guard {
     /// Acquires the RCU read side lock and returns a guard.
     #[inline]
     pub fn new() -> Self {
-        raw::lock();
+        if BARRIER_ONLY {
+            compiler_fence(Ordering::SeqCst);
+        } else {
+            // SAFETY: An FFI call with no additional requirements.
+            unsafe { bindings::rcu_read_lock() };
+        }
         // INVARIANT: The RCU read side lock was just acquired above.
         Self(PhantomData)
     }
@@ -93,8 +60,13 @@ impl Default for Guard {
 impl Drop for Guard {
     #[inline]
     fn drop(&mut self) {
-        // SAFETY: By the type invariants, the RCU read side lock is held, so we can unlock it.
-        unsafe { raw::unlock() };
+        if BARRIER_ONLY {
+            compiler_fence(Ordering::SeqCst);
+        } else {
+            // SAFETY: By the type invariants, the RCU read side lock is held, so we can unlock
+            // it.
+            unsafe { bindings::rcu_read_unlock() };
+        }
     }
 }
 
