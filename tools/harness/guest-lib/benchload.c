@@ -95,29 +95,40 @@ static int numeric(const char *s)
 	return 1;
 }
 
-static void walk_fd(const char *pid)
+/* Calls fn(pid, name) for each numeric entry of directory path. */
+static void each_numeric(const char *path, const char *pid,
+			 void (*fn)(const char *pid, const char *name))
 {
-	char path[600], link[4096];
 	struct dirent *e;
-	DIR *d;
+	DIR *d = opendir(path);
 
-	snprintf(path, sizeof(path), "/proc/%s/fd", pid);
-	d = opendir(path);
 	if (!d)
 		return;
-	while ((e = readdir(d))) {
-		ssize_t n;
-
-		if (!numeric(e->d_name))
-			continue;
-		snprintf(path, sizeof(path), "/proc/%s/fd/%s", pid, e->d_name);
-		n = readlink(path, link, sizeof(link) - 1);
-		if (n < 0)
-			continue;
-		link[n] = 0;
-		printf("%s %s %s\n", pid, e->d_name, link);
-	}
+	while ((e = readdir(d)))
+		if (numeric(e->d_name))
+			fn(pid, e->d_name);
 	closedir(d);
+}
+
+static void show_fd(const char *pid, const char *fd)
+{
+	char path[600], link[4096];
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/%s/fd/%s", pid, fd);
+	n = readlink(path, link, sizeof(link) - 1);
+	if (n < 0)
+		return;
+	link[n] = 0;
+	printf("%s %s %s\n", pid, fd, link);
+}
+
+static void walk_fd(const char *pid)
+{
+	char path[600];
+
+	snprintf(path, sizeof(path), "/proc/%s/fd", pid);
+	each_numeric(path, pid, show_fd);
 }
 
 static void walk_maps(const char *pid)
@@ -138,40 +149,40 @@ static void walk_maps(const char *pid)
 	fclose(f);
 }
 
-static void walk_status(const char *pid)
+static void show_status(const char *pid, const char *tid)
 {
 	char path[600], line[256];
-	struct dirent *e;
-	DIR *d;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%s/task/%s/status", pid, tid);
+	f = fopen(path, "r");
+	if (!f)
+		return;
+	/* What ps reads of it; the line is the one the task program prints. */
+	while (fgets(line, sizeof(line), f))
+		;
+	fclose(f);
+	printf("%s %s\n", pid, tid);
+}
+
+static void walk_status(const char *pid)
+{
+	char path[600];
 
 	snprintf(path, sizeof(path), "/proc/%s/task", pid);
-	d = opendir(path);
-	if (!d)
-		return;
-	while ((e = readdir(d))) {
-		FILE *f;
+	each_numeric(path, pid, show_status);
+}
 
-		if (!numeric(e->d_name))
-			continue;
-		snprintf(path, sizeof(path), "/proc/%s/task/%s/status", pid, e->d_name);
-		f = fopen(path, "r");
-		if (!f)
-			continue;
-		/* What ps reads of it; the line is the one the task program prints. */
-		while (fgets(line, sizeof(line), f))
-			;
-		fclose(f);
-		printf("%s %s\n", pid, e->d_name);
-	}
-	closedir(d);
+static void (*walk)(const char *pid);
+
+static void walk_pid(const char *unused, const char *pid)
+{
+	walk(pid);
 }
 
 static int proc_walk(const char *what)
 {
-	void (*walk)(const char *pid);
 	struct timespec t0, t1;
-	struct dirent *e;
-	DIR *d;
 
 	if (!strcmp(what, "fd"))
 		walk = walk_fd;
@@ -182,13 +193,7 @@ static int proc_walk(const char *what)
 	else
 		return 2;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	d = opendir("/proc");
-	if (!d)
-		die("/proc");
-	while ((e = readdir(d)))
-		if (numeric(e->d_name))
-			walk(e->d_name);
-	closedir(d);
+	each_numeric("/proc", NULL, walk_pid);
 	fflush(stdout);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	fprintf(stderr, "%lld\n",
