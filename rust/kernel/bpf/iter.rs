@@ -985,7 +985,7 @@ const fn unsafe_zeroed_proto() -> bindings::bpf_func_proto {
 /// use kernel::types::{ARef, ForeignOwnable};
 ///
 /// let cur = kernel::current!();
-/// let task: ARef<kernel::task::Task> = ARef::from(&*cur);
+/// let task: ARef<kernel::task::Task> = ARef::from(&**cur);
 /// let p = task.into_foreign();
 /// assert!(is_seq_item(p));
 /// // SAFETY: `p` comes from `into_foreign`; the borrow ends before `from_foreign`, which

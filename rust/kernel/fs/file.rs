@@ -84,6 +84,43 @@ impl File {
 }
 
 impl Task {
+    /// Whether this task is a thread, other than its group leader, that shares the leader's
+    /// file table: a walk over the open files of processes skips such threads, whose files
+    /// are the leader's (C's `task_seq_get_next()` test for `skip_if_dup_files`).
+    ///
+    /// The fields are read without the task lock, as C does: a thread that execs or unshares
+    /// its table meanwhile may be seen either way. The leader is valid under the RCU read lock
+    /// (`rcu`), even if this thread execs and becomes the leader.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let current = kernel::current!();
+    /// let rcu = kernel::sync::rcu::read_lock();
+    /// // A group leader is never skipped.
+    /// assert!(!current.group_leader().shares_files_with_leader(&rcu));
+    /// ```
+    #[inline]
+    pub fn shares_files_with_leader(&self, _rcu: &rcu::Guard) -> bool {
+        let t = self.as_ptr();
+        // SAFETY: `t` is a valid task. `exit_signal`, `group_leader` and `files` change only
+        // under locks this does not take (as C's readers do not); the reads are volatile, so
+        // a concurrent change gives an old or new value and nothing else. `exit_signal < 0`
+        // is C's `!thread_group_leader(t)`.
+        let (leader, files) = unsafe {
+            if ptr::addr_of!((*t).exit_signal).read_volatile() >= 0 {
+                return false;
+            }
+            (
+                ptr::addr_of!((*t).group_leader).read_volatile(),
+                ptr::addr_of!((*t).files).read_volatile(),
+            )
+        };
+        // SAFETY: The group leader of a valid task is valid under the RCU read lock (`_rcu`):
+        // a leader replaced by an exec is freed after a grace period.
+        files == unsafe { ptr::addr_of!((*leader).files).read_volatile() }
+    }
+
     /// Returns the open file of this task with the lowest descriptor at or above `fd`, and that
     /// descriptor; `None` if there is none (or the task has exited and has no file table).
     ///
@@ -111,9 +148,7 @@ impl Task {
             let _rcu = rcu::read_lock();
             // SAFETY: `self` is a valid task, for the duration of the call; the RCU read lock
             // is held, as the function requires. It takes the task's lock itself.
-            unsafe {
-                bindings::task_lookup_next_fdget_rcu(ptr::from_ref(self).cast_mut().cast(), &mut fd)
-            }
+            unsafe { bindings::task_lookup_next_fdget_rcu(self.as_ptr(), &mut fd) }
         };
         // SAFETY: A non-NULL result is a valid file on which a reference was taken for us, at
         // descriptor `fd`. `File` is `repr(transparent)` over `struct file`.

@@ -22,14 +22,12 @@
 //! (`tid`, and `fd` or the last mapping's range) stays in the iterator state and the next read
 //! starts from that object again.
 
-use core::ptr::{self, NonNull};
-use kernel::bindings;
 use kernel::bpf::iter::{
     self, BtfPtr, Index, LinkInfo, LinkInfoOut, Scalar, TaskFilter, TrustedBtfPtr,
 };
-use kernel::ffi::c_int;
 use kernel::fs::File;
-use kernel::mm::virt::VmaRef;
+use kernel::mm::{virt::VmaRef, OwnedMmapReadGuard, VmaWalk};
+use kernel::pid_namespace::PidNamespace;
 use kernel::seq_file::SeqFile;
 use kernel::seq_print;
 use kernel::sync::rcu;
@@ -37,60 +35,10 @@ use kernel::task::Task;
 use kernel::types::ARef;
 use kernel::{c_str, prelude::*};
 
-// C glue in rust_bpf_iter_task_btf.c, for static inline functions of the kernel headers that
-// the kernel crate does not wrap yet.
-//
-// The kernel structs are only passed by pointer; some of their members are empty structs that
-// the `improper_ctypes` lint flags.
-#[allow(improper_ctypes)]
-extern "C" {
-    fn rust_bpf_iter_task_put_pid_ns(ns: *mut bindings::pid_namespace);
-    fn rust_bpf_iter_task_next_thread(t: *mut bindings::task_struct) -> *mut bindings::task_struct;
-    fn rust_bpf_iter_task_mmap_read_lock_killable(mm: *mut bindings::mm_struct) -> c_int;
-    fn rust_bpf_iter_task_mmap_lock_is_contended(mm: *mut bindings::mm_struct) -> bool;
-}
-
-/// The C pointer of a task.
-fn task_ptr(t: &Task) -> *mut bindings::task_struct {
-    // `Task` is a transparent wrapper of `struct task_struct`.
-    ptr::from_ref(t).cast_mut().cast()
-}
-
-/// Takes ownership of a task reference returned by C (`get_pid_task()`), if any.
-///
-/// # Safety
-///
-/// `t` is NULL or a valid task on which the caller owns a reference, which it hands over.
-unsafe fn owned_task(t: *mut bindings::task_struct) -> Option<ARef<Task>> {
-    // SAFETY: By the safety requirements a non-NULL `t` is a task whose reference we now own.
-    NonNull::new(t).map(|t| unsafe { ARef::from_raw(t.cast::<Task>()) })
-}
-
-/// Whether `t` is a thread other than its group leader that shares the leader's file table:
-/// the `skip_if_dup_files` test of `task_seq_get_next()`.
-///
-/// `t` is valid (a reference); its group leader is valid under the RCU read lock that `_rcu`
-/// proves (task structs are freed after a grace period).
-fn dup_files(t: &Task, _rcu: &rcu::Guard) -> bool {
-    let leader = t.group_leader();
-    // SAFETY: `t` and its leader are valid tasks. `exit_signal` and `files` are read without
-    // their locks, as C's `task_seq_get_next()` does: a stale value only decides whether a
-    // thread is skipped. (These reads are correct only because the bindings lay out
-    // `task_struct` as C does: `tools/harness/bindings_check.py` checks it at build time.)
-    unsafe {
-        let (tp, lp) = (task_ptr(t), task_ptr(leader));
-        (*tp).exit_signal < 0 && (*tp).files == (*lp).files
-    }
-}
-
 /// The walk over tasks that the three targets share (C's `struct bpf_iter_seq_task_common`
 /// and `task_seq_get_next()`).
-///
-/// # Invariants
-///
-/// `ns` is a valid pid namespace on which this object holds a reference.
 struct TaskWalk {
-    ns: NonNull<bindings::pid_namespace>,
+    ns: ARef<PidNamespace>,
     filter: TaskFilter,
     /// The cursor: the tid (in `ns`) of the current task, or where to look for the next one.
     tid: u32,
@@ -101,15 +49,8 @@ struct TaskWalk {
 impl TaskWalk {
     /// A walk in the pid namespace of the current task (the creator of the iterator).
     fn new(filter: TaskFilter) -> Result<Self> {
-        let current = kernel::current!();
-        // SAFETY: `current` is a valid task for the duration of the call; its active pid
-        // namespace is valid while it runs, and `get_pid_ns` takes a reference on it (or
-        // returns it unchanged without `CONFIG_PID_NS`, where namespaces are never freed).
-        let ns = unsafe { bindings::get_pid_ns(bindings::task_active_pid_ns(task_ptr(current))) };
-        // INVARIANT: `ns` is valid and referenced.
-        let ns = NonNull::new(ns).ok_or(ESRCH)?;
         Ok(TaskWalk {
-            ns,
+            ns: kernel::current!().active_pid_ns().ok_or(ESRCH)?.into(),
             filter,
             tid: 0,
             pid_visiting: 0,
@@ -125,51 +66,26 @@ impl TaskWalk {
     /// when there is none. With `skip_dup_files`, threads sharing their leader's file table
     /// are skipped (as for C's task_file and task_vma).
     fn next_task(&mut self, skip_dup_files: bool) -> Option<ARef<Task>> {
-        let ns = self.ns.as_ptr();
+        let rcu = rcu::read_lock();
+        let ns = &*self.ns;
         match self.filter {
             TaskFilter::Tid(pid) => {
                 if self.tid != 0 && self.tid != pid {
                     return None;
                 }
-                let nr = i32::try_from(pid).ok()?;
-                let _rcu = rcu::read_lock();
-                // SAFETY: `ns` is valid (type invariant); `find_pid_ns` is called under RCU.
-                let p = unsafe { bindings::find_pid_ns(nr, ns) };
-                if p.is_null() {
-                    return None;
-                }
+                let task = ns.find_task(i32::try_from(pid).ok()?, &rcu)?;
                 self.tid = pid;
-                // SAFETY: `p` is valid under RCU; `get_pid_task` returns a referenced task or
-                // NULL, and we take over the reference.
-                unsafe { owned_task(bindings::get_pid_task(p, bindings::pid_type_PIDTYPE_PID)) }
+                Some(task.into())
             }
-            TaskFilter::Tgid(pid) => {
-                let rcu = rcu::read_lock();
-                self.group_next(pid, skip_dup_files, &rcu)
-            }
-            TaskFilter::All => {
-                let rcu = rcu::read_lock();
-                loop {
-                    let nr = i32::try_from(self.tid).ok()?;
-                    // SAFETY: `ns` is valid (type invariant); called under RCU.
-                    let p = unsafe { bindings::find_ge_pid(nr, ns) };
-                    if p.is_null() {
-                        return None;
-                    }
-                    // SAFETY: `p` is a valid pid under RCU, `ns` a valid namespace.
-                    self.tid = unsafe { bindings::pid_nr_ns(p, ns) } as u32;
-                    // SAFETY: As in the `Tid` case.
-                    let task = unsafe {
-                        owned_task(bindings::get_pid_task(p, bindings::pid_type_PIDTYPE_PID))
-                    };
-                    if let Some(t) = task {
-                        if !(skip_dup_files && dup_files(&t, &rcu)) {
-                            return Some(t);
-                        }
-                    }
-                    self.tid += 1;
+            TaskFilter::Tgid(pid) => self.group_next(pid, skip_dup_files, &rcu),
+            TaskFilter::All => loop {
+                let (tid, task) = ns.find_ge_task(i32::try_from(self.tid).ok()?, &rcu)?;
+                self.tid = tid as u32;
+                if !(skip_dup_files && task.shares_files_with_leader(&rcu)) {
+                    return Some(task.into());
                 }
-            }
+                self.tid += 1;
+            },
         }
     }
 
@@ -180,74 +96,30 @@ impl TaskWalk {
         skip_dup_files: bool,
         rcu: &rcu::Guard,
     ) -> Option<ARef<Task>> {
-        let ns = self.ns.as_ptr();
+        let ns = &*self.ns;
         if self.tid == 0 {
             // The first call: the process itself (its leader).
-            let nr = i32::try_from(pid).ok()?;
-            // SAFETY: `ns` is valid, we are under RCU (`rcu`); `get_pid_task` accepts a NULL
-            // pid and returns a referenced task or NULL, whose reference we take over.
-            let task = unsafe {
-                owned_task(bindings::get_pid_task(
-                    bindings::find_pid_ns(nr, ns),
-                    bindings::pid_type_PIDTYPE_TGID,
-                ))
-            }?;
+            let task = ns.find_process(i32::try_from(pid).ok()?, rcu)?;
             self.tid = pid;
             self.pid_visiting = pid;
-            return Some(task);
+            return Some(task.into());
         }
-        let visiting = i32::try_from(self.pid_visiting).ok()?;
+        let visiting = ns.find_task(i32::try_from(self.pid_visiting).ok()?, rcu);
         if self.tid == self.pid_visiting {
             // A new read resumes at the thread the previous one stopped at.
-            // SAFETY: As above.
-            return unsafe {
-                owned_task(bindings::get_pid_task(
-                    bindings::find_pid_ns(visiting, ns),
-                    bindings::pid_type_PIDTYPE_PID,
-                ))
-            };
+            return visiting.map(ARef::from);
         }
-        // SAFETY: As above; `pid_task` returns the task without a reference, valid under RCU.
-        let mut t = unsafe {
-            bindings::pid_task(
-                bindings::find_pid_ns(visiting, ns),
-                bindings::pid_type_PIDTYPE_PID,
-            )
-        };
-        if t.is_null() {
-            return None;
-        }
+        let mut task = visiting?;
         loop {
-            // SAFETY: `t` is a valid task under RCU, as is the next thread of its group.
-            t = unsafe { rust_bpf_iter_task_next_thread(t) };
-            if t.is_null() {
-                return None;
-            }
-            // SAFETY: `t` and `ns` are valid.
-            let tid = unsafe { bindings::__task_pid_nr_ns(t, bindings::pid_type_PIDTYPE_PID, ns) };
-            if tid == 0 {
-                continue;
-            }
-            // SAFETY: `t` is a valid task under RCU (`rcu`), for longer than this borrow.
-            if skip_dup_files && dup_files(unsafe { &*t.cast::<Task>() }, rcu) {
+            task = task.next_thread(rcu)?;
+            let tid = task.pid_nr_ns(Some(ns));
+            if tid == 0 || (skip_dup_files && task.shares_files_with_leader(rcu)) {
                 continue;
             }
             self.tid = tid as u32;
             self.pid_visiting = tid as u32;
-            // SAFETY: `t` is a valid task under RCU; `ARef::from` takes a reference on it.
-            return Some(ARef::from(unsafe { &*t.cast::<Task>() }));
+            return Some(task.into());
         }
-    }
-}
-
-// SAFETY: The walk holds a reference on a pid namespace, which may be dropped from any task,
-// and a cursor of integers: nothing tied to the task that made it.
-unsafe impl Send for TaskWalk {}
-
-impl Drop for TaskWalk {
-    fn drop(&mut self) {
-        // SAFETY: By the type invariant we own a reference on `ns`.
-        unsafe { rust_bpf_iter_task_put_pid_ns(self.ns.as_ptr()) };
     }
 }
 
@@ -509,116 +381,20 @@ kernel::bpf_iter_context! {
     }
 }
 
-/// A user reference on an address space (`get_task_mm`), dropped with `mmput`.
-///
-/// # Invariants
-///
-/// `self.0` is a valid mm on which this object owns a user reference (`mm_users`).
-struct MmRef(NonNull<bindings::mm_struct>);
-
-impl MmRef {
-    /// The address space of `task`, or `None` for kernel threads and exited tasks.
-    fn of_task(task: &Task) -> Option<MmRef> {
-        // SAFETY: `task` is valid; `get_task_mm` returns an mm with a user reference for us,
-        // or NULL.
-        let mm = unsafe { bindings::get_task_mm(task_ptr(task)) };
-        // INVARIANT: as just said.
-        NonNull::new(mm).map(MmRef)
-    }
-
-    /// Read-locks the address space; `None` (with the reference dropped) if a fatal signal
-    /// interrupted the wait.
-    fn read_lock_killable(self) -> Option<MmReadLocked> {
-        // SAFETY: By the type invariant the mm is valid.
-        if unsafe { rust_bpf_iter_task_mmap_read_lock_killable(self.0.as_ptr()) } != 0 {
-            return None;
-        }
-        // INVARIANT: we hold the read lock.
-        Some(MmReadLocked(self))
-    }
-}
-
-impl Drop for MmRef {
-    fn drop(&mut self) {
-        // SAFETY: By the type invariant we own a user reference.
-        unsafe { bindings::mmput(self.0.as_ptr()) };
-    }
-}
-
-/// A referenced address space whose `mmap_lock` this object holds for reading.
-///
-/// # Invariants
-///
-/// The read lock of `self.0`'s mm is held, by this object, on behalf of the current read.
-struct MmReadLocked(MmRef);
-
-impl MmReadLocked {
-    fn as_ptr(&self) -> *mut bindings::mm_struct {
-        self.0 .0.as_ptr()
-    }
-
-    /// The first mapping that ends after `addr` (`find_vma`): valid while `self` holds the
-    /// lock.
-    fn find_vma(&self, addr: usize) -> Option<NonNull<bindings::vm_area_struct>> {
-        // SAFETY: The mm is valid and read-locked (type invariants), as `find_vma` requires.
-        NonNull::new(unsafe { bindings::find_vma(self.as_ptr(), addr) })
-    }
-
-    /// Whether a writer waits for the lock.
-    fn is_contended(&self) -> bool {
-        // SAFETY: The mm is valid.
-        unsafe { rust_bpf_iter_task_mmap_lock_is_contended(self.as_ptr()) }
-    }
-
-    /// Releases the lock, keeping the reference.
-    fn unlock(self) -> MmRef {
-        let me = core::mem::ManuallyDrop::new(self);
-        // SAFETY: By the type invariant we hold the read lock, released once here: `me` is
-        // not dropped.
-        unsafe { bindings::mmap_read_unlock(me.as_ptr()) };
-        // SAFETY: `me.0` is moved out once and `me` is forgotten.
-        unsafe { ptr::read(&me.0) }
-    }
-}
-
-impl Drop for MmReadLocked {
-    fn drop(&mut self) {
-        // SAFETY: By the type invariant we hold the read lock. The reference is dropped after
-        // this, with the field.
-        unsafe { bindings::mmap_read_unlock(self.as_ptr()) };
-    }
-}
-
-/// `(vm_start, vm_end)` of a mapping.
-///
-/// # Safety
-///
-/// `vma` is valid: its mm is read-locked.
-unsafe fn vma_range(vma: NonNull<bindings::vm_area_struct>) -> (usize, usize) {
-    // SAFETY: By the safety requirements `vma` is valid; the range does not change while the
-    // mm is read-locked.
-    let r = unsafe { &vma.as_ref().__bindgen_anon_1.__bindgen_anon_1 };
-    (r.vm_start, r.vm_end)
-}
-
-/// The object a `rust_task_vma` iterator is at.
-///
-/// # Invariants
-///
-/// `vma` is a mapping of `mm`, which is `task`'s address space; it stays valid while `mm`
-/// holds the lock.
-///
-/// Fields drop in order: the lock and the mm reference go before the task reference.
+/// The object a `rust_task_vma` iterator is at: a mapping of a task, under its address
+/// space's mmap read lock. Fields drop in order: the lock and the mm reference go before the
+/// task reference.
 struct VmaCursor {
-    mm: MmReadLocked,
+    vmas: VmaWalk,
     task: ARef<Task>,
-    vma: NonNull<bindings::vm_area_struct>,
 }
 
 // SAFETY: A cursor holds an mmap read lock, which must be released by the task that took it.
 // It exists only from the `start` or `next` of a read to the `stop` of the same read (`stop`
 // takes it out of the iterator state), all in the one task doing the read: it never reaches
-// another task. What else it holds (task and mm references) may be dropped anywhere.
+// another task. What else it holds (task and mm references) may be dropped anywhere. (Nothing
+// safe says this yet: `Target::Iter` must be `Send` as a whole, and the framework has no
+// per-read slot for state that holds a sleeping lock.)
 unsafe impl Send for VmaCursor {}
 
 /// Per-iterator state of `rust_task_vma` (C's `struct bpf_iter_seq_task_vma_info`).
@@ -645,24 +421,23 @@ impl TaskVmaIter {
                 self.walk.tid += 1;
                 return None;
             };
-            let Some(mm) = MmRef::of_task(&task) else {
-                if self.walk.one_thread() {
+            let Some(mm) = task.get_mm() else {
+                if !self.task_done(task) {
                     return None;
                 }
-                drop(task);
-                self.walk.tid += 1;
                 continue;
             };
-            let mm = mm.read_lock_killable()?;
-            let vma = if resume_tid == Some(self.walk.tid) {
-                self.resume_vma(&mm)
+            let lock = OwnedMmapReadGuard::lock_killable(mm).ok()?;
+            let found = if resume_tid == Some(self.walk.tid) {
+                self.resume_vma(lock)
             } else {
-                mm.find_vma(0)
+                VmaWalk::new(lock, 0)
             };
-            match vma {
-                Some(vma) => return Some(self.show(task, mm, vma)),
-                None => {
-                    if !self.task_done(task, mm) {
+            match found {
+                Ok(vmas) => return Some(self.show(task, vmas)),
+                Err(lock) => {
+                    drop(lock);
+                    if !self.task_done(task) {
                         return None;
                     }
                 }
@@ -671,41 +446,30 @@ impl TaskVmaIter {
     }
 
     /// The mapping after `prev_vm_start..prev_vm_end` of the current task, the lock having
-    /// been dropped since that range was seen.
-    fn resume_vma(&self, mm: &MmReadLocked) -> Option<NonNull<bindings::vm_area_struct>> {
-        let prev = (self.prev_vm_start, self.prev_vm_end);
-        let v = mm.find_vma(prev.1.wrapping_sub(1));
-        // SAFETY: `mm` holds the lock that keeps `v` valid.
-        if v.is_some_and(|v| unsafe { vma_range(v) } == prev) {
-            // Already shown: take the one after it.
-            mm.find_vma(prev.1)
-        } else {
-            // Gone or changed: show what covers the range now.
-            v
-        }
+    /// been dropped since that range was seen; the lock back if there is none.
+    fn resume_vma(&self, lock: OwnedMmapReadGuard) -> Result<VmaWalk, OwnedMmapReadGuard> {
+        let (start, end) = (self.prev_vm_start, self.prev_vm_end);
+        let same = lock
+            .find_vma(end.wrapping_sub(1))
+            .is_some_and(|v| v.start() == start && v.end() == end);
+        // Already shown: take the one after it. Gone or changed: show what covers the range
+        // now.
+        VmaWalk::new(lock, if same { end } else { end.wrapping_sub(1) })
     }
 
-    /// Makes `vma` of `task` the current object; `mm` is `task`'s address space, read-locked.
-    fn show(
-        &mut self,
-        task: ARef<Task>,
-        mm: MmReadLocked,
-        vma: NonNull<bindings::vm_area_struct>,
-    ) -> Index {
-        // INVARIANT: `vma` was found in `mm`, `task`'s address space, under its lock, which the
-        // cursor keeps.
-        self.cur = Some(VmaCursor { task, mm, vma });
+    /// Makes the walk's mapping, of `task`, the current object.
+    fn show(&mut self, task: ARef<Task>, vmas: VmaWalk) -> Index {
+        self.cur = Some(VmaCursor { vmas, task });
         Index(self.walk.tid as usize)
     }
 
-    /// Leaves a task whose mappings have all been seen (unlocks and drops its mm); whether
-    /// the walk goes on.
-    fn task_done(&mut self, task: ARef<Task>, mm: MmReadLocked) -> bool {
-        drop(mm);
+    /// Leaves a task whose mappings have all been seen (its mm already unlocked and dropped);
+    /// whether the walk goes on.
+    fn task_done(&mut self, task: ARef<Task>) -> bool {
+        drop(task);
         if self.walk.one_thread() {
             return false;
         }
-        drop(task);
         self.walk.tid += 1;
         true
     }
@@ -713,21 +477,21 @@ impl TaskVmaIter {
     /// The rest of `next` when the current task's next mapping is not found with the lock
     /// kept: a writer waits, or the task has no more.
     fn next_slow(&mut self, contended: bool) -> Option<Index> {
-        let VmaCursor { task, mm, vma } = self.cur.take()?;
+        let VmaCursor { vmas, task } = self.cur.take()?;
         if contended {
             // Let the writer in; find our place again afterwards.
-            // SAFETY: `mm` still holds the lock that keeps `vma` valid.
-            let (start, end) = unsafe { vma_range(vma) };
-            self.prev_vm_start = start;
-            self.prev_vm_end = end;
-            let mm = mm.unlock().read_lock_killable()?;
-            if let Some(vma) = self.resume_vma(&mm) {
-                return Some(self.show(task, mm, vma));
+            self.prev_vm_start = vmas.vma().start();
+            self.prev_vm_end = vmas.vma().end();
+            let mm = vmas.into_lock().unlock();
+            let lock = OwnedMmapReadGuard::lock_killable(mm).ok()?;
+            match self.resume_vma(lock) {
+                Ok(vmas) => return Some(self.show(task, vmas)),
+                Err(lock) => drop(lock),
             }
-            if !self.task_done(task, mm) {
-                return None;
-            }
-        } else if !self.task_done(task, mm) {
+        } else {
+            drop(vmas);
+        }
+        if !self.task_done(task) {
             return None;
         }
         self.first_vma(None)
@@ -773,15 +537,9 @@ impl iter::Target for RustTaskVma {
         };
         // Most mappings are followed by another of the same task: find it here, with the lock
         // kept, as C's `task_vma_seq_get_next()` does.
-        let contended = cur.mm.is_contended();
-        if !contended {
-            // SAFETY: `cur.mm` still holds the lock that keeps `cur.vma` valid.
-            let (_, end) = unsafe { vma_range(cur.vma) };
-            if let Some(vma) = cur.mm.find_vma(end) {
-                // INVARIANT: `vma` was found in the cursor's mm, under the lock it keeps.
-                cur.vma = vma;
-                return Some(Index(it.walk.tid as usize));
-            }
+        let contended = cur.vmas.lock().is_contended();
+        if !contended && cur.vmas.advance() {
+            return Some(Index(it.walk.tid as usize));
         }
         it.next_slow(contended)
     }
@@ -790,8 +548,7 @@ impl iter::Target for RustTaskVma {
         if let Some(c) = it.cur.take() {
             // Stopped on a mapping the program has not seen: the next read must find it
             // again, so resume at its end without skipping it (no start matches `!0`).
-            // SAFETY: `c.mm` still holds the lock.
-            let (_, end) = unsafe { vma_range(c.vma) };
+            let end = c.vmas.vma().end();
             drop(c);
             it.prev_vm_start = usize::MAX;
             it.prev_vm_end = end;
@@ -802,9 +559,7 @@ impl iter::Target for RustTaskVma {
         match &it.cur {
             Some(c) => TaskVmaCtx {
                 task: BtfPtr::new(&c.task),
-                // SAFETY: `c.vma` is valid while `c.mm` holds the mmap read lock, which it does
-                // for as long as the item is out, past the program run (`'a`).
-                vma: BtfPtr::new(unsafe { VmaRef::from_raw(c.vma.as_ptr()) }),
+                vma: BtfPtr::new(c.vmas.vma()),
             },
             // Not reached: an item is only shown while its cursor is held.
             None => <TaskVmaCtx<'a> as iter::Context>::NULL,

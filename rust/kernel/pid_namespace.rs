@@ -1,0 +1,252 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Pid namespaces, and finding tasks in them.
+//!
+//! C headers: [`include/linux/pid_namespace.h`](srctree/include/linux/pid_namespace.h) and
+//! [`include/linux/pid.h`](srctree/include/linux/pid.h)
+//!
+//! [`PidNamespace`] has the name and shape of `kernel::pid_namespace` in later kernels (6.13).
+//! The lookups ([`PidNamespace::find_task`], [`PidNamespace::find_process`],
+//! [`PidNamespace::find_ge_task`], [`Task::next_thread`]) are for walks over tasks, such as BPF
+//! iterator targets: they run under the RCU read lock and return tasks that borrow its guard,
+//! so that none is used after the lock is released without a reference taken on it
+//! (`ARef::from`).
+
+use crate::{
+    bindings,
+    sync::rcu,
+    task::{Pid, Task},
+    types::{AlwaysRefCounted, Opaque},
+};
+use core::ptr;
+
+/// Wraps the kernel's `struct pid_namespace`. Thread safe.
+///
+/// Instances are reference counted: an `ARef<PidNamespace>` owns a reference, taken with
+/// `get_pid_ns` and dropped with `put_pid_ns`.
+///
+/// # Invariants
+///
+/// The namespace is valid for as long as a `&PidNamespace` to it lives.
+#[repr(transparent)]
+pub struct PidNamespace {
+    inner: Opaque<bindings::pid_namespace>,
+}
+
+impl PidNamespace {
+    /// Returns a raw pointer to the inner C struct.
+    #[inline]
+    pub fn as_ptr(&self) -> *mut bindings::pid_namespace {
+        self.inner.get()
+    }
+
+    /// Creates a reference to a [`PidNamespace`] from a valid pointer.
+    ///
+    /// # Safety
+    ///
+    /// The caller must ensure that `ptr` is a valid pid namespace that stays valid (referenced)
+    /// for the duration of `'a`.
+    #[inline]
+    pub unsafe fn from_ptr<'a>(ptr: *const bindings::pid_namespace) -> &'a Self {
+        // SAFETY: By the safety requirements `ptr` is valid for `'a`.
+        // CAST: `PidNamespace` is a transparent wrapper of `struct pid_namespace`.
+        unsafe { &*ptr.cast() }
+    }
+
+    /// Returns the task with thread id `tid` in this namespace (C's `find_task_by_pid_ns`).
+    ///
+    /// The task is valid while the RCU read lock is held: the result borrows `rcu`. Keep it
+    /// longer with `ARef::from`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use kernel::{sync::rcu, task::Task, types::ARef};
+    ///
+    /// let current = kernel::current!();
+    /// let ns = current.active_pid_ns().unwrap();
+    /// let found: ARef<Task> = {
+    ///     let rcu = rcu::read_lock();
+    ///     let t = ns.find_task(current.pid_nr_ns(Some(ns)), &rcu).unwrap();
+    ///     t.into()
+    /// };
+    /// assert!(*found == **current);
+    /// // Thread ids are positive: 0 and negative ones find nothing.
+    /// assert!(ns.find_task(0, &rcu::read_lock()).is_none());
+    /// ```
+    #[doc(alias = "find_task_by_pid_ns")]
+    #[inline]
+    pub fn find_task<'a>(&'a self, tid: Pid, _rcu: &'a rcu::Guard) -> Option<&'a Task> {
+        // SAFETY: `self` is valid and the RCU read lock is held (`_rcu`), as `find_pid_ns`
+        // requires; `pid_task` accepts the NULL it returns for an unknown id.
+        let t = unsafe {
+            bindings::pid_task(
+                bindings::find_pid_ns(tid, self.as_ptr()),
+                bindings::pid_type_PIDTYPE_PID,
+            )
+        };
+        // SAFETY: See `task_under_rcu`.
+        unsafe { task_under_rcu(t) }
+    }
+
+    /// Returns the process with process id `tgid` in this namespace: its thread group leader
+    /// (C's `pid_task(find_pid_ns(tgid, ns), PIDTYPE_TGID)`). `None` if `tgid` is not a
+    /// process id (a thread's id, say).
+    ///
+    /// As for [`PidNamespace::find_task`], the task borrows `rcu`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use kernel::sync::rcu;
+    ///
+    /// let current = kernel::current!();
+    /// let ns = current.active_pid_ns().unwrap();
+    /// let rcu = rcu::read_lock();
+    /// let leader = ns.find_process(current.tgid_nr_ns(Some(ns)), &rcu).unwrap();
+    /// assert!(*leader == *current.group_leader());
+    /// ```
+    #[inline]
+    pub fn find_process<'a>(&'a self, tgid: Pid, _rcu: &'a rcu::Guard) -> Option<&'a Task> {
+        // SAFETY: As in `find_task`.
+        let t = unsafe {
+            bindings::pid_task(
+                bindings::find_pid_ns(tgid, self.as_ptr()),
+                bindings::pid_type_PIDTYPE_TGID,
+            )
+        };
+        // SAFETY: See `task_under_rcu`.
+        unsafe { task_under_rcu(t) }
+    }
+
+    /// Returns the task with the lowest thread id at or above `tid` in this namespace, and that
+    /// id; `None` if there is none. A walk over every task of the namespace calls it again with
+    /// the id after the one returned (C's `find_ge_pid` loop of `task_seq_get_next`): a task
+    /// created or gone meanwhile may or may not be seen.
+    ///
+    /// As for [`PidNamespace::find_task`], the task borrows `rcu`.
+    ///
+    /// # Examples
+    ///
+    /// Counting the tasks of the current namespace, one RCU read section per task:
+    ///
+    /// ```
+    /// use kernel::sync::rcu;
+    ///
+    /// let current = kernel::current!();
+    /// let ns = current.active_pid_ns().unwrap();
+    /// let (mut next, mut seen, mut found_self) = (1, 0, false);
+    /// loop {
+    ///     let rcu = rcu::read_lock();
+    ///     let Some((tid, task)) = ns.find_ge_task(next, &rcu) else { break };
+    ///     assert!(tid >= next);
+    ///     assert_eq!(task.pid_nr_ns(Some(ns)), tid);
+    ///     found_self |= *task == **current;
+    ///     seen += 1;
+    ///     next = tid + 1;
+    /// }
+    /// assert!(seen > 1 && found_self);
+    /// ```
+    #[inline]
+    pub fn find_ge_task<'a>(&'a self, tid: Pid, _rcu: &'a rcu::Guard) -> Option<(Pid, &'a Task)> {
+        let ns = self.as_ptr();
+        let mut nr = tid;
+        loop {
+            // SAFETY: `ns` is valid, the RCU read lock is held.
+            let pid = unsafe { bindings::find_ge_pid(nr, ns) };
+            if pid.is_null() {
+                return None;
+            }
+            // SAFETY: `pid` is valid under RCU, and has a number in `ns` (it was found there).
+            nr = unsafe { bindings::pid_nr_ns(pid, ns) };
+            // SAFETY: `pid` is valid under RCU.
+            let t = unsafe { bindings::pid_task(pid, bindings::pid_type_PIDTYPE_PID) };
+            // SAFETY: See `task_under_rcu`.
+            if let Some(t) = unsafe { task_under_rcu(t) } {
+                return Some((nr, t));
+            }
+            // A pid with no task (yet, or any more): look further. Pid numbers are below
+            // `PID_MAX_LIMIT`: no overflow.
+            nr += 1;
+        }
+    }
+}
+
+/// Turns a task found under the RCU read lock into a reference, `None` for NULL.
+///
+/// # Safety
+///
+/// `t` is NULL or a task found through a pid (`pid_task`) while the RCU read lock is held, and
+/// that lock is held for the whole lifetime `'a`. (Tasks are unhashed from their pids before
+/// their last reference is dropped, and that drop waits for an RCU grace period, C's
+/// `put_task_struct_rcu_user`: such a task is valid, with a non-zero reference count, until the
+/// lock is released.)
+#[inline]
+unsafe fn task_under_rcu<'a>(t: *mut bindings::task_struct) -> Option<&'a Task> {
+    // SAFETY: By the safety requirements, a non-NULL `t` is valid for `'a`.
+    // CAST: `Task` is a transparent wrapper of `struct task_struct`.
+    (!t.is_null()).then(|| unsafe { &*t.cast::<Task>() })
+}
+
+impl Task {
+    /// Returns the thread after this one in its thread group, or `None` after the last (C's
+    /// `__next_thread`). The result borrows `rcu`, as for [`PidNamespace::find_task`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use kernel::sync::rcu;
+    ///
+    /// let current = kernel::current!();
+    /// let rcu = rcu::read_lock();
+    /// let (mut t, mut threads) = (current.group_leader(), 1);
+    /// while let Some(next) = t.next_thread(&rcu) {
+    ///     assert_eq!(next.tgid_nr_ns(None), current.tgid_nr_ns(None));
+    ///     t = next;
+    ///     threads += 1;
+    /// }
+    /// assert!(threads >= 1);
+    /// ```
+    #[doc(alias = "__next_thread")]
+    #[inline]
+    pub fn next_thread<'a>(&'a self, _rcu: &'a rcu::Guard) -> Option<&'a Task> {
+        // SAFETY: `self` is valid, and so is its `signal` (freed with the task); the thread
+        // list is walked under RCU (`_rcu`), as `__next_thread` requires.
+        let t = unsafe { bindings::__next_thread(self.as_ptr()) };
+        // SAFETY: Threads are unlinked from their group before their pids are detached, and
+        // freed after a grace period as in `task_under_rcu`: `t` is valid while `_rcu` is.
+        unsafe { task_under_rcu(t) }
+    }
+}
+
+// SAFETY: A reference on a namespace may be dropped from any thread (`put_pid_ns` is thread
+// safe).
+unsafe impl Send for PidNamespace {}
+
+// SAFETY: Nothing reachable from `&PidNamespace` changes without synchronisation.
+unsafe impl Sync for PidNamespace {}
+
+// SAFETY: `get_pid_ns` and `put_pid_ns` increment and decrement the namespace's reference count;
+// it stays valid while the count is not zero.
+unsafe impl AlwaysRefCounted for PidNamespace {
+    #[inline]
+    fn inc_ref(&self) {
+        // SAFETY: The existence of a shared reference means the namespace is valid.
+        unsafe { bindings::get_pid_ns(self.as_ptr()) };
+    }
+
+    #[inline]
+    unsafe fn dec_ref(obj: ptr::NonNull<PidNamespace>) {
+        // SAFETY: By the safety requirements the caller owns a reference, which this drops.
+        unsafe { bindings::put_pid_ns(obj.cast().as_ptr()) }
+    }
+}
+
+impl PartialEq for PidNamespace {
+    #[inline]
+    fn eq(&self, other: &Self) -> bool {
+        ptr::eq(self.as_ptr(), other.as_ptr())
+    }
+}
+
+impl Eq for PidNamespace {}
