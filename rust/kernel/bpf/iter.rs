@@ -34,7 +34,8 @@ use crate::{
     prelude::*,
     seq_file::SeqFile,
     str::CStr,
-    types::{AlwaysRefCounted, ForeignOwnable, Opaque},
+    sync::Arc,
+    types::{ARef, AlwaysRefCounted, ForeignOwnable, Opaque},
     ThisModule,
 };
 use core::{
@@ -951,96 +952,58 @@ const fn unsafe_zeroed_proto() -> bindings::bpf_func_proto {
 }
 
 /// An index into something the iterator state holds (e.g. a slice it borrows), as an item.
-///
-/// Kept in the `seq_file` as the pointer value `index + 1`: the framework refuses (with
-/// `EINVAL`, see [`Target::Item`]) the indices whose value would be NULL or an error pointer,
-/// `usize::MAX` and the last 4095 below it.
-///
-/// # Examples
-///
-/// Soundness points 6 and 9: items go through [`ForeignOwnable`], and the pointers that C
-/// would take for the end of a walk (NULL) or an error (`IS_ERR`) are recognised.
-///
-/// ```
-/// use kernel::bpf::iter::{is_seq_item, Index};
-/// use kernel::types::ForeignOwnable;
-///
-/// let p = Index(41).into_foreign();
-/// assert!(is_seq_item(p));
-/// // SAFETY: `p` comes from `into_foreign` and is borrowed, then converted back once.
-/// unsafe {
-///     assert_eq!(Index::borrow(p), Index(41));
-///     assert_eq!(Index::from_foreign(p), Index(41));
-/// }
-/// assert!(!is_seq_item(Index(usize::MAX).into_foreign())); // NULL
-/// assert!(!is_seq_item(Index(usize::MAX - 1).into_foreign())); // ERR_PTR(-1)
-/// assert!(!is_seq_item(Index(usize::MAX - 4095).into_foreign())); // ERR_PTR(-MAX_ERRNO)
-/// assert!(is_seq_item(Index(usize::MAX - 4096).into_foreign()));
-/// ```
-///
-/// A referenced object is kept with its reference, and borrowed as a reference:
-///
-/// ```
-/// use kernel::bpf::iter::is_seq_item;
-/// use kernel::types::{ARef, ForeignOwnable};
-///
-/// let cur = kernel::current!();
-/// let task: ARef<kernel::task::Task> = ARef::from(&**cur);
-/// let p = task.into_foreign();
-/// assert!(is_seq_item(p));
-/// // SAFETY: `p` comes from `into_foreign`; the borrow ends before `from_foreign`, which
-/// // takes the reference back once.
-/// unsafe {
-///     assert_eq!(<ARef<kernel::task::Task>>::borrow(p).pid(), cur.pid());
-///     drop(<ARef<kernel::task::Task>>::from_foreign(p));
-/// }
-/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Index(pub usize);
 
-// The walk calls these once per object: inline, so that a module's walk makes no call into
-// the kernel crate for them (nor for `is_seq_item`).
-impl ForeignOwnable for Index {
-    type Borrowed<'a> = Index;
+/// Types that a [`Target::Item`] may be: values the task reading an iterator holds from the
+/// `start` or `next` that made them to the `next` or `stop` that consumes them (across program
+/// runs and, with [`Target::RESCHED`], rescheduling between objects), and drops there.
+///
+/// Implemented for [`Index`], references (`ARef<T>`, `KBox<T>` and `Arc<T>` of thread-safe
+/// `T`), the walks of an address space under its mmap read lock
+/// ([`OwnedMmapReadGuard`](crate::mm::OwnedMmapReadGuard), [`VmaWalk`](crate::mm::VmaWalk)),
+/// and tuples of these: a target with several values per object makes its item a tuple.
+///
+/// # Safety
+///
+/// Holding a value must not make the context atomic: no spinlock or RCU read-side guard,
+/// disabled preemption or interrupts (the walk may sleep between objects). Dropping it in the
+/// task that made it, later in the same system call, must be sound. Values that any task may
+/// drop (`Send`) and that are no such guard qualify; so do guards of sleeping locks that must be
+/// released by the task that took them (not `Send`): the framework never lets an item out of
+/// the read that made it.
+pub unsafe trait Holdable {}
 
-    #[inline]
-    fn into_foreign(self) -> *const c_void {
-        self.0.wrapping_add(1) as *const c_void
-    }
+// SAFETY: An integer.
+unsafe impl Holdable for Index {}
 
-    #[inline]
-    unsafe fn borrow<'a>(ptr: *const c_void) -> Self::Borrowed<'a> {
-        Index((ptr as usize).wrapping_sub(1))
-    }
+// SAFETY: A reference count, which any task may drop (`T: Send + Sync`).
+unsafe impl<T: AlwaysRefCounted + Send + Sync> Holdable for ARef<T> {}
 
-    #[inline]
-    unsafe fn from_foreign(ptr: *const c_void) -> Index {
-        Index((ptr as usize).wrapping_sub(1))
-    }
-}
+// SAFETY: An allocation of a value that any task may drop (`T: Send`); no guard of an atomic
+// context is `Send`.
+unsafe impl<T: Send> Holdable for KBox<T> {}
 
-/// How a [`Target::ctx`] sees the item being shown: [`ForeignOwnable::Borrowed`] of the
-/// target's [`Target::Item`] (`&T` for `ARef<T>` and `KBox<T>`, `ArcBorrow<'_, T>` for
-/// `Arc<T>`, the value for [`Index`]).
-pub type ItemRef<'a, T> = <<T as Target>::Item as ForeignOwnable>::Borrowed<'a>;
+// SAFETY: A reference count on a value that any task may use and drop.
+unsafe impl<T: Send + Sync> Holdable for Arc<T> {}
+
+// SAFETY: The mmap lock is a sleeping lock, which the reading task takes in `start` or `next`
+// and releases when the item is dropped, in `next` or `stop` of the same read; the user
+// reference may be dropped anywhere.
+unsafe impl Holdable for crate::mm::OwnedMmapReadGuard {}
+
+// SAFETY: An `OwnedMmapReadGuard` and a pointer to a mapping it keeps valid.
+unsafe impl Holdable for crate::mm::VmaWalk {}
+
+// SAFETY: Each element is `Holdable`.
+unsafe impl<A: Holdable, B: Holdable> Holdable for (A, B) {}
+
+// SAFETY: Each element is `Holdable`.
+unsafe impl<A: Holdable, B: Holdable, C: Holdable> Holdable for (A, B, C) {}
 
 /// What [`Target::attach`] gets of the registration's data: [`ForeignOwnable::Borrowed`] of
 /// [`Target::Data`] (`()` for none, `ArcBorrow<'_, T>` for `Arc<T>`, `&T` for `KBox<T>`).
 pub type DataRef<'a, T> = <<T as Target>::Data as ForeignOwnable>::Borrowed<'a>;
-
-/// Whether `p` is in the range C reads as an error pointer (`IS_ERR`).
-#[inline]
-fn is_err_ptr(p: *const c_void) -> bool {
-    p as usize >= (-(bindings::MAX_ERRNO as isize)) as usize
-}
-
-/// Whether the foreign pointer of an item can be kept in a `seq_file`: neither NULL (the end
-/// of a walk to C) nor an error pointer. The framework refuses other items (see
-/// [`Target::Item`]).
-#[inline]
-pub fn is_seq_item(p: *const c_void) -> bool {
-    !p.is_null() && !is_err_ptr(p)
-}
 
 /// A BPF iterator target.
 ///
@@ -1053,8 +1016,9 @@ pub fn is_seq_item(p: *const c_void) -> bool {
 /// [`Target::init_iter`] run in the task making the link, replacing its program or creating an
 /// iterator; `start`, `next`, `ctx`, `stop` run in whichever task reads the iterator fd (any
 /// task that shares it), one read at a time; the per-iterator state is dropped by the task that
-/// releases the fd last, or by a kernel worker (`delayed_fput`). Hence `Iter` and `Item` are
-/// [`Send`], and `Link`, which all of these use at once, is [`Send`] and [`Sync`]. The walk
+/// releases the fd last, or by a kernel worker (`delayed_fput`). Hence `Iter` is [`Send`], and
+/// `Link`, which all of these use at once, is [`Send`] and [`Sync`]. An item lives within one
+/// read, in the reading task ([`Holdable`]). The walk
 /// may reschedule between objects (and programs may sleep, with [`Target::RESCHED`]), so
 /// nothing that makes the context atomic (a spinlock or RCU guard) may live in the iterator
 /// state across objects; such guards are not `Send`, so the bound refuses them:
@@ -1096,13 +1060,12 @@ pub trait Target: Sized + 'static {
     /// iterator fd is created, dropped when it is released.
     type Iter: Send;
 
-    /// One visited object, as handed from `start`/`next` to `show`/`stop`, kept by the
-    /// `seq_file` through [`ForeignOwnable`] in between.
-    ///
-    /// Its foreign pointer must be neither NULL (the end of the walk for C) nor an error
-    /// pointer: an item that gives one is dropped and the read fails with `EINVAL`. References
-    /// (`ARef`, `KBox`, `Arc`) never do; see [`Index`] for indices.
-    type Item: ForeignOwnable + Send;
+    /// One visited object, from the `start` or `next` that found it to the `next` or `stop` that
+    /// consumes it; the framework keeps it in the iterator state in between, for `ctx` to
+    /// borrow. An item never outlives the read that made it: it may hold what must stay in the
+    /// reading task, such as an mmap read lock ([`Holdable`]); a read that stops on an object it
+    /// did not show gets it in `stop`, to note where the next read resumes.
+    type Item: Holdable;
 
     /// Checks the link parameters and makes the per-link state, given the registration's data.
     ///
@@ -1137,7 +1100,7 @@ pub trait Target: Sized + 'static {
 
     /// Fills the context for `item`. The program runs while `iter` and `item` are borrowed, so
     /// every pointer in the context is valid for the whole run.
-    fn ctx<'a>(iter: &'a Self::Iter, item: &'a ItemRef<'_, Self>) -> Self::Ctx<'a>;
+    fn ctx<'a>(iter: &'a Self::Iter, item: &'a Self::Item) -> Self::Ctx<'a>;
 
     /// Prints the link parameters into `/proc/<pid>/fdinfo/<link fd>` (use
     /// [`seq_print!`](crate::seq_print)).
@@ -1157,15 +1120,21 @@ pub trait Target: Sized + 'static {
     }
 }
 
-/// The `seq_file` private area of an iterator: the target's state, and where the walk is.
-struct IterState<I> {
+/// The `seq_file` private area of an iterator: the target's state, the object of the read in
+/// progress, and where the walk is.
+struct IterState<T: Target> {
     /// The walk has reached its end: later reads return end of file, even if objects were
     /// added since (the final call from `stop` was made).
     ended: bool,
-    /// `start` or `next` just returned an error pointer: the `stop(NULL)` that follows is no
-    /// end of the walk.
+    /// `start` just returned an error pointer: the `stop` that follows is no end of the walk.
     failed: bool,
-    iter: I,
+    iter: T::Iter,
+    /// The item from `start` or `next` to the `next` or `stop` that takes it. The kernel makes
+    /// every `start` and its `stop` in one call (`bpf_seq_read()`), in the reading task: the
+    /// item stays in that task, and between reads this is `None`, when the state may be
+    /// dropped by another task. The `seq_file` keeps only a pointer to this field, never NULL
+    /// or an error pointer.
+    item: Option<T::Item>,
 }
 
 /// The `extern "C"` functions the kernel calls for a [`Target`].
@@ -1177,9 +1146,9 @@ impl<T: Target> Adapter<T> {
     /// `seq` is the `seq_file` of an iterator of this target (so its private area holds the
     /// state made by `init_seq_private`), used by nothing else for `'a`.
     #[inline]
-    unsafe fn state<'a>(seq: *mut bindings::seq_file) -> &'a mut IterState<T::Iter> {
+    unsafe fn state<'a>(seq: *mut bindings::seq_file) -> &'a mut IterState<T> {
         // SAFETY: By the safety requirement `private` points to our initialized state.
-        unsafe { &mut *(*seq).private.cast::<IterState<T::Iter>>() }
+        unsafe { &mut *(*seq).private.cast::<IterState<T>>() }
     }
 
     /// # Safety
@@ -1192,23 +1161,12 @@ impl<T: Target> Adapter<T> {
         unsafe { <KBox<T::Link> as ForeignOwnable>::borrow((*aux).target_data) }
     }
 
-    /// Hands `item` over to the `seq_file`: its foreign pointer, or an error pointer (with the
-    /// item dropped) if that pointer could be taken for the end of the walk or an error.
-    /// Once per object: inlined into `seq_start`/`seq_next`.
+    /// Keeps `item` in the iterator state for `show`, and returns what the `seq_file` keeps in
+    /// its place: a pointer to it, never NULL or an error pointer. Once per object: inlined
+    /// into `seq_start`/`seq_next`.
     #[inline]
-    fn item_to_seq(st: &mut IterState<T::Iter>, item: T::Item) -> *mut c_void {
-        let p = item.into_foreign();
-        if !is_seq_item(p) {
-            // SAFETY: `p` came from `into_foreign` just now and is converted back once.
-            drop(unsafe { T::Item::from_foreign(p) });
-            pr_err!(
-                "bpf_iter: {}: an item's pointer is NULL or an error pointer\n",
-                T::NAME
-            );
-            st.failed = true;
-            return EINVAL.to_ptr();
-        }
-        p.cast_mut()
+    fn hold(st: &mut IterState<T>, item: T::Item) -> *mut c_void {
+        ptr::from_mut(st.item.insert(item)).cast()
     }
 
     /// The checks of a program for a link: read-only buffers, then the target's own.
@@ -1336,14 +1294,15 @@ impl<T: Target> Adapter<T> {
         from_result(|| {
             // SAFETY: `aux` is an attached link's; the link outlives its iterators' creation.
             let it = T::init_iter(unsafe { Self::link(aux) })?;
-            let state = IterState {
+            let state = IterState::<T> {
                 ended: false,
                 failed: false,
                 iter: it,
+                item: None,
             };
-            // SAFETY: `priv_data` is `seq_priv_size` = `size_of::<IterState<T::Iter>>()` bytes,
+            // SAFETY: `priv_data` is `seq_priv_size` = `size_of::<IterState<T>>()` bytes,
             // aligned to 8 (asserted in `TargetVTable::new`), uninitialized and ours.
-            unsafe { ptr::write(priv_data.cast::<IterState<T::Iter>>(), state) };
+            unsafe { ptr::write(priv_data.cast::<IterState<T>>(), state) };
             Ok(0)
         })
     }
@@ -1355,7 +1314,7 @@ impl<T: Target> Adapter<T> {
     unsafe extern "C" fn fini_seq_private(priv_data: *mut c_void) {
         // SAFETY: `init_seq_private` succeeded for this iterator (else the kernel does not call
         // us), so `priv_data` holds our state, dropped here once.
-        unsafe { ptr::drop_in_place(priv_data.cast::<IterState<T::Iter>>()) };
+        unsafe { ptr::drop_in_place(priv_data.cast::<IterState<T>>()) };
     }
 
     /// # Safety
@@ -1377,7 +1336,7 @@ impl<T: Target> Adapter<T> {
                 if *p == 0 {
                     *p = 1;
                 }
-                Self::item_to_seq(st, item)
+                Self::hold(st, item)
             }
             Ok(None) => ptr::null_mut(),
             Err(e) => {
@@ -1393,16 +1352,20 @@ impl<T: Target> Adapter<T> {
     /// [`TargetVTable::new`], with the arguments that callback is given.
     unsafe extern "C" fn seq_next(
         seq: *mut bindings::seq_file,
-        v: *mut c_void,
+        _v: *mut c_void,
         pos: *mut bindings::loff_t,
     ) -> *mut c_void {
-        // SAFETY: As in `seq_start`; `v` is the item `start`/`next` handed over (never NULL or
-        // an error pointer: those end the read), converted back once here.
-        let (st, p, prev) = unsafe { (Self::state(seq), &mut *pos, T::Item::from_foreign(v)) };
+        // SAFETY: As in `seq_start`.
+        let (st, p) = unsafe { (Self::state(seq), &mut *pos) };
         // C's `++*pos`: a count of the objects shown, which cannot reach `i64::MAX`.
         *p = p.wrapping_add(1);
+        // The kernel passes back what `start`/`next` returned (`_v`): the held item.
+        let Some(prev) = st.item.take() else {
+            // Not reached: `next` is only called after an object.
+            return ptr::null_mut();
+        };
         match T::next(&mut st.iter, prev) {
-            Some(item) => Self::item_to_seq(st, item),
+            Some(item) => Self::hold(st, item),
             None => ptr::null_mut(),
         }
     }
@@ -1437,11 +1400,15 @@ impl<T: Target> Adapter<T> {
     ///
     /// Only called by the kernel, as `seq_operations::show` of a target registered through
     /// [`TargetVTable::new`], with the arguments that callback is given.
-    unsafe extern "C" fn seq_show(seq: *mut bindings::seq_file, v: *mut c_void) -> c_int {
-        // SAFETY: As in `seq_next`; the item is only borrowed: `next` or `stop` converts it back
-        // after this call, when the borrow is gone.
-        let (st, item) = unsafe { (Self::state(seq), T::Item::borrow(v)) };
-        let args = T::ctx(&st.iter, &item);
+    unsafe extern "C" fn seq_show(seq: *mut bindings::seq_file, _v: *mut c_void) -> c_int {
+        // SAFETY: As in `seq_start`.
+        let st = unsafe { Self::state(seq) };
+        // The kernel shows what `start`/`next` returned (`_v`): the held item.
+        let Some(item) = &st.item else {
+            // Not reached: `show` is only called with an object.
+            return 0;
+        };
+        let args = T::ctx(&st.iter, item);
         // SAFETY: `seq` is this target's iterator.
         unsafe { Self::run(seq, args, false) }
     }
@@ -1453,27 +1420,19 @@ impl<T: Target> Adapter<T> {
     unsafe extern "C" fn seq_stop(seq: *mut bindings::seq_file, v: *mut c_void) {
         // SAFETY: As in `seq_start`.
         let st = unsafe { Self::state(seq) };
-        if v.is_null() && st.failed {
-            // `bpf_seq_read()` passes NULL after an error pointer from `start`/`next`: the read
-            // fails, the walk goes on at the next read.
-            st.failed = false;
-            T::stop(&mut st.iter, None);
-        } else if v.is_null() {
+        // The object the read stopped at, if any (`v` points to it then).
+        let item = st.item.take();
+        if v.is_null() && !st.failed {
             // The end of the walk: one last call with every slot NULL, as C targets do. The
             // kernel makes it once; later reads find the walk ended.
             st.ended = true;
             // SAFETY: `seq` is this target's iterator.
             unsafe { Self::run(seq, <T::Ctx<'_> as Context>::NULL, true) };
-            T::stop(&mut st.iter, None);
-        } else if is_err_ptr(v) {
-            // An error pointer carries no item (other users of seq_operations pass it back).
-            st.failed = false;
-            T::stop(&mut st.iter, None);
-        } else {
-            // SAFETY: `v` is an item from `start`/`next`, converted back once, here.
-            let item = unsafe { T::Item::from_foreign(v) };
-            T::stop(&mut st.iter, Some(item));
         }
+        // After an error from `start` (`v` is the error pointer, or NULL from
+        // `bpf_seq_read()`), the read fails and the walk goes on at the next one.
+        st.failed = false;
+        T::stop(&mut st.iter, item);
     }
 
     const SEQ_OPS: bindings::seq_operations = bindings::seq_operations {
@@ -1487,7 +1446,7 @@ impl<T: Target> Adapter<T> {
         seq_ops: &Self::SEQ_OPS,
         init_seq_private: Some(Self::init_seq_private),
         fini_seq_private: Some(Self::fini_seq_private),
-        seq_priv_size: size_of::<IterState<T::Iter>>() as u32,
+        seq_priv_size: size_of::<IterState<T>>() as u32,
     };
 }
 
@@ -1533,7 +1492,7 @@ impl<T: Target> TargetVTable<T> {
         assert!(align_of::<T::Ctx<'static>>() <= 8);
         assert!(core::mem::offset_of!(Frame<T::Ctx<'static>>, args) == 8);
         assert!(
-            align_of::<IterState<T::Iter>>() <= 8,
+            align_of::<IterState<T>>() <= 8,
             "the seq_file private area is aligned to 8 bytes"
         );
         let mut typed = 0;

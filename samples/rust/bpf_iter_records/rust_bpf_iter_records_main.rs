@@ -398,7 +398,7 @@ impl iter::Target for RecordsTarget {
         it.records.first_from(it.cursor)
     }
 
-    fn ctx<'a>(_it: &'a RecordsIter, item: &'a ArcBorrow<'_, Record>) -> RecordsCtx<'a> {
+    fn ctx<'a>(_it: &'a RecordsIter, item: &'a Arc<Record>) -> RecordsCtx<'a> {
         RecordsCtx {
             rec: BtfPtr::new(item),
         }

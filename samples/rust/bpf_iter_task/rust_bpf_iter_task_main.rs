@@ -22,9 +22,7 @@
 //! (`tid`, and `fd` or the last mapping's range) stays in the iterator state and the next read
 //! starts from that object again.
 
-use kernel::bpf::iter::{
-    self, BtfPtr, Index, LinkInfo, LinkInfoOut, Scalar, TaskFilter, TrustedBtfPtr,
-};
+use kernel::bpf::iter::{self, BtfPtr, LinkInfo, LinkInfoOut, Scalar, TaskFilter, TrustedBtfPtr};
 use kernel::fs::File;
 use kernel::mm::{virt::VmaRef, OwnedMmapReadGuard, VmaWalk};
 use kernel::pid_namespace::PidNamespace;
@@ -158,11 +156,6 @@ kernel::bpf_iter_context! {
     }
 }
 
-/// Per-iterator state of `rust_task`: the walk; each item holds its task.
-struct TaskIter {
-    walk: TaskWalk,
-}
-
 struct RustTask;
 
 #[vtable]
@@ -173,34 +166,32 @@ impl iter::Target for RustTask {
     type Ctx<'a> = TaskCtx<'a>;
     type Data = ();
     type Link = TaskLink;
-    type Iter = TaskIter;
+    type Iter = TaskWalk;
     type Item = ARef<Task>;
 
     fn attach(_data: (), info: &LinkInfo) -> Result<TaskLink> {
         attach_task(info)
     }
 
-    fn init_iter(link: &TaskLink) -> Result<TaskIter> {
-        Ok(TaskIter {
-            walk: TaskWalk::new(link.filter)?,
-        })
+    fn init_iter(link: &TaskLink) -> Result<TaskWalk> {
+        TaskWalk::new(link.filter)
     }
 
-    fn start(it: &mut TaskIter, _pos: u64) -> Result<Option<ARef<Task>>> {
+    fn start(walk: &mut TaskWalk, _pos: u64) -> Result<Option<ARef<Task>>> {
         // The cursor is at the task the previous read stopped at (or at the start).
-        Ok(it.walk.next_task(false))
+        Ok(walk.next_task(false))
     }
 
     #[inline]
-    fn next(it: &mut TaskIter, prev: ARef<Task>) -> Option<ARef<Task>> {
+    fn next(walk: &mut TaskWalk, prev: ARef<Task>) -> Option<ARef<Task>> {
         drop(prev);
-        it.walk.tid += 1;
-        it.walk.next_task(false)
+        walk.tid += 1;
+        walk.next_task(false)
     }
 
-    fn ctx<'a>(_it: &'a TaskIter, task: &'a &Task) -> TaskCtx<'a> {
+    fn ctx<'a>(_walk: &'a TaskWalk, task: &'a ARef<Task>) -> TaskCtx<'a> {
         TaskCtx {
-            task: TrustedBtfPtr::new(*task),
+            task: TrustedBtfPtr::new(task),
         }
     }
 
@@ -227,24 +218,14 @@ kernel::bpf_iter_context! {
     }
 }
 
-/// The object a `rust_task_file` iterator is at: a task and its open file `fd`.
-struct FileCursor {
-    task: ARef<Task>,
-    file: ARef<File>,
-}
+/// The object a `rust_task_file` iterator is at: a task and its open file at the iterator's
+/// `fd`. The references live from the `start` or `next` that found them to the `next` or
+/// `stop` that leaves them, so walking needs no allocation per object.
+type FileItem = (ARef<Task>, ARef<File>);
 
 /// Per-iterator state of `rust_task_file` (C's `struct bpf_iter_seq_task_file_info`).
-///
-/// The item is the fd ([`Index`]); the task and file references live here, from the `start`
-/// or `next` that found them to the `next` or `stop` that leaves them, so walking needs no
-/// allocation per object.
-///
-/// # Invariants
-///
-/// If `cur` is set, its file is the one at `fd` of its task.
 struct TaskFileIter {
     walk: TaskWalk,
-    cur: Option<FileCursor>,
     /// The fd of the current file, or where to look for the next one in the current task.
     fd: u32,
 }
@@ -252,7 +233,7 @@ struct TaskFileIter {
 impl TaskFileIter {
     /// Finds the first file at or after the cursor in the next task from the walk's cursor:
     /// C's `task_file_seq_get_next()`. `next` finds the rest of a task's files itself.
-    fn advance(&mut self) -> Option<Index> {
+    fn advance(&mut self) -> Option<FileItem> {
         loop {
             let saved_tid = self.walk.tid;
             let task = self.walk.next_task(true)?;
@@ -263,9 +244,7 @@ impl TaskFileIter {
             }
             if let Some((fd, file)) = task.next_file(self.fd) {
                 self.fd = fd;
-                // INVARIANT: `file` is the file at `fd` of `task`.
-                self.cur = Some(FileCursor { task, file });
-                return Some(Index(fd as usize));
+                return Some((task, file));
             }
             if !self.task_done(task) {
                 return None;
@@ -296,7 +275,7 @@ impl iter::Target for RustTaskFile {
     type Data = ();
     type Link = TaskLink;
     type Iter = TaskFileIter;
-    type Item = Index;
+    type Item = FileItem;
 
     fn attach(_data: (), info: &LinkInfo) -> Result<TaskLink> {
         attach_task(info)
@@ -305,57 +284,36 @@ impl iter::Target for RustTaskFile {
     fn init_iter(link: &TaskLink) -> Result<TaskFileIter> {
         Ok(TaskFileIter {
             walk: TaskWalk::new(link.filter)?,
-            cur: None,
             fd: 0,
         })
     }
 
-    fn start(it: &mut TaskFileIter, _pos: u64) -> Result<Option<Index>> {
-        // `stop` left nothing held; the cursor (`tid`, `fd`) is where the last read stopped.
-        it.cur = None;
+    fn start(it: &mut TaskFileIter, _pos: u64) -> Result<Option<FileItem>> {
+        // The cursor (`tid`, `fd`) is where the last read stopped, on a file it did not show.
         Ok(it.advance())
     }
 
     #[inline]
-    fn next(it: &mut TaskFileIter, _prev: Index) -> Option<Index> {
-        let Some(cur) = &mut it.cur else {
-            // Not reached: an item is only out while its cursor is held.
-            return it.advance();
-        };
-        // The fd of an open file is below `INT_MAX` (`sysctl_nr_open`): no overflow.
-        let from = it.fd.wrapping_add(1);
+    fn next(it: &mut TaskFileIter, (task, file): FileItem) -> Option<FileItem> {
+        drop(file);
         // Most files are followed by another of the same task: find it here, in place (as C's
-        // `task_file_seq_get_next()` does, inline), and put the file shown.
-        if let Some((fd, file)) = cur.task.next_file(from) {
+        // `task_file_seq_get_next()` does, inline). The fd of an open file is below `INT_MAX`
+        // (`sysctl_nr_open`): no overflow.
+        if let Some((fd, file)) = task.next_file(it.fd.wrapping_add(1)) {
             it.fd = fd;
-            // INVARIANT: `file` is the file at `fd` of the cursor's task.
-            cur.file = file;
-            return Some(Index(fd as usize));
+            return Some((task, file));
         }
-        // The task has no more: put the file shown, and the task.
-        if let Some(FileCursor { task, .. }) = it.cur.take() {
-            if !it.task_done(task) {
-                return None;
-            }
+        if !it.task_done(task) {
+            return None;
         }
         it.advance()
     }
 
-    fn stop(it: &mut TaskFileIter, _item: Option<Index>) {
-        // Stopped on an unshown file (or at the end, where nothing is held): drop both
-        // references; `tid` and `fd` stay, so the next read finds the same file again.
-        it.cur = None;
-    }
-
-    fn ctx<'a>(it: &'a TaskFileIter, _fd: &'a Index) -> TaskFileCtx<'a> {
-        match &it.cur {
-            Some(c) => TaskFileCtx {
-                task: BtfPtr::new(&c.task),
-                fd: Scalar::new(it.fd),
-                file: BtfPtr::new(&c.file),
-            },
-            // Not reached: an item is only shown while its cursor is held.
-            None => <TaskFileCtx<'a> as iter::Context>::NULL,
+    fn ctx<'a>(it: &'a TaskFileIter, (task, file): &'a FileItem) -> TaskFileCtx<'a> {
+        TaskFileCtx {
+            task: BtfPtr::new(task),
+            fd: Scalar::new(it.fd),
+            file: BtfPtr::new(file),
         }
     }
 
@@ -381,32 +339,16 @@ kernel::bpf_iter_context! {
     }
 }
 
-/// The object a `rust_task_vma` iterator is at: a mapping of a task, under its address
-/// space's mmap read lock. Fields drop in order: the lock and the mm reference go before the
-/// task reference.
-struct VmaCursor {
-    vmas: VmaWalk,
-    task: ARef<Task>,
-}
+/// The object a `rust_task_vma` iterator is at: a mapping, under its address space's mmap read
+/// lock (with a reference on the address space), and its task, as C holds them from the
+/// `start` or `next` that found the mapping to the `next` or `stop` that leaves it. Tuple
+/// elements drop in order: the lock and the mm reference go before the task reference.
+type VmaItem = (VmaWalk, ARef<Task>);
 
-// SAFETY: A cursor holds an mmap read lock, which must be released by the task that took it.
-// It exists only from the `start` or `next` of a read to the `stop` of the same read (`stop`
-// takes it out of the iterator state), all in the one task doing the read: it never reaches
-// another task. What else it holds (task and mm references) may be dropped anywhere. (Nothing
-// safe says this yet: `Target::Iter` must be `Send` as a whole, and the framework has no
-// per-read slot for state that holds a sleeping lock.)
-unsafe impl Send for VmaCursor {}
-
-/// Per-iterator state of `rust_task_vma` (C's `struct bpf_iter_seq_task_vma_info`).
-///
-/// While an item is out (from the `start` or `next` that returned it to the following `next`
-/// or `stop`), `cur` holds its task, a reference on the address space and its `mmap_lock`
-/// for reading, as C does. `stop` releases all of them, both on an unshown mapping and at
-/// the end; between reads nothing is held, and `prev_vm_start`/`prev_vm_end` say where to
-/// resume.
+/// Per-iterator state of `rust_task_vma` (C's `struct bpf_iter_seq_task_vma_info`). Between
+/// reads nothing is held: `prev_vm_start`/`prev_vm_end` say where to resume.
 struct TaskVmaIter {
     walk: TaskWalk,
-    cur: Option<VmaCursor>,
     prev_vm_start: usize,
     prev_vm_end: usize,
 }
@@ -415,7 +357,7 @@ impl TaskVmaIter {
     /// Finds the first mapping of the next task from the walk's cursor: C's
     /// `task_vma_seq_get_next()` for a new task. If that task is `resume_tid` (the one the
     /// last read stopped in), the walk resumes after `prev_vm_start..prev_vm_end` instead.
-    fn first_vma(&mut self, resume_tid: Option<u32>) -> Option<Index> {
+    fn first_vma(&mut self, resume_tid: Option<u32>) -> Option<VmaItem> {
         loop {
             let Some(task) = self.walk.next_task(true) else {
                 self.walk.tid += 1;
@@ -434,7 +376,7 @@ impl TaskVmaIter {
                 VmaWalk::new(lock, 0)
             };
             match found {
-                Ok(vmas) => return Some(self.show(task, vmas)),
+                Ok(vmas) => return Some((vmas, task)),
                 Err(lock) => {
                     drop(lock);
                     if !self.task_done(task) {
@@ -457,12 +399,6 @@ impl TaskVmaIter {
         VmaWalk::new(lock, if same { end } else { end.wrapping_sub(1) })
     }
 
-    /// Makes the walk's mapping, of `task`, the current object.
-    fn show(&mut self, task: ARef<Task>, vmas: VmaWalk) -> Index {
-        self.cur = Some(VmaCursor { vmas, task });
-        Index(self.walk.tid as usize)
-    }
-
     /// Leaves a task whose mappings have all been seen (its mm already unlocked and dropped);
     /// whether the walk goes on.
     fn task_done(&mut self, task: ARef<Task>) -> bool {
@@ -474,18 +410,16 @@ impl TaskVmaIter {
         true
     }
 
-    /// The rest of `next` when the current task's next mapping is not found with the lock
-    /// kept: a writer waits, or the task has no more.
-    fn next_slow(&mut self, contended: bool) -> Option<Index> {
-        let VmaCursor { vmas, task } = self.cur.take()?;
+    /// The rest of `next` when the task's next mapping is not found with the lock kept: a
+    /// writer waits, or the task has no more.
+    fn next_slow(&mut self, (vmas, task): VmaItem, contended: bool) -> Option<VmaItem> {
         if contended {
             // Let the writer in; find our place again afterwards.
             self.prev_vm_start = vmas.vma().start();
             self.prev_vm_end = vmas.vma().end();
-            let mm = vmas.into_lock().unlock();
-            let lock = OwnedMmapReadGuard::lock_killable(mm).ok()?;
+            let lock = OwnedMmapReadGuard::lock_killable(vmas.into_lock().unlock()).ok()?;
             match self.resume_vma(lock) {
-                Ok(vmas) => return Some(self.show(task, vmas)),
+                Ok(vmas) => return Some((vmas, task)),
                 Err(lock) => drop(lock),
             }
         } else {
@@ -509,7 +443,7 @@ impl iter::Target for RustTaskVma {
     type Data = ();
     type Link = TaskLink;
     type Iter = TaskVmaIter;
-    type Item = Index;
+    type Item = VmaItem;
 
     fn attach(_data: (), info: &LinkInfo) -> Result<TaskLink> {
         attach_task(info)
@@ -518,51 +452,39 @@ impl iter::Target for RustTaskVma {
     fn init_iter(link: &TaskLink) -> Result<TaskVmaIter> {
         Ok(TaskVmaIter {
             walk: TaskWalk::new(link.filter)?,
-            cur: None,
             prev_vm_start: 0,
             prev_vm_end: 0,
         })
     }
 
-    fn start(it: &mut TaskVmaIter, _pos: u64) -> Result<Option<Index>> {
-        it.cur = None;
+    fn start(it: &mut TaskVmaIter, _pos: u64) -> Result<Option<VmaItem>> {
         Ok(it.first_vma(Some(it.walk.tid)))
     }
 
     #[inline]
-    fn next(it: &mut TaskVmaIter, _prev: Index) -> Option<Index> {
-        let Some(cur) = &mut it.cur else {
-            // Not reached: an item is only out while its cursor is held.
-            return it.first_vma(None);
-        };
+    fn next(it: &mut TaskVmaIter, (mut vmas, task): VmaItem) -> Option<VmaItem> {
         // Most mappings are followed by another of the same task: find it here, with the lock
         // kept, as C's `task_vma_seq_get_next()` does.
-        let contended = cur.vmas.lock().is_contended();
-        if !contended && cur.vmas.advance() {
-            return Some(Index(it.walk.tid as usize));
+        let contended = vmas.lock().is_contended();
+        if !contended && vmas.advance() {
+            return Some((vmas, task));
         }
-        it.next_slow(contended)
+        it.next_slow((vmas, task), contended)
     }
 
-    fn stop(it: &mut TaskVmaIter, _item: Option<Index>) {
-        if let Some(c) = it.cur.take() {
+    fn stop(it: &mut TaskVmaIter, item: Option<VmaItem>) {
+        if let Some((vmas, _task)) = item {
             // Stopped on a mapping the program has not seen: the next read must find it
             // again, so resume at its end without skipping it (no start matches `!0`).
-            let end = c.vmas.vma().end();
-            drop(c);
             it.prev_vm_start = usize::MAX;
-            it.prev_vm_end = end;
+            it.prev_vm_end = vmas.vma().end();
         }
     }
 
-    fn ctx<'a>(it: &'a TaskVmaIter, _item: &'a Index) -> TaskVmaCtx<'a> {
-        match &it.cur {
-            Some(c) => TaskVmaCtx {
-                task: BtfPtr::new(&c.task),
-                vma: BtfPtr::new(c.vmas.vma()),
-            },
-            // Not reached: an item is only shown while its cursor is held.
-            None => <TaskVmaCtx<'a> as iter::Context>::NULL,
+    fn ctx<'a>(_it: &'a TaskVmaIter, (vmas, task): &'a VmaItem) -> TaskVmaCtx<'a> {
+        TaskVmaCtx {
+            task: BtfPtr::new(task),
+            vma: BtfPtr::new(vmas.vma()),
         }
     }
 

@@ -1,15 +1,17 @@
 // SPDX-License-Identifier: GPL-2.0
-//! Soundness point 4: an item must be `Send`, like the iterator state it is handed between.
+//! Soundness point 4: an item cannot hold an RCU guard. Items are held from `start` to `stop`
+//! of a read, across program runs and rescheduling between objects ([`iter::Holdable`]).
 // expect: E0277
-// expect: cannot be sent between threads safely
+// expect: the trait bound `kernel::sync::rcu::Guard: Holdable` is not satisfied
 
-use kernel::bpf::iter::{self, LinkInfo};
+use kernel::bpf::iter::{self, Index, LinkInfo};
+use kernel::sync::rcu;
 use kernel::{c_str, prelude::*};
 
 kernel::bpf_iter_context! { struct Ctx { n: iter::Scalar<u32> } }
 
-struct NotSend(#[allow(dead_code)] *mut u8); // FAIL
-// struct NotSend(#[allow(dead_code)] usize); // PASS
+type Item = (Index, rcu::Guard); // FAIL
+// type Item = (Index, Index); // PASS
 
 struct T;
 
@@ -20,20 +22,20 @@ impl iter::Target for T {
     type Data = ();
     type Link = ();
     type Iter = ();
-    type Item = KBox<NotSend>;
+    type Item = Item;
     fn attach(_: (), info: &LinkInfo) -> Result {
         info.none()
     }
     fn init_iter(_: &()) -> Result {
         Ok(())
     }
-    fn start(_: &mut (), _: u64) -> Result<Option<KBox<NotSend>>> {
+    fn start(_: &mut (), _: u64) -> Result<Option<Item>> {
         Ok(None)
     }
-    fn next(_: &mut (), _: KBox<NotSend>) -> Option<KBox<NotSend>> {
+    fn next(_: &mut (), _: Item) -> Option<Item> {
         None
     }
-    fn ctx<'a>(_: &'a (), _: &'a &NotSend) -> Ctx {
+    fn ctx<'a>(_: &'a (), _: &'a Item) -> Ctx {
         <Ctx as iter::Context>::NULL
     }
 }
