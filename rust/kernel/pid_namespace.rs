@@ -16,7 +16,7 @@ use crate::{
     bindings,
     sync::rcu,
     task::{Pid, Task},
-    types::{AlwaysRefCounted, Opaque},
+    types::{ARef, AlwaysRefCounted, Opaque},
 };
 use core::ptr;
 
@@ -172,6 +172,88 @@ impl PidNamespace {
     }
 }
 
+impl PidNamespace {
+    /// [`PidNamespace::find_task`] with a reference taken on the task (C's `get_pid_task`, one
+    /// call where `find_task(..).map(ARef::from)` makes two).
+    #[inline]
+    pub fn get_task(&self, tid: Pid, _rcu: &rcu::Guard) -> Option<ARef<Task>> {
+        // SAFETY: `self` is valid and the RCU read lock is held, as `find_pid_ns` requires;
+        // `get_pid_task` accepts NULL, and returns NULL or a task with a reference taken for us.
+        let t = unsafe {
+            bindings::get_pid_task(
+                bindings::find_pid_ns(tid, self.as_ptr()),
+                bindings::pid_type_PIDTYPE_PID,
+            )
+        };
+        // SAFETY: See `owned_task`.
+        unsafe { owned_task(t) }
+    }
+
+    /// [`PidNamespace::find_process`] with a reference taken on the task.
+    #[inline]
+    pub fn get_process(&self, tgid: Pid, _rcu: &rcu::Guard) -> Option<ARef<Task>> {
+        // SAFETY: As in `get_task`.
+        let t = unsafe {
+            bindings::get_pid_task(
+                bindings::find_pid_ns(tgid, self.as_ptr()),
+                bindings::pid_type_PIDTYPE_TGID,
+            )
+        };
+        // SAFETY: See `owned_task`.
+        unsafe { owned_task(t) }
+    }
+
+    /// [`PidNamespace::find_ge_task`] with a reference taken on the task: what a walk over every
+    /// task keeps from one object to the next, found with the calls C's `task_seq_get_next()`
+    /// makes.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use kernel::sync::rcu;
+    ///
+    /// let current = kernel::current!();
+    /// let ns = current.active_pid_ns().unwrap();
+    /// let (tid, task) = ns.get_ge_task(1, &rcu::read_lock()).unwrap();
+    /// // The task outlives the RCU read section.
+    /// assert_eq!(task.pid_nr_ns(Some(ns)), tid);
+    /// ```
+    #[inline]
+    pub fn get_ge_task(&self, tid: Pid, _rcu: &rcu::Guard) -> Option<(Pid, ARef<Task>)> {
+        let ns = self.as_ptr();
+        let mut nr = tid;
+        loop {
+            // SAFETY: `ns` is valid, the RCU read lock is held.
+            let pid = unsafe { bindings::find_ge_pid(nr, ns) };
+            if pid.is_null() {
+                return None;
+            }
+            // SAFETY: `pid` is valid under RCU, and has a number in `ns`.
+            nr = unsafe { bindings::pid_nr_ns(pid, ns) };
+            // SAFETY: `pid` is valid under RCU; `get_pid_task` returns NULL or a task with a
+            // reference taken for us.
+            let t = unsafe { bindings::get_pid_task(pid, bindings::pid_type_PIDTYPE_PID) };
+            // SAFETY: See `owned_task`.
+            if let Some(t) = unsafe { owned_task(t) } {
+                return Some((nr, t));
+            }
+            // No task (yet, or any more); below `PID_MAX_LIMIT`: no overflow.
+            nr += 1;
+        }
+    }
+}
+
+/// Takes over the reference on a task returned by C (`get_pid_task`), `None` for NULL.
+///
+/// # Safety
+///
+/// `t` is NULL or a valid task on which the caller owns a reference, which it hands over.
+#[inline]
+unsafe fn owned_task(t: *mut bindings::task_struct) -> Option<ARef<Task>> {
+    // SAFETY: By the safety requirements. CAST: `Task` is transparent over `task_struct`.
+    ptr::NonNull::new(t).map(|t| unsafe { ARef::from_raw(t.cast::<Task>()) })
+}
+
 /// Turns a task found under the RCU read lock into a reference, `None` for NULL.
 ///
 /// # Safety
@@ -207,15 +289,40 @@ impl Task {
     /// }
     /// assert!(threads >= 1);
     /// ```
+    ///
+    /// A task that has been released (`release_task()`, after it exited and was reaped) is no
+    /// longer in its group: `None` (C's `next_tid()` of procfs checks the same).
     #[doc(alias = "__next_thread")]
     #[inline]
     pub fn next_thread<'a>(&'a self, _rcu: &'a rcu::Guard) -> Option<&'a Task> {
+        if !self.pid_alive() {
+            return None;
+        }
         // SAFETY: `self` is valid, and so is its `signal` (freed with the task); the thread
-        // list is walked under RCU (`_rcu`), as `__next_thread` requires.
+        // list is walked under RCU (`_rcu`), as `__next_thread` requires. `self` was still in
+        // the list during this read section (`pid_alive`: it is unlinked with its pid
+        // detached, under `tasklist_lock`), so the thread its link points to was too.
         let t = unsafe { bindings::__next_thread(self.as_ptr()) };
-        // SAFETY: Threads are unlinked from their group before their pids are detached, and
-        // freed after a grace period as in `task_under_rcu`: `t` is valid while `_rcu` is.
+        // SAFETY: A thread reached from the list during the read section is freed no earlier
+        // than a grace period after its unlinking, as in `task_under_rcu`: `t` is valid while
+        // `_rcu` is.
         unsafe { task_under_rcu(t) }
+    }
+
+    /// Whether the task has not been released yet (C's `pid_alive`): it exited and was reaped
+    /// if not. Checked under the RCU read lock, a live task's links (its next thread, its group
+    /// leader) stay valid until the lock is released.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert!(kernel::current!().pid_alive());
+    /// ```
+    #[inline]
+    pub fn pid_alive(&self) -> bool {
+        // SAFETY: `self` is a valid task. `thread_pid` is set to NULL once, under
+        // `tasklist_lock`, when the task is released; C reads it with `READ_ONCE`.
+        !unsafe { ptr::addr_of!((*self.as_ptr()).thread_pid).read_volatile() }.is_null()
     }
 }
 

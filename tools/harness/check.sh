@@ -144,6 +144,10 @@ if [ "$MODE" = check ]; then
 		>"$OUT/host-compile-fail.tap" 2>"$OUT/host-compile-fail.err" || true
 	step "host: make external (a target directory outside the repository)"
 	bash "$ROOT/tools/harness/test_external.sh" >"$OUT/host-external.tap" 2>"$OUT/host-external.err" || true
+	step "host: the guide's code blocks against their files; the twins' size and unsafe"
+	python3 "$ROOT/tools/harness/doc_check.py" "$ROOT" "$ROOT/Documentation/rust/bpf_iter.rst" \
+		>"$OUT/host-doc.tap" 2>&1 || true
+	python3 "$ROOT/tools/harness/sample_counts.py" "$ROOT" "$KSRC" >"$OUT/host-samples.tap" 2>&1 || true
 	step "host: lint (rustfmt, clippy, rustdoc, checkpatch)"
 	bash "$ROOT/tools/harness/lint.sh" "$OUT" >"$OUT/host-lint.tap" 2>"$OUT/host-lint.err" || true
 	step "host: the debug kernel (CONFIG_CGROUPS=n, KASAN, ...) and the modules build"
@@ -164,7 +168,8 @@ if [ "$MODE" = check ]; then
 	} >"$OUT/host-debug-build.tap"
 	results+=(--cargo "host-cargo=$OUT/host-cargo-test.txt" --tap "host-harness=$OUT/host-harness.tap"
 		--tap "host-bindings=$OUT/host-bindings.tap" --tap "host-compile-fail=$OUT/host-compile-fail.tap"
-		--tap "host-external=$OUT/host-external.tap"
+		--tap "host-external=$OUT/host-external.tap" --tap "host-doc=$OUT/host-doc.tap"
+		--tap "host-samples=$OUT/host-samples.tap"
 		--tap "host-lint=$OUT/host-lint.tap" --tap "host-debug-build=$OUT/host-debug-build.tap")
 fi
 

@@ -4,10 +4,14 @@
 
 A module written with kernel::bpf::iter carries, in its `.rust_bpf_iter_layout` section, one
 record per target describing the context Rust fills (see `LayoutRecord` in
-rust/kernel/bpf/iter.rs). Its C file declares the `bpf_iter_<target>` anchor that programs are
-verified against, and pahole puts that in the module's BTF. This script compares the two, slot
-by slot, and fails if they differ or if an anchor of the module has no record, so a mismatch is
-a build error rather than a registration failure or a verifier surprise.
+rust/kernel/bpf/iter.rs), and in `.rust_bpf_iter_types` one record per struct of its own that
+programs see (`TypeRecord`, from bpf_iter_btf_struct!). The C of its BTF (the
+`bpf_iter_<target>` anchor that programs are verified against, the context and own structs) is
+generated from those records (scripts/rust_bpf_iter_btf.py), or, in a module that keeps a C file
+of its own, written by hand; pahole puts it in the module's BTF. This script compares the BTF
+with the records, slot by slot and field by field, and fails if they differ or if an anchor of
+the module has no record, so a mismatch (of the generator, or of a hand-written file) is a build
+error rather than a registration failure or a verifier surprise.
 
   layout_check.py --vmlinux VMLINUX --bpftool BPFTOOL MODULE.ko...
 """
@@ -19,7 +23,8 @@ import subprocess
 import sys
 
 SECTION = ".rust_bpf_iter_layout"
-RECORD = 512
+TYPES = ".rust_bpf_iter_types"
+RECORD = 1024
 MODIFIERS = {"TYPEDEF", "VOLATILE", "CONST", "RESTRICT", "TYPE_TAG"}
 KINDS = {1: "scalar", 2: "btf", 3: "trusted btf", 4: "rdonly buf"}
 
@@ -46,18 +51,72 @@ def parse_records(blob):
     recs = []
     for at in range(0, len(blob) - RECORD + 1, RECORD):
         r = blob[at:at + RECORD]
-        if r[:4] != b"RBIL" or r[4] != 1:
+        if r[:4] != b"RBIL" or r[4] != 2:
             raise ValueError(f"bad layout record at offset {at}")
         n = r[5]
         name = r[8:64].split(b"\0")[0].decode()
         slots = []
         for i in range(n):
-            s = r[64 + 40 * i:104 + 40 * i]
+            s = r[64 + 104 * i:168 + 104 * i]
             size, = struct.unpack_from("<I", s, 4)
             slots.append({"kind": s[0], "origin": s[1], "size": size,
-                          "type": s[8:40].split(b"\0")[0].decode()})
+                          "type": s[8:40].split(b"\0")[0].decode(),
+                          "name": s[40:72].split(b"\0")[0].decode()})
         recs.append({"name": name, "slots": slots})
     return recs
+
+
+def parse_types(blob):
+    """(name, size, [(field, C type, elements, offset)]) of each own-struct record."""
+    recs = []
+    for at in range(0, len(blob) - RECORD + 1, RECORD):
+        r = blob[at:at + RECORD]
+        if r[:4] != b"RBIT" or r[4] != 1:
+            raise ValueError(f"bad type record at offset {at}")
+        fields = []
+        for i in range(r[5]):
+            f = r[72 + 80 * i:152 + 80 * i]
+            n, off = struct.unpack_from("<II", f, 64)
+            fields.append((f[:32].split(b"\0")[0].decode(), f[32:64].split(b"\0")[0].decode(),
+                           n, off))
+        recs.append((r[8:64].split(b"\0")[0].decode(), struct.unpack_from("<I", r, 64)[0],
+                     fields))
+    return recs
+
+
+C_SIZES = {"__u8": 1, "__s8": 1, "__u16": 2, "__s16": 2, "__u32": 4, "__s32": 4, "__u64": 8,
+           "__s64": 8}
+
+
+def check_types(types, split_ids, recs):
+    """Check each own struct of the module's BTF against its record, member by member."""
+    errs = []
+    # The module's own first; a struct identical to vmlinux's (the same sample built in) is
+    # deduplicated against it, and lookups in the module's BTF find it there too.
+    structs = {t["name"]: t for i, t in sorted(types.items(), key=lambda it: it[0] in split_ids)
+               if t["kind"] == "STRUCT" and "name" in t}
+    for name, size, fields in recs:
+        t = structs.get(name)
+        if t is None:
+            errs.append(f"struct {name}: not in the module's BTF (or vmlinux')")
+            continue
+        if t["size"] != size:
+            errs.append(f"struct {name} is {t['size']} bytes, its Rust view {size}")
+        members = t["members"]
+        if [m["name"] for m in members] != [f[0] for f in fields]:
+            errs.append(f"struct {name}: members {[m['name'] for m in members]}, Rust "
+                        f"{[f[0] for f in fields]}")
+            continue
+        for m, (fname, ctype, n, off) in zip(members, fields):
+            mt = resolve(types, m["type_id"])
+            want = C_SIZES.get(ctype, 0) * (n or 1)
+            got = mt and (mt["size"] if mt["kind"] == "INT" else
+                          resolve(types, mt["type_id"])["size"] * mt["nr_elems"]
+                          if mt["kind"] == "ARRAY" else None)
+            if m["bits_offset"] != 8 * off or got != want or (n and mt["kind"] != "ARRAY"):
+                errs.append(f"struct {name}.{fname}: at byte {m['bits_offset'] // 8}, "
+                            f"{got} bytes; Rust: at {off}, {want} bytes")
+    return errs
 
 
 def btf_types(bpftool, path, base=None):
@@ -93,6 +152,8 @@ def check_record(types, rec, anchor):
         t = resolve(types, params[i]["type_id"])
         what = f"parameter {i} ({params[i]['name']})"
         kind = KINDS.get(slot["kind"], "?")
+        if params[i]["name"] != slot["name"]:
+            errs.append(f"{what} is named {slot['name']} in the Rust context")
         if kind == "scalar":
             if not t or t["kind"] not in ("INT", "ENUM", "ENUM64") or t["size"] != slot["size"]:
                 errs.append(f"{what} is not a {slot['size']}-byte integer")
@@ -141,17 +202,21 @@ def main():
     failed = False
     for ko in a.modules:
         with open(ko, "rb") as f:
-            blob = elf_section(f.read(), SECTION) or b""
+            data = f.read()
+        blob = elf_section(data, SECTION) or b""
+        own = parse_types(elf_section(data, TYPES) or b"")
         split = btf_types(a.bpftool, ko, base=a.vmlinux)
         types = dict(base)
         types.update(split)
         errs = check_module(types, set(split), parse_records(blob))
+        errs += check_types(types, set(split), own)
         for e in errs:
             print(f"{ko}: error: BPF iterator context: {e}", file=sys.stderr)
         failed |= bool(errs)
         if not errs:
             n = len(blob) // RECORD
-            print(f"layout: {ko.rsplit('/', 1)[-1]}: {n} target(s) match their BTF anchors")
+            print(f"layout: {ko.rsplit('/', 1)[-1]}: {n} target(s) match their BTF anchors"
+                  + (f", {len(own)} own struct(s) match their BTF" if own else ""))
     return 1 if failed else 0
 
 

@@ -26,7 +26,7 @@ esac
 MODBUILD=$CACHE/modules-build-$(printf %s "$ROOT" | sha256sum | cut -c1-8)
 [ "$FLAVOR" = normal ] || MODBUILD=$MODBUILD-$FLAVOR
 # Repo directories copied into the kernel tree as they are.
-OVERLAY_DIRS=(rust samples Documentation)
+OVERLAY_DIRS=(rust samples Documentation scripts)
 
 # Paths of the kernel source and build trees for the installed tarball and
 # the configuration fragments of $FLAVOR.

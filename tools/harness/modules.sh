@@ -37,9 +37,18 @@ else
 	rsync -rc --delete "${copy[@]}" \
 		"$ROOT/Kbuild" "$ROOT/samples" "$M/" || die "rsync of samples/ failed"
 fi
+# A failed build's log, without pahole 1.24's notes on the Rust types it cannot encode in BTF
+# (Rust enums and generics: `die__process_class: tag not supported`), which every module build
+# prints and which are no error (Documentation/rust/bpf_iter.rst, "The C glue ...").
+show_build_log() {
+	local n
+	n=$(grep -c 'die__process_class: tag not supported' "$1" || true)
+	grep -v 'die__process_class: tag not supported' "$1" >&2
+	((n == 0)) || echo "($n lines of pahole's 'die__process_class: tag not supported' left out: Rust types it does not encode, expected)" >&2
+}
 step "modules: make -C $KBUILD M=$M LLVM=1"
 RUSTUP_TOOLCHAIN=$KERNEL_RUST make -C "$KBUILD" M="$M" LLVM=1 -j"$(nproc)" modules \
-	>"$M/build.log" 2>&1 || { cat "$M/build.log" >&2; die "out-of-tree module build failed"; }
+	>"$M/build.log" 2>&1 || { show_build_log "$M/build.log"; die "out-of-tree module build failed"; }
 mapfile -t kos < <(cd "$M" && find . -name '*.ko' | sort)
 ((${#kos[@]})) || die "no modules built: is Kbuild empty?"
 step "modules: ${kos[*]}"

@@ -38,6 +38,8 @@ cc "$P/semantics.bpf.c" "$OUT/progs/semantics_rust_task.bpf.o" -DTARGET='"rust_t
 # For the targets of samples/rust/bpf_iter_params (the cli suite).
 cc "$P/params.bpf.c" "$OUT/progs/rust_map_info.bpf.o" -DMAP_INFO
 cc "$P/params.bpf.c" "$OUT/progs/rust_cgroup_info.bpf.o"
+# For samples/rust/bpf_iter_primes, the guide's example (the cli suite).
+cc "$P/primes.bpf.c" "$OUT/progs/rust_primes.bpf.o"
 # make bench: an empty program and a counting one per task target and twin.
 for t in task task_file task_vma; do
 	for n in "$t" "rust_$t"; do

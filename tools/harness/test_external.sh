@@ -3,10 +3,11 @@
 #
 # Host test of `make external M=DIR`: a target directory outside the
 # repository, built as make modules builds samples/ (pinned toolchain, the
-# harness' kernel tree, the layout check). A copy of the records sample in a
-# temporary directory must build, with its .ko landing in that directory; the
-# same copy with an anchor that no longer matches its Rust context must fail
-# at the layout check; a directory without Kbuild or Makefile is refused.
+# harness' kernel tree, the layout check). A copy of the guide's example
+# (samples/rust/bpf_iter_primes) in a temporary directory must build with the
+# documented command, with its .ko landing in that directory; a copy with a
+# hand-written BTF C file whose anchor does not match the Rust context must
+# fail at the layout check; a directory without Kbuild or Makefile is refused.
 # Prints TAP; diagnostics go to stderr.
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -20,28 +21,35 @@ cleanup() {
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
-SRC=$ROOT/samples/rust/bpf_iter_records
 
 echo "TAP version 13"
 echo "1..3"
 
-cp -r "$SRC" "$tmp/ext"
-if EXT="$tmp/ext" bash "$ROOT/tools/harness/modules.sh" >"$tmp/log1" 2>&1 &&
-	[ -f "$tmp/ext/rust_bpf_iter_records.ko" ]; then
-	echo "ok 1 - make external: a target directory outside the repository builds, .ko in it"
+cp -r "$ROOT/samples/rust/bpf_iter_primes" "$tmp/ext"
+if make -s -C "$ROOT" external M="$tmp/ext" </dev/null >"$tmp/log1" 2>&1 &&
+	[ -f "$tmp/ext/rust_bpf_iter_primes.ko" ]; then
+	echo "ok 1 - make external M=: the guide's example, in a directory outside the repository, builds, .ko in it"
 else
-	echo "not ok 1 - make external: a target directory outside the repository builds, .ko in it"
+	echo "not ok 1 - make external M=: the guide's example, in a directory outside the repository, builds, .ko in it"
 	tail -n 20 "$tmp/log1" >&2
 fi
 
-# The anchor says the record slot is a struct file: the Rust context says a rust_record.
-cp -r "$SRC" "$tmp/bad"
-sed -i 's/^\t\t     struct rust_record \*rec)$/\t\t     struct file *rec)/' "$tmp/bad/rust_bpf_iter_records_btf.c"
-if ! grep -q 'struct file \*rec)$' "$tmp/bad/rust_bpf_iter_records_btf.c"; then
+# A hand-written C file for the BTF instead of the generated one, whose anchor says the index
+# is a u64 where the Rust context says a u32: the layout check (which checks the generator's
+# output the same way) must refuse it.
+cp -r "$ROOT/samples/rust/bpf_iter_primes" "$tmp/bad"
+cat >"$tmp/bad/rust_bpf_iter_primes_btf.c" <<'EOC'
+// SPDX-License-Identifier: GPL-2.0
+#include <linux/bpf.h>
+#include <linux/types.h>
+DEFINE_BPF_ITER_FUNC(rust_primes, struct bpf_iter_meta *meta, u64 index, u64 prime)
+EOC
+sed -i 's/rust_bpf_iter_primes_main\.btf\.o/rust_bpf_iter_primes_btf.o/' "$tmp/bad/Makefile"
+if ! grep -q 'rust_bpf_iter_primes_btf.o' "$tmp/bad/Makefile"; then
 	echo "not ok 2 - make external: the layout check refuses a mismatched anchor # the edit did not apply"
 elif EXT="$tmp/bad" bash "$ROOT/tools/harness/modules.sh" >"$tmp/log2" 2>&1; then
 	echo "not ok 2 - make external: the layout check refuses a mismatched anchor # it built"
-elif grep -q "does not match its BTF anchor" "$tmp/log2"; then
+elif grep -q "does not match its BTF anchor" "$tmp/log2" && grep -q "not a 4-byte integer" "$tmp/log2"; then
 	echo "ok 2 - make external: the layout check refuses a mismatched anchor"
 else
 	echo "not ok 2 - make external: the layout check refuses a mismatched anchor # other failure"

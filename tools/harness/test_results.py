@@ -200,7 +200,9 @@ import layout_check  # noqa: E402
 LTYPES = {
     1: {"kind": "STRUCT", "name": "bpf_iter_meta", "size": 24},
     2: {"kind": "PTR", "type_id": 1},
-    3: {"kind": "STRUCT", "name": "rec", "size": 16},
+    3: {"kind": "STRUCT", "name": "rec", "size": 16,
+        "members": [{"name": "id", "type_id": 9, "bits_offset": 0},
+                    {"name": "name", "type_id": 10, "bits_offset": 64}]},
     4: {"kind": "PTR", "type_id": 3},
     5: {"kind": "INT", "name": "unsigned int", "size": 4},
     6: {"kind": "TYPEDEF", "name": "u32", "type_id": 5},
@@ -208,6 +210,9 @@ LTYPES = {
                                          {"name": "r", "type_id": 4},
                                          {"name": "n", "type_id": 6}]},
     8: {"kind": "FUNC", "name": "bpf_iter_t", "type_id": 7},
+    9: {"kind": "INT", "name": "long long unsigned int", "size": 8},
+    10: {"kind": "ARRAY", "type_id": 11, "nr_elems": 8},
+    11: {"kind": "INT", "name": "unsigned char", "size": 1},
 }
 
 
@@ -215,8 +220,10 @@ def lrec(slots):
     return {"name": "t", "slots": slots}
 
 
-GOOD = [{"kind": 2, "origin": 1, "size": 16, "type": "rec"},
-        {"kind": 1, "origin": 0, "size": 4, "type": ""}]
+GOOD = [{"kind": 2, "origin": 1, "size": 16, "type": "rec", "name": "r"},
+        {"kind": 1, "origin": 0, "size": 4, "type": "", "name": "n"}]
+# struct rec { __u64 id; __u8 name[8]; }, as bpf_iter_btf_struct! records it.
+REC = ("rec", 16, [("id", "__u64", 0, 0), ("name", "__u8", 8, 8)])
 
 
 @case
@@ -236,6 +243,26 @@ def layout_wrong_size_or_count_fails():
     wide = [GOOD[0], dict(GOOD[1], size=8)]
     return all(layout_check.check_module(LTYPES, {8}, [lrec(x)])
                for x in (small, wide, GOOD[:1]))
+
+
+@case
+def layout_wrong_slot_name_fails():
+    renamed = [GOOD[0], dict(GOOD[1], name="count")]
+    return len(layout_check.check_module(LTYPES, {8}, [lrec(renamed)])) == 1
+
+
+@case
+def layout_own_struct_match_passes():
+    return layout_check.check_types(LTYPES, {3}, [REC]) == []
+
+
+@case
+def layout_own_struct_mismatch_fails():
+    moved = (REC[0], REC[1], [REC[2][0], ("name", "__u8", 8, 12)])
+    longer = (REC[0], REC[1], [REC[2][0], ("name", "__u8", 16, 8)])
+    renamed = (REC[0], REC[1], [REC[2][0], ("tag", "__u8", 8, 8)])
+    return all(len(layout_check.check_types(LTYPES, {3}, [r])) == 1
+               for r in (moved, longer, renamed, ("rec", 24, REC[2])))
 
 
 @case

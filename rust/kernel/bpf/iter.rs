@@ -35,7 +35,7 @@ use crate::{
     seq_file::SeqFile,
     str::CStr,
     sync::Arc,
-    types::{ARef, AlwaysRefCounted, ForeignOwnable, Opaque},
+    types::{ARef, AlwaysRefCounted, AsBytes, ForeignOwnable, FromBytes, Opaque},
     ThisModule,
 };
 use core::{
@@ -130,24 +130,33 @@ pub unsafe trait BtfType {
     const NAME: &'static CStr;
     /// The BTF the type is in.
     const ORIGIN: Origin;
+    /// For a vmlinux type, the kernel header that defines the C struct (`linux/sched.h`): the
+    /// C file generated for a target's BTF includes it, so that the module's BTF refers to
+    /// vmlinux's type. Empty for a target's own types, which [`bpf_iter_btf_struct!`] declares.
+    ///
+    /// [`bpf_iter_btf_struct!`]: crate::bpf_iter_btf_struct
+    const C_HEADER: &'static str = "";
 }
 
 // SAFETY: `Task` is a transparent wrapper of `struct task_struct`, in vmlinux' BTF.
 unsafe impl BtfType for crate::task::Task {
     const NAME: &'static CStr = c_str!("task_struct");
     const ORIGIN: Origin = Origin::Vmlinux;
+    const C_HEADER: &'static str = "linux/sched.h";
 }
 
 // SAFETY: `File` is a transparent wrapper of `struct file`, in vmlinux' BTF.
 unsafe impl BtfType for crate::fs::File {
     const NAME: &'static CStr = c_str!("file");
     const ORIGIN: Origin = Origin::Vmlinux;
+    const C_HEADER: &'static str = "linux/fs.h";
 }
 
 // SAFETY: `VmaRef` is a transparent wrapper of `struct vm_area_struct`, in vmlinux' BTF.
 unsafe impl BtfType for crate::mm::virt::VmaRef {
     const NAME: &'static CStr = c_str!("vm_area_struct");
     const ORIGIN: Origin = Origin::Vmlinux;
+    const C_HEADER: &'static str = "linux/mm_types.h";
 }
 
 /// What one context slot holds, as the verifier must see it.
@@ -164,6 +173,8 @@ pub enum ArgSpec {
         size: usize,
         /// Whether the pointer is trusted (may be passed to kfuncs taking trusted pointers).
         trusted: bool,
+        /// [`BtfType::C_HEADER`].
+        header: &'static str,
     },
     /// A read-only buffer of `size` bytes, possibly NULL
     /// (`PTR_TO_BUF | PTR_MAYBE_NULL | MEM_RDONLY`).
@@ -238,6 +249,7 @@ unsafe impl<T: BtfType> Slot for BtfPtr<'_, T> {
         origin: T::ORIGIN,
         size: size_of::<T>(),
         trusted: false,
+        header: T::C_HEADER,
     };
     const NULL: Self = BtfPtr::null();
 }
@@ -272,6 +284,7 @@ unsafe impl<T: BtfType> Slot for TrustedBtfPtr<'_, T> {
         origin: T::ORIGIN,
         size: size_of::<T>(),
         trusted: true,
+        header: T::C_HEADER,
     };
     const NULL: Self = TrustedBtfPtr::null();
 }
@@ -378,6 +391,9 @@ const _: () = assert!(size_of::<*const u8>() == 8);
 pub unsafe trait Context: Sized {
     /// The slots, in order.
     const ARGS: &'static [ArgSpec];
+    /// The names of the slots, in order: the names of the anchor's parameters and of the
+    /// context struct's members in the C generated for the target.
+    const NAMES: &'static [&'static str];
     /// Every slot NULL or zero: what the final call from `stop` passes.
     const NULL: Self;
 }
@@ -433,6 +449,7 @@ macro_rules! bpf_iter_context {
                 ::core::assert!(::core::mem::size_of::<Self>() == 8 * i);
                 &[$(<$ty as $crate::bpf::iter::Slot>::SPEC),+]
             };
+            const NAMES: &'static [&'static str] = &[$(::core::stringify!($field)),+];
             const NULL: Self = Self { $($field: <$ty as $crate::bpf::iter::Slot>::NULL),+ };
         }
     };
@@ -571,6 +588,37 @@ impl LinkInfo {
     pub fn as_bytes(&self) -> &[u8; size_of::<bindings::bpf_iter_link_info>()] {
         // SAFETY: The union is plain old data of exactly this size, with no padding.
         unsafe { &*ptr::from_ref(&self.0).cast() }
+    }
+
+    /// Parameters of the target's own: a `T` laid over the start of `union
+    /// bpf_iter_link_info`, which userspace fills byte for byte (`bpf-iter --param`).
+    ///
+    /// `T` is at most 16 bytes, the size of the union (checked at compile time), and every bit
+    /// pattern is a valid `T` ([`FromBytes`]: integers and arrays of them). The bytes after `T`
+    /// must be zero (`EINVAL` otherwise): a caller passing more than the target reads is
+    /// refused, not half understood. A parameter of zero usually means "not given".
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use kernel::bpf::iter::LinkInfo;
+    /// use kernel::prelude::*;
+    ///
+    /// // `[n, 0, 0, 0]`: one `u32`.
+    /// assert_eq!(LinkInfo::from_words([10, 0, 0, 0]).custom::<u32>(), Ok(10));
+    /// assert_eq!(LinkInfo::from_words([10, 1, 0, 0]).custom::<u32>(), Err(EINVAL));
+    /// assert_eq!(LinkInfo::from_words([10, 1, 0, 0]).custom::<[u32; 2]>(), Ok([10, 1]));
+    /// assert_eq!(LinkInfo::from_words([1, 2, 3, 4]).custom::<[u32; 4]>(), Ok([1, 2, 3, 4]));
+    /// ```
+    pub fn custom<T: FromBytes>(&self) -> Result<T> {
+        #[allow(clippy::let_unit_value)]
+        let () = Fits::<T>::LINK_PARAMS;
+        if self.as_bytes()[size_of::<T>()..].iter().any(|b| *b != 0) {
+            return Err(EINVAL);
+        }
+        // SAFETY: The union has at least `size_of::<T>()` bytes (`Fits`), all initialized, and
+        // any bit pattern is a valid `T` (`FromBytes`). The read need not be aligned.
+        Ok(unsafe { ptr::from_ref(&self.0).cast::<T>().read_unaligned() })
     }
 
     /// The task parameters, as the kernel's task, task_file and task_vma targets take them.
@@ -846,6 +894,44 @@ impl TaskFilter {
 /// (`struct bpf_link_info::iter`).
 pub struct LinkInfoOut<'a>(&'a mut bindings::bpf_link_info);
 
+/// Compile-time checks that target parameters of type `T` fit where they go.
+struct Fits<T>(PhantomData<T>);
+
+impl<T> Fits<T> {
+    /// `T` fits in `union bpf_iter_link_info` ([`LinkInfo::custom`]), and in the 16-byte
+    /// union of `struct bpf_link_info`'s `iter` that reports it ([`LinkInfoOut::set_custom`]).
+    const LINK_PARAMS: () = assert!(
+        size_of::<T>() <= 16,
+        "target parameters are at most 16 bytes (union bpf_iter_link_info)"
+    );
+}
+
+const _: () =
+    assert!(size_of::<bindings::bpf_link_info__bindgen_ty_1__bindgen_ty_4__bindgen_ty_2>() == 16);
+
+impl LinkInfoOut<'_> {
+    /// Reports parameters of the target's own ([`LinkInfo::custom`]): `params`' bytes at the
+    /// start of the 16-byte union of `struct bpf_link_info`'s `iter` that holds `task` or
+    /// `cgroup` for the kernel's targets (16 bytes into `iter`), the rest zero. `bpf-iter link
+    /// show` prints them.
+    pub fn set_custom<T: AsBytes>(&mut self, params: &T) {
+        #[allow(clippy::let_unit_value)]
+        let () = Fits::<T>::LINK_PARAMS;
+        // SAFETY: `params` is `size_of::<T>()` initialized bytes (`AsBytes`), written over the
+        // start of the 16-byte union (`Fits`) of plain integers, which this target owns (the
+        // core only fills the target name and zeroed the rest). Taking the address of a union
+        // member reads nothing.
+        unsafe {
+            let out = ptr::addr_of_mut!(self.0.__bindgen_anon_1.iter.__bindgen_anon_2);
+            ptr::copy_nonoverlapping(
+                ptr::from_ref(params).cast::<u8>(),
+                out.cast::<u8>(),
+                size_of::<T>(),
+            )
+        };
+    }
+}
+
 impl LinkInfoOut<'_> {
     /// Reports task parameters (`iter.task.tid` / `iter.task.pid`).
     pub fn set_task(&mut self, filter: TaskFilter) {
@@ -1092,8 +1178,11 @@ pub trait Target: Sized + 'static {
     /// did not show, and the next read must start from that object again.
     fn start(iter: &mut Self::Iter, pos: u64) -> Result<Option<Self::Item>>;
 
-    /// Returns the object after `prev` (which it consumes), or `None` past the end.
-    fn next(iter: &mut Self::Iter, prev: Self::Item) -> Option<Self::Item>;
+    /// Moves `item`, the object just shown (always `Some` on entry), to the next object, or
+    /// sets it to `None` past the end. In place: a target whose item is a cursor (a position
+    /// in a list, a walk under a lock) advances it without moving it, and the framework keeps
+    /// the result where `show` finds it.
+    fn next(iter: &mut Self::Iter, item: &mut Option<Self::Item>);
 
     /// Called when a read ends, with the object it stopped at, if any.
     fn stop(_iter: &mut Self::Iter, _item: Option<Self::Item>) {}
@@ -1164,9 +1253,15 @@ impl<T: Target> Adapter<T> {
     /// Keeps `item` in the iterator state for `show`, and returns what the `seq_file` keeps in
     /// its place: a pointer to it, never NULL or an error pointer. Once per object: inlined
     /// into `seq_start`/`seq_next`.
+    ///
+    /// The slot is empty here (`next` took the previous item out, `stop` the last one of a read):
+    /// what it held is forgotten, not dropped, so that no drop glue runs per object.
     #[inline]
     fn hold(st: &mut IterState<T>, item: T::Item) -> *mut c_void {
-        ptr::from_mut(st.item.insert(item)).cast()
+        let old = st.item.replace(item);
+        debug_assert!(old.is_none());
+        core::mem::forget(old);
+        ptr::from_mut(&mut st.item).cast()
     }
 
     /// The checks of a program for a link: read-only buffers, then the target's own.
@@ -1359,13 +1454,15 @@ impl<T: Target> Adapter<T> {
         let (st, p) = unsafe { (Self::state(seq), &mut *pos) };
         // C's `++*pos`: a count of the objects shown, which cannot reach `i64::MAX`.
         *p = p.wrapping_add(1);
-        // The kernel passes back what `start`/`next` returned (`_v`): the held item.
-        let Some(prev) = st.item.take() else {
+        // The kernel passes back what `start`/`next` returned (`_v`): the held item, which
+        // `next` moves on in place.
+        if st.item.is_none() {
             // Not reached: `next` is only called after an object.
             return ptr::null_mut();
-        };
-        match T::next(&mut st.iter, prev) {
-            Some(item) => Self::hold(st, item),
+        }
+        T::next(&mut st.iter, &mut st.item);
+        match st.item {
+            Some(_) => ptr::from_mut(&mut st.item).cast(),
             None => ptr::null_mut(),
         }
     }
@@ -1568,22 +1665,27 @@ const fn unsafe_zeroed_reg() -> bindings::bpf_iter_reg {
     unsafe { core::mem::zeroed() }
 }
 
-/// Size of one [`LayoutRecord`].
-pub const LAYOUT_RECORD_SIZE: usize = 512;
-const LAYOUT_MAX_SLOTS: usize = 11;
+/// Size of one [`LayoutRecord`] and of one [`TypeRecord`].
+pub const LAYOUT_RECORD_SIZE: usize = 1024;
+const LAYOUT_MAX_SLOTS: usize = 9;
+const LAYOUT_SLOT_SIZE: usize = 104;
 const LAYOUT_NAME_LEN: usize = 56;
 const LAYOUT_TYPE_LEN: usize = 32;
+const TYPE_MAX_FIELDS: usize = 11;
+const TYPE_FIELD_SIZE: usize = 80;
 
 /// A description of a target's context, placed by [`bpf_iter_layout!`] in the
-/// `.rust_bpf_iter_layout` section of a module, so that the build checks the context against
-/// the anchor in the module's BTF (`tools/harness/layout_check.py`): a mismatch is a build
-/// error, not only a registration failure.
+/// `.rust_bpf_iter_layout` section of the object, from which the build generates the C of the
+/// target's BTF (`scripts/rust_bpf_iter_btf.py`: the anchor and the context struct) and then
+/// checks it against the module's BTF (`tools/harness/layout_check.py`). The section is
+/// discarded from vmlinux (`patches/0014`).
 ///
-/// Format (all records [`LAYOUT_RECORD_SIZE`] bytes, little endian): `b"RBIL"`, version 1,
+/// Format (all records [`LAYOUT_RECORD_SIZE`] bytes, little endian): `b"RBIL"`, version 2,
 /// the number of slots, two zero bytes, the target name NUL-padded to 56 bytes; then per slot
-/// 40 bytes: kind (1 scalar, 2 BTF pointer, 3 trusted BTF pointer, 4 read-only buffer), origin
+/// 104 bytes: kind (1 scalar, 2 BTF pointer, 3 trusted BTF pointer, 4 read-only buffer), origin
 /// (0 vmlinux, 1 owner), two zero bytes, the size as `u32` (scalar or buffer bytes, size of the
-/// Rust view of a BTF type), the struct name NUL-padded to 32 bytes.
+/// Rust view of a BTF type), then three names NUL-padded to 32 bytes: the struct (BTF
+/// pointers), the slot, and the header that defines a vmlinux struct.
 ///
 /// [`bpf_iter_layout!`]: crate::bpf_iter_layout
 #[repr(C, align(8))]
@@ -1602,23 +1704,25 @@ impl LayoutRecord {
     /// The record of target `T`.
     pub const fn new<T: Target>() -> Self {
         let args = TargetVTable::<T>::ARGS;
-        assert!(args.len() <= LAYOUT_MAX_SLOTS);
+        let names = <T::Ctx<'static> as Context>::NAMES;
+        assert!(args.len() <= LAYOUT_MAX_SLOTS && names.len() == args.len());
         let mut b = [0u8; LAYOUT_RECORD_SIZE];
         put(&mut b, 0, b"RBIL", 5);
-        b[4] = 1;
+        b[4] = 2;
         b[5] = args.len() as u8;
         put(&mut b, 8, cstr_bytes(T::NAME), LAYOUT_NAME_LEN);
         let mut i = 0;
         while i < args.len() {
-            let at = 64 + 40 * i;
-            let (kind, origin, size, name): (u8, u8, usize, &[u8]) = match args[i] {
-                ArgSpec::Scalar { size } => (1, 0, size, b""),
-                ArgSpec::RdonlyBuf { size } => (4, 0, size, b""),
+            let at = 64 + LAYOUT_SLOT_SIZE * i;
+            let (kind, origin, size, name, header): (u8, u8, usize, &[u8], &str) = match args[i] {
+                ArgSpec::Scalar { size } => (1, 0, size, b"", ""),
+                ArgSpec::RdonlyBuf { size } => (4, 0, size, b"", ""),
                 ArgSpec::Btf {
                     name,
                     origin,
                     size,
                     trusted,
+                    header,
                 } => (
                     if trusted { 3 } else { 2 },
                     match origin {
@@ -1627,20 +1731,23 @@ impl LayoutRecord {
                     },
                     size,
                     cstr_bytes(name),
+                    header,
                 ),
             };
             b[at] = kind;
             b[at + 1] = origin;
             put(&mut b, at + 4, &(size as u32).to_le_bytes(), 5);
             put(&mut b, at + 8, name, LAYOUT_TYPE_LEN);
+            put(&mut b, at + 40, names[i].as_bytes(), LAYOUT_TYPE_LEN);
+            put(&mut b, at + 72, header.as_bytes(), LAYOUT_TYPE_LEN);
             i += 1;
         }
         LayoutRecord(b)
     }
 }
 
-/// Places the [`LayoutRecord`] of a target in its module, for the build-time check of its
-/// context against BTF. [`module_bpf_iter_target!`] does it for its targets; a module that
+/// Places the [`LayoutRecord`] of a target in its object, for the C of its BTF and the build-time
+/// check of its context. [`module_bpf_iter_target!`] does it for its targets; code that
 /// registers targets itself invokes it once per target type.
 ///
 /// [`module_bpf_iter_target!`]: crate::module_bpf_iter_target
@@ -1648,11 +1755,151 @@ impl LayoutRecord {
 macro_rules! bpf_iter_layout {
     ($t:ty) => {
         const _: () = {
-            #[cfg(MODULE)]
             #[used]
             #[link_section = ".rust_bpf_iter_layout"]
             static LAYOUT: $crate::bpf::iter::LayoutRecord =
                 $crate::bpf::iter::LayoutRecord::new::<$t>();
+        };
+    };
+}
+
+/// Types a field of a target's own BTF struct ([`bpf_iter_btf_struct!`]) may have: integers,
+/// and arrays of them.
+///
+/// [`bpf_iter_btf_struct!`]: crate::bpf_iter_btf_struct
+pub trait BtfField {
+    /// The C type (of the elements, for an array).
+    const C_TYPE: &'static str;
+    /// The number of elements of an array; 0 for a scalar.
+    const LEN: usize;
+}
+
+/// The integers [`BtfField`] arrays may hold.
+pub trait BtfInt: BtfField {}
+
+macro_rules! btf_ints {
+    ($($t:ty => $c:literal),*) => {
+        $(
+            impl BtfField for $t {
+                const C_TYPE: &'static str = $c;
+                const LEN: usize = 0;
+            }
+            impl BtfInt for $t {}
+        )*
+    };
+}
+
+btf_ints!(u8 => "__u8", u16 => "__u16", u32 => "__u32", u64 => "__u64",
+          i8 => "__s8", i16 => "__s16", i32 => "__s32", i64 => "__s64");
+
+impl<T: BtfInt, const N: usize> BtfField for [T; N] {
+    const C_TYPE: &'static str = T::C_TYPE;
+    const LEN: usize = N;
+}
+
+/// A description of a target's own struct ([`bpf_iter_btf_struct!`]), in the
+/// `.rust_bpf_iter_types` section of the object, from which the build generates its C
+/// definition for the module's BTF and checks that definition against the Rust one.
+///
+/// Format ([`LAYOUT_RECORD_SIZE`] bytes, little endian): `b"RBIT"`, version 1, the number of
+/// fields, two zero bytes, the C struct name NUL-padded to 56 bytes, the size as `u32`, four
+/// zero bytes; then per field 80 bytes: its name and C type NUL-padded to 32 bytes each, the
+/// number of array elements (0 for a scalar) and the offset, as `u32`s, eight zero bytes.
+///
+/// [`bpf_iter_btf_struct!`]: crate::bpf_iter_btf_struct
+#[repr(C, align(8))]
+pub struct TypeRecord(pub [u8; LAYOUT_RECORD_SIZE]);
+
+impl TypeRecord {
+    /// The record of the struct `name` of `size` bytes, with `(name, C type, elements,
+    /// offset)` for each field, in order.
+    pub const fn new(name: &str, size: usize, fields: &[(&str, &str, usize, usize)]) -> Self {
+        assert!(
+            fields.len() <= TYPE_MAX_FIELDS,
+            "too many fields for a type record"
+        );
+        let mut b = [0u8; LAYOUT_RECORD_SIZE];
+        put(&mut b, 0, b"RBIT", 5);
+        b[4] = 1;
+        b[5] = fields.len() as u8;
+        put(&mut b, 8, name.as_bytes(), LAYOUT_NAME_LEN);
+        put(&mut b, 64, &(size as u32).to_le_bytes(), 5);
+        let mut i = 0;
+        while i < fields.len() {
+            let at = 72 + TYPE_FIELD_SIZE * i;
+            let (fname, ctype, len, offset) = fields[i];
+            put(&mut b, at, fname.as_bytes(), LAYOUT_TYPE_LEN);
+            put(&mut b, at + 32, ctype.as_bytes(), LAYOUT_TYPE_LEN);
+            put(&mut b, at + 64, &(len as u32).to_le_bytes(), 5);
+            put(&mut b, at + 68, &(offset as u32).to_le_bytes(), 5);
+            i += 1;
+        }
+        TypeRecord(b)
+    }
+}
+
+/// Declares a target's own struct that programs get pointers to ([`Origin::Owner`]): a
+/// `#[repr(C)]` Rust struct of integers and arrays of them ([`BtfField`]), its [`BtfType`]
+/// implementation, and the [`TypeRecord`] from which the build generates the C struct for the
+/// module's BTF (`scripts/rust_bpf_iter_btf.py`), so both have one definition. The build then
+/// checks the module's BTF struct against the record, field by field
+/// (`tools/harness/layout_check.py`), and registration checks its size.
+///
+/// # Examples
+///
+/// ```
+/// use kernel::bpf::iter::{BtfType, Origin};
+///
+/// kernel::bpf_iter_btf_struct! {
+///     /// One record of a collection.
+///     pub struct Record as "my_record" {
+///         pub id: u64,
+///         pub value: u32,
+///         pub name: [u8; 16],
+///     }
+/// }
+///
+/// assert_eq!(Record::NAME.to_str(), Ok("my_record"));
+/// assert!(Record::ORIGIN == Origin::Owner);
+/// assert_eq!(core::mem::size_of::<Record>(), 32);
+/// ```
+#[macro_export]
+macro_rules! bpf_iter_btf_struct {
+    (
+        $(#[$attr:meta])*
+        $vis:vis struct $name:ident as $cname:literal {
+            $($(#[$fattr:meta])* $fvis:vis $field:ident : $ty:ty),+ $(,)?
+        }
+    ) => {
+        $(#[$attr])*
+        #[repr(C)]
+        $vis struct $name {
+            $($(#[$fattr])* $fvis $field: $ty),+
+        }
+
+        // SAFETY: `$name` is `#[repr(C)]` with fields of integer and integer-array types only;
+        // the C struct `$cname` in the module's BTF is generated from the record below, which
+        // lists the same fields in the same order, so it has the same layout. The build checks
+        // the module's BTF struct against the record (`layout_check.py`), and registration its
+        // size.
+        unsafe impl $crate::bpf::iter::BtfType for $name {
+            const NAME: &'static $crate::str::CStr = $crate::c_str!($cname);
+            const ORIGIN: $crate::bpf::iter::Origin = $crate::bpf::iter::Origin::Owner;
+        }
+
+        const _: () = {
+            #[used]
+            #[link_section = ".rust_bpf_iter_types"]
+            static TYPE: $crate::bpf::iter::TypeRecord = $crate::bpf::iter::TypeRecord::new(
+                $cname,
+                ::core::mem::size_of::<$name>(),
+                &[$((
+                    ::core::stringify!($field),
+                    <$ty as $crate::bpf::iter::BtfField>::C_TYPE,
+                    <$ty as $crate::bpf::iter::BtfField>::LEN,
+                    ::core::mem::offset_of!($name, $field),
+                )),+],
+            );
         };
     };
 }
@@ -1688,7 +1935,7 @@ macro_rules! bpf_iter_layout {
 ///             fn attach(_: (), info: &LinkInfo) -> Result { info.none() }
 ///             fn init_iter(_: &()) -> Result { Ok(()) }
 ///             fn start(_: &mut (), _: u64) -> Result<Option<Index>> { Ok(None) }
-///             fn next(_: &mut (), _: Index) -> Option<Index> { None }
+///             fn next(_: &mut (), item: &mut Option<Index>) { *item = None }
 ///             fn ctx<'a>(_: &'a (), _: &'a Index) -> $ctx<'a> {
 ///                 <$ctx<'a> as iter::Context>::NULL
 ///             }

@@ -89,8 +89,8 @@ impl Task {
     /// are the leader's (C's `task_seq_get_next()` test for `skip_if_dup_files`).
     ///
     /// The fields are read without the task lock, as C does: a thread that execs or unshares
-    /// its table meanwhile may be seen either way. The leader is valid under the RCU read lock
-    /// (`rcu`), even if this thread execs and becomes the leader.
+    /// its table meanwhile may be seen either way. A released task (exited and reaped) is not
+    /// skipped: its leader may be gone.
     ///
     /// # Examples
     ///
@@ -102,6 +102,9 @@ impl Task {
     /// ```
     #[inline]
     pub fn shares_files_with_leader(&self, _rcu: &rcu::Guard) -> bool {
+        if !self.pid_alive() {
+            return false;
+        }
         let t = self.as_ptr();
         // SAFETY: `t` is a valid task. `exit_signal`, `group_leader` and `files` change only
         // under locks this does not take (as C's readers do not); the reads are volatile, so
@@ -116,8 +119,10 @@ impl Task {
                 ptr::addr_of!((*t).files).read_volatile(),
             )
         };
-        // SAFETY: The group leader of a valid task is valid under the RCU read lock (`_rcu`):
-        // a leader replaced by an exec is freed after a grace period.
+        // SAFETY: The task was alive during this read section (`pid_alive`), so its group
+        // leader then was too: a leader is released after its last thread or, replaced by an
+        // exec, with the exec; either way it is freed a grace period after that, not before
+        // `_rcu` is released.
         files == unsafe { ptr::addr_of!((*leader).files).read_volatile() }
     }
 

@@ -18,26 +18,21 @@
 //! ```
 
 use core::sync::atomic::{AtomicU64, Ordering};
-use kernel::bpf::iter::{self, BtfPtr, BtfType, Index, LinkInfo, Origin, RdonlyBuf, Scalar};
+use kernel::bpf::iter::{self, BtfPtr, Index, LinkInfo, RdonlyBuf, Scalar};
 use kernel::{c_str, prelude::*, seq_file::SeqFile, seq_print};
 
-/// Length of a record's name, `RUST_SAMPLE_NAME_LEN` in `rust_bpf_iter_sample.h`.
+/// Length of a record's name.
 const NAME_LEN: usize = 16;
 
-/// The Rust view of `struct rust_sample_record` (`rust_bpf_iter_sample.h`).
-#[repr(C)]
-struct Record {
-    id: u32,
-    flags: u32,
-    value: u64,
-    name: [u8; NAME_LEN],
-}
-
-// SAFETY: `Record` is `#[repr(C)]` with the fields of `struct rust_sample_record`, declared in
-// this module's C file (registration checks the sizes against BTF).
-unsafe impl BtfType for Record {
-    const NAME: &'static CStr = c_str!("rust_sample_record");
-    const ORIGIN: Origin = Origin::Owner;
+kernel::bpf_iter_btf_struct! {
+    /// One record of the table: `struct rust_sample_record` for programs, whose C the build
+    /// generates from this declaration.
+    struct Record as "rust_sample_record" {
+        id: u32,
+        flags: u32,
+        value: u64,
+        name: [u8; NAME_LEN],
+    }
 }
 
 const fn record(id: u32, value: u64, name: &str) -> Record {
@@ -123,9 +118,9 @@ impl iter::Target for Sample {
         Ok((it.cursor < it.records.len()).then_some(Index(it.cursor)))
     }
 
-    fn next(it: &mut SampleIter, prev: Index) -> Option<Index> {
-        it.cursor = prev.0 + 1;
-        (it.cursor < it.records.len()).then_some(Index(it.cursor))
+    fn next(it: &mut SampleIter, item: &mut Option<Index>) {
+        it.cursor += 1;
+        *item = (it.cursor < it.records.len()).then_some(Index(it.cursor));
     }
 
     fn ctx<'a>(it: &'a SampleIter, item: &'a Index) -> SampleCtx<'a> {

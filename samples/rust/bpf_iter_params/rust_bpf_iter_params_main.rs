@@ -43,9 +43,9 @@ fn start_one<T: Copy + Send>(it: &mut OneObject<T>) -> Option<Index> {
     (!it.done).then_some(Index(0))
 }
 
-fn next_one<T: Copy + Send>(it: &mut OneObject<T>) -> Option<Index> {
+fn next_one<T: Copy + Send>(it: &mut OneObject<T>, item: &mut Option<Index>) {
     it.done = true;
-    None
+    *item = None;
 }
 
 struct MapInfo;
@@ -76,8 +76,8 @@ impl iter::Target for MapInfo {
         Ok(start_one(it))
     }
 
-    fn next(it: &mut Self::Iter, _prev: Index) -> Option<Index> {
-        next_one(it)
+    fn next(it: &mut Self::Iter, item: &mut Option<Index>) {
+        next_one(it, item)
     }
 
     fn ctx<'a>(it: &'a Self::Iter, _item: &'a Index) -> MapInfoCtx {
@@ -149,8 +149,8 @@ mod cgroup {
             Ok(start_one(it))
         }
 
-        fn next(it: &mut Self::Iter, _prev: Index) -> Option<Index> {
-            next_one(it)
+        fn next(it: &mut Self::Iter, item: &mut Option<Index>) {
+            next_one(it, item)
         }
 
         fn ctx<'a>(it: &'a Self::Iter, _item: &'a Index) -> CgroupInfoCtx {

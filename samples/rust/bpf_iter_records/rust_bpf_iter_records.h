@@ -1,22 +1,13 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * The rust_records BPF iterator target: the record type programs see, and
- * the calls between the C debugfs glue and the Rust part of the module
- * (rust_bpf_iter_records_main.rs, which mirrors struct rust_record).
+ * The rust_records BPF iterator target: the calls between the C debugfs glue
+ * (rust_bpf_iter_records_debugfs.c) and the Rust part of the module
+ * (rust_bpf_iter_records_main.rs).
  */
 #ifndef RUST_BPF_ITER_RECORDS_H
 #define RUST_BPF_ITER_RECORDS_H
 
 #include <linux/types.h>
-
-#define RUST_RECORD_NAME_LEN 16
-
-/* One record of the module's collection; immutable once added. */
-struct rust_record {
-	__u64 id;
-	__u64 value;
-	char name[RUST_RECORD_NAME_LEN];
-};
 
 /* The debugfs files, and the command each one takes. */
 enum rust_records_op {

@@ -53,7 +53,7 @@
 
 use core::ptr;
 use core::sync::atomic::{AtomicPtr, Ordering};
-use kernel::bpf::iter::{self, BtfPtr, BtfType, LinkInfo, Origin, Registration, TargetVTable};
+use kernel::bpf::iter::{self, BtfPtr, LinkInfo, Registration, TargetVTable};
 use kernel::error::{from_result, to_result};
 use kernel::ffi::{c_int, c_uint};
 use kernel::rbtree::{RBTree, RBTreeNodeReservation};
@@ -62,7 +62,7 @@ use kernel::seq_print;
 use kernel::sync::{Arc, ArcBorrow, Mutex, UniqueArc};
 use kernel::{c_str, new_mutex, prelude::*};
 
-/// Length of a record's name, NUL included: `RUST_RECORD_NAME_LEN` in the C header.
+/// Length of a record's name, NUL included.
 const NAME_LEN: usize = 16;
 
 /// The operations of the debugfs files, `enum rust_records_op` in the C header.
@@ -71,23 +71,18 @@ const OP_DEL: c_uint = 2;
 const OP_CLEAR: c_uint = 3;
 const OP_REGISTERED: c_uint = 4;
 
-/// The Rust view of `struct rust_record` (`rust_bpf_iter_records.h`).
-///
-/// # Invariants
-///
-/// `id` is in `1..u64::MAX`; `name` is NUL-terminated.
-#[repr(C)]
-struct Record {
-    id: u64,
-    value: u64,
-    name: [u8; NAME_LEN],
-}
-
-// SAFETY: `Record` is `#[repr(C)]` with the fields of `struct rust_record`, declared in this
-// module's C file (registration checks the size against BTF).
-unsafe impl BtfType for Record {
-    const NAME: &'static CStr = c_str!("rust_record");
-    const ORIGIN: Origin = Origin::Owner;
+kernel::bpf_iter_btf_struct! {
+    /// One record of the collection: `struct rust_record` for programs, whose C the build
+    /// generates from this declaration.
+    ///
+    /// # Invariants
+    ///
+    /// `id` is in `1..u64::MAX`; `name` is NUL-terminated.
+    struct Record as "rust_record" {
+        id: u64,
+        value: u64,
+        name: [u8; NAME_LEN],
+    }
 }
 
 /// What [`Records::inner`] protects.
@@ -329,7 +324,7 @@ unsafe extern "C" fn rust_bpf_iter_records_cmd(op: c_uint, buf: *const u8, len: 
 }
 
 extern "C" {
-    /// Creates the debugfs files (`rust_bpf_iter_records_btf.c`).
+    /// Creates the debugfs files (`rust_bpf_iter_records_debugfs.c`).
     fn rust_bpf_iter_records_debugfs_init() -> c_int;
     /// Removes them, waiting for writes in progress.
     fn rust_bpf_iter_records_debugfs_exit();
@@ -391,11 +386,12 @@ impl iter::Target for RecordsTarget {
         Ok(it.records.first_from(it.cursor))
     }
 
-    fn next(it: &mut RecordsIter, prev: Arc<Record>) -> Option<Arc<Record>> {
-        // `prev` was shown. Its id is below `u64::MAX` (type invariant of `Record`).
-        it.cursor = prev.id + 1;
-        drop(prev);
-        it.records.first_from(it.cursor)
+    fn next(it: &mut RecordsIter, item: &mut Option<Arc<Record>>) {
+        // The record shown; its id is below `u64::MAX` (type invariant of `Record`).
+        if let Some(prev) = item.take() {
+            it.cursor = prev.id + 1;
+        }
+        *item = it.records.first_from(it.cursor);
     }
 
     fn ctx<'a>(_it: &'a RecordsIter, item: &'a Arc<Record>) -> RecordsCtx<'a> {

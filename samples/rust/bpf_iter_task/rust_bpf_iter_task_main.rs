@@ -62,7 +62,9 @@ impl TaskWalk {
 
     /// Returns the task at or after the cursor `tid` and moves the cursor to it, or `None`
     /// when there is none. With `skip_dup_files`, threads sharing their leader's file table
-    /// are skipped (as for C's task_file and task_vma).
+    /// are skipped (as for C's task_file and task_vma). Always inline: `rust_task`'s `next`
+    /// is this and little else, once per object, and a call costs as much as the rest of it.
+    #[inline(always)]
     fn next_task(&mut self, skip_dup_files: bool) -> Option<ARef<Task>> {
         let rcu = rcu::read_lock();
         let ns = &*self.ns;
@@ -71,23 +73,25 @@ impl TaskWalk {
                 if self.tid != 0 && self.tid != pid {
                     return None;
                 }
-                let task = ns.find_task(i32::try_from(pid).ok()?, &rcu)?;
+                let task = ns.get_task(i32::try_from(pid).ok()?, &rcu)?;
                 self.tid = pid;
-                Some(task.into())
+                Some(task)
             }
             TaskFilter::Tgid(pid) => self.group_next(pid, skip_dup_files, &rcu),
             TaskFilter::All => loop {
-                let (tid, task) = ns.find_ge_task(i32::try_from(self.tid).ok()?, &rcu)?;
+                let (tid, task) = ns.get_ge_task(i32::try_from(self.tid).ok()?, &rcu)?;
                 self.tid = tid as u32;
                 if !(skip_dup_files && task.shares_files_with_leader(&rcu)) {
-                    return Some(task.into());
+                    return Some(task);
                 }
                 self.tid += 1;
             },
         }
     }
 
-    /// The threads of process `pid`: C's `task_group_seq_get_next()`.
+    /// The threads of process `pid`: C's `task_group_seq_get_next()`. Not inline, so that
+    /// [`TaskWalk::next_task`] stays small enough to be.
+    #[inline(never)]
     fn group_next(
         &mut self,
         pid: u32,
@@ -97,17 +101,17 @@ impl TaskWalk {
         let ns = &*self.ns;
         if self.tid == 0 {
             // The first call: the process itself (its leader).
-            let task = ns.find_process(i32::try_from(pid).ok()?, rcu)?;
+            let task = ns.get_process(i32::try_from(pid).ok()?, rcu)?;
             self.tid = pid;
             self.pid_visiting = pid;
-            return Some(task.into());
+            return Some(task);
         }
-        let visiting = ns.find_task(i32::try_from(self.pid_visiting).ok()?, rcu);
+        let visiting = i32::try_from(self.pid_visiting).ok()?;
         if self.tid == self.pid_visiting {
             // A new read resumes at the thread the previous one stopped at.
-            return visiting.map(ARef::from);
+            return ns.get_task(visiting, rcu);
         }
-        let mut task = visiting?;
+        let mut task = ns.find_task(visiting, rcu)?;
         loop {
             task = task.next_thread(rcu)?;
             let tid = task.pid_nr_ns(Some(ns));
@@ -183,10 +187,10 @@ impl iter::Target for RustTask {
     }
 
     #[inline]
-    fn next(walk: &mut TaskWalk, prev: ARef<Task>) -> Option<ARef<Task>> {
-        drop(prev);
+    fn next(walk: &mut TaskWalk, task: &mut Option<ARef<Task>>) {
         walk.tid += 1;
-        walk.next_task(false)
+        // Drops the task shown.
+        *task = walk.next_task(false);
     }
 
     fn ctx<'a>(_walk: &'a TaskWalk, task: &'a ARef<Task>) -> TaskCtx<'a> {
@@ -252,6 +256,17 @@ impl TaskFileIter {
         }
     }
 
+    /// The rest of `next` when the task has no more files: the first file of the next task.
+    fn next_slow(&mut self, item: &mut Option<FileItem>) {
+        if let Some((task, file)) = item.take() {
+            drop(file);
+            if !self.task_done(task) {
+                return;
+            }
+        }
+        *item = self.advance();
+    }
+
     /// Leaves a task whose files have all been seen; whether the walk goes on.
     fn task_done(&mut self, task: ARef<Task>) -> bool {
         drop(task);
@@ -294,19 +309,19 @@ impl iter::Target for RustTaskFile {
     }
 
     #[inline]
-    fn next(it: &mut TaskFileIter, (task, file): FileItem) -> Option<FileItem> {
-        drop(file);
+    fn next(it: &mut TaskFileIter, item: &mut Option<FileItem>) {
         // Most files are followed by another of the same task: find it here, in place (as C's
         // `task_file_seq_get_next()` does, inline). The fd of an open file is below `INT_MAX`
         // (`sysctl_nr_open`): no overflow.
-        if let Some((fd, file)) = task.next_file(it.fd.wrapping_add(1)) {
-            it.fd = fd;
-            return Some((task, file));
+        if let Some((task, file)) = item {
+            if let Some((fd, next)) = task.next_file(it.fd.wrapping_add(1)) {
+                it.fd = fd;
+                // Drops the file shown.
+                *file = next;
+                return;
+            }
         }
-        if !it.task_done(task) {
-            return None;
-        }
-        it.advance()
+        it.next_slow(item)
     }
 
     fn ctx<'a>(it: &'a TaskFileIter, (task, file): &'a FileItem) -> TaskFileCtx<'a> {
@@ -412,23 +427,30 @@ impl TaskVmaIter {
 
     /// The rest of `next` when the task's next mapping is not found with the lock kept: a
     /// writer waits, or the task has no more.
-    fn next_slow(&mut self, (vmas, task): VmaItem, contended: bool) -> Option<VmaItem> {
+    fn next_slow(&mut self, item: &mut Option<VmaItem>, contended: bool) {
+        let Some((vmas, task)) = item.take() else {
+            return;
+        };
         if contended {
             // Let the writer in; find our place again afterwards.
             self.prev_vm_start = vmas.vma().start();
             self.prev_vm_end = vmas.vma().end();
-            let lock = OwnedMmapReadGuard::lock_killable(vmas.into_lock().unlock()).ok()?;
+            let Ok(lock) = OwnedMmapReadGuard::lock_killable(vmas.into_lock().unlock()) else {
+                return;
+            };
             match self.resume_vma(lock) {
-                Ok(vmas) => return Some((vmas, task)),
+                Ok(vmas) => {
+                    *item = Some((vmas, task));
+                    return;
+                }
                 Err(lock) => drop(lock),
             }
         } else {
             drop(vmas);
         }
-        if !self.task_done(task) {
-            return None;
+        if self.task_done(task) {
+            *item = self.first_vma(None);
         }
-        self.first_vma(None)
     }
 }
 
@@ -462,14 +484,16 @@ impl iter::Target for RustTaskVma {
     }
 
     #[inline]
-    fn next(it: &mut TaskVmaIter, (mut vmas, task): VmaItem) -> Option<VmaItem> {
-        // Most mappings are followed by another of the same task: find it here, with the lock
-        // kept, as C's `task_vma_seq_get_next()` does.
+    fn next(it: &mut TaskVmaIter, item: &mut Option<VmaItem>) {
+        // Most mappings are followed by another of the same task: find it here, in place, with
+        // the lock kept, as C's `task_vma_seq_get_next()` does.
+        let Some((vmas, _task)) = item else {
+            return;
+        };
         let contended = vmas.lock().is_contended();
-        if !contended && vmas.advance() {
-            return Some((vmas, task));
+        if contended || !vmas.advance() {
+            it.next_slow(item, contended);
         }
-        it.next_slow((vmas, task), contended)
     }
 
     fn stop(it: &mut TaskVmaIter, item: Option<VmaItem>) {

@@ -79,8 +79,88 @@ pub enum IterParams {
         /// The cgroup's id (0: none).
         cgroup_id: u64,
     },
+    /// Parameters of a module target's own (`--param TYPE=VALUE`), laid out as a C struct
+    /// of those fields (see [`CustomParam::encode`]).
+    Custom(Vec<u8>),
     /// Raw bytes passed unchanged (any length), for testing kernel checks.
     Raw(Vec<u8>),
+}
+
+/// One field of a target's own parameters: `bpf-iter --param u32=10`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CustomParam {
+    /// `u8=N`
+    U8(u8),
+    /// `u16=N`
+    U16(u16),
+    /// `u32=N`
+    U32(u32),
+    /// `u64=N`
+    U64(u64),
+    /// `i32=N`
+    I32(i32),
+    /// `i64=N`
+    I64(i64),
+}
+
+impl std::str::FromStr for CustomParam {
+    type Err = String;
+
+    /// `TYPE=VALUE`, TYPE one of u8, u16, u32, u64, i32, i64; VALUE decimal or 0x hex.
+    fn from_str(s: &str) -> std::result::Result<Self, String> {
+        let (ty, v) = s
+            .split_once('=')
+            .ok_or_else(|| format!("`{s}`: expected TYPE=VALUE, e.g. u32=10"))?;
+        let bad = |e: std::num::ParseIntError| format!("`{s}`: {e}");
+        let (digits, radix) = match v.strip_prefix("0x") {
+            Some(h) => (h, 16),
+            None => (v, 10),
+        };
+        Ok(match ty {
+            "u8" => CustomParam::U8(u8::from_str_radix(digits, radix).map_err(bad)?),
+            "u16" => CustomParam::U16(u16::from_str_radix(digits, radix).map_err(bad)?),
+            "u32" => CustomParam::U32(u32::from_str_radix(digits, radix).map_err(bad)?),
+            "u64" => CustomParam::U64(u64::from_str_radix(digits, radix).map_err(bad)?),
+            "i32" => CustomParam::I32(i32::from_str_radix(digits, radix).map_err(bad)?),
+            "i64" => CustomParam::I64(i64::from_str_radix(digits, radix).map_err(bad)?),
+            _ => return Err(format!("`{s}`: TYPE is one of u8, u16, u32, u64, i32, i64")),
+        })
+    }
+}
+
+impl CustomParam {
+    fn bytes(self) -> Vec<u8> {
+        match self {
+            CustomParam::U8(v) => v.to_ne_bytes().to_vec(),
+            CustomParam::U16(v) => v.to_ne_bytes().to_vec(),
+            CustomParam::U32(v) => v.to_ne_bytes().to_vec(),
+            CustomParam::U64(v) => v.to_ne_bytes().to_vec(),
+            CustomParam::I32(v) => v.to_ne_bytes().to_vec(),
+            CustomParam::I64(v) => v.to_ne_bytes().to_vec(),
+        }
+    }
+
+    /// Lays `fields` out as a C struct of them would be (each at its natural alignment), the
+    /// bytes a target reads with `LinkInfo::custom::<T>()` for a `#[repr(C)]` `T` of the same
+    /// fields. At most [`LINK_INFO_SIZE`] bytes.
+    pub fn encode(fields: &[CustomParam]) -> Result<Vec<u8>> {
+        let mut out = Vec::new();
+        for f in fields {
+            let b = f.bytes();
+            while out.len() % b.len() != 0 {
+                out.push(0);
+            }
+            out.extend_from_slice(&b);
+        }
+        if out.len() > LINK_INFO_SIZE {
+            return Err(Error::Invalid(format!(
+                "--param: {} bytes of parameters, at most {LINK_INFO_SIZE} fit \
+                 (union bpf_iter_link_info)",
+                out.len()
+            )));
+        }
+        Ok(out)
+    }
 }
 
 /// `enum bpf_cgroup_iter_order`.
@@ -136,6 +216,8 @@ pub enum ParamKind {
     Map,
     /// `cgroup`: order and cgroup fd or id.
     Cgroup,
+    /// Parameters of the target's own (`--param`): only a module's target takes them.
+    Custom,
     /// Not known to this tool (a module's target, or a vmlinux target newer
     /// than the table): parameters are passed unchecked.
     Unknown,
@@ -172,6 +254,7 @@ impl ParamKind {
             IterParams::Task { .. } => Some(ParamKind::Task),
             IterParams::Map { .. } => Some(ParamKind::Map),
             IterParams::Cgroup { .. } => Some(ParamKind::Cgroup),
+            IterParams::Custom(_) => Some(ParamKind::Custom),
         }
     }
 
@@ -207,6 +290,7 @@ impl ParamKind {
             ParamKind::Task => "task parameters (--pid, --tid, --pid-fd)",
             ParamKind::Map => "a map (--map-id, --map-pinned)",
             ParamKind::Cgroup => "a cgroup (--cgroup, --cgroup-id, --order)",
+            ParamKind::Custom => "parameters of its own (--param)",
             ParamKind::Unknown => "unknown parameters",
         }
     }
@@ -245,7 +329,7 @@ impl IterParams {
                     w(&id[4..]),
                 ]))
             }
-            IterParams::Raw(b) => Some(b.clone()),
+            IterParams::Custom(b) | IterParams::Raw(b) => Some(b.clone()),
         }
     }
 }
@@ -870,6 +954,11 @@ pub struct LinkShow {
     pub target: String,
     /// Its parameters (`None`: none, or none the target reports).
     pub params: Option<ShownParams>,
+    /// For a module's target, the words of `iter`'s `task`/`cgroup` union, where it may also
+    /// report parameters of its own (`None`, and not in JSON, if all zero, and for vmlinux
+    /// targets).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub raw: Option<[u32; 4]>,
 }
 
 impl LinkShow {
@@ -900,12 +989,15 @@ impl LinkShow {
             ParamKind::Map => map(),
             ParamKind::Cgroup => cgroup(),
             ParamKind::Unknown => map().or_else(cgroup).or_else(task),
+            ParamKind::Custom => None,
         };
+        let raw = (kind == ParamKind::Unknown && info.raw != [0; 4]).then_some(info.raw);
         LinkShow {
             id: info.id,
             prog_id: info.prog_id,
             target: info.target_name.clone(),
             params,
+            raw,
         }
     }
 }
@@ -925,6 +1017,10 @@ impl std::fmt::Display for LinkShow {
             Some(ShownParams::Cgroup { cgroup_id, order }) => {
                 write!(f, "  cgroup_id {cgroup_id}  order {}", order.name())
             }
+        }?;
+        match self.raw {
+            Some([a, b, c, d]) => write!(f, "  raw {a} {b} {c} {d}"),
+            None => Ok(()),
         }
     }
 }
@@ -1175,6 +1271,30 @@ mod tests {
     }
 
     #[test]
+    fn custom_params_are_laid_out_as_c() {
+        let enc = |a: &[&str]| {
+            let f: Vec<CustomParam> = a.iter().map(|s| s.parse().unwrap()).collect();
+            CustomParam::encode(&f)
+        };
+        assert_eq!(enc(&["u32=10"]).unwrap(), 10u32.to_ne_bytes());
+        // u8 then u64: 7 bytes of padding, as in C.
+        let b = enc(&["u8=1", "u64=0x102"]).unwrap();
+        assert_eq!(b.len(), 16);
+        assert_eq!(b[0], 1);
+        assert_eq!(&b[8..], &0x102u64.to_ne_bytes());
+        // More than the union holds.
+        assert!(enc(&["u64=1", "u64=2", "u8=3"]).is_err());
+        assert!("u32".parse::<CustomParam>().is_err());
+        assert!("u33=1".parse::<CustomParam>().is_err());
+        assert!("u8=256".parse::<CustomParam>().is_err());
+        assert_eq!("i32=-5".parse::<CustomParam>(), Ok(CustomParam::I32(-5)));
+        // Refused for a vmlinux target that takes other parameters.
+        let custom = IterParams::Custom(vec![1, 0, 0, 0]);
+        assert!(ParamKind::Task.check("task", &custom).is_err());
+        assert!(ParamKind::Unknown.check("rust_primes", &custom).is_ok());
+    }
+
+    #[test]
     fn link_show_decodes_by_target() {
         let info = |target: &str, map_id, tid, pid, order| IterLinkInfo {
             link_type: sys::BPF_LINK_TYPE_ITER,
@@ -1186,8 +1306,14 @@ mod tests {
             task_pid: pid,
             cgroup_id: u64::from(tid) | u64::from(pid) << 32,
             cgroup_order: order,
+            raw: [tid, pid, order, 0],
         };
         let p = |i| LinkShow::new(&i).params;
+        let raw = |i| LinkShow::new(&i).raw;
+        // A module's target: its words as well; a vmlinux one: never.
+        assert_eq!(raw(info("rust_primes", 0, 10, 0, 0)), Some([10, 0, 0, 0]));
+        assert_eq!(raw(info("rust_primes", 0, 0, 0, 0)), None);
+        assert_eq!(raw(info("task", 0, 5, 0, 0)), None);
         assert_eq!(p(info("task", 0, 0, 42, 0)), Some(ShownParams::Pid(42)));
         assert_eq!(p(info("task", 0, 5, 0, 0)), Some(ShownParams::Tid(5)));
         assert_eq!(p(info("task", 0, 0, 0, 0)), None);

@@ -234,6 +234,9 @@ pub struct IterLinkInfo {
     pub cgroup_id: u64,
     /// `iter.cgroup.order` (`enum bpf_cgroup_iter_order`).
     pub cgroup_order: u32,
+    /// The 16 bytes of `iter`'s union of `task` and `cgroup`, as native-endian words: where a
+    /// module's target reports parameters of its own (`LinkInfoOut::set_custom`).
+    pub raw: [u32; 4],
 }
 
 /// `BPF_OBJ_GET_INFO_BY_FD` on a link, decoding the iterator fields.
@@ -272,6 +275,11 @@ pub fn link_info(link: BorrowedFd<'_>) -> io::Result<IterLinkInfo> {
             0
         },
         cgroup_order: if is_iter { raw.cgroup_order } else { 0 },
+        raw: if is_iter {
+            [raw.task_tid, raw.task_pid, raw.cgroup_order, raw._pad2]
+        } else {
+            [0; 4]
+        },
     })
 }
 

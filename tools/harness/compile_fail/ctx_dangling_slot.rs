@@ -30,8 +30,8 @@ impl iter::Target for T {
     fn start(_: &mut (), _: u64) -> Result<Option<Index>> {
         Ok(None)
     }
-    fn next(_: &mut (), _: Index) -> Option<Index> {
-        None
+    fn next(_: &mut (), item: &mut Option<Index>) {
+        *item = None;
     }
     fn ctx<'a>(_: &'a (), _: &'a Index) -> Ctx<'a> {
         let local = BUF;

@@ -32,8 +32,8 @@ impl iter::Target for T {
     fn start(_: &mut (), _: u64) -> Result<Option<Item>> {
         Ok(None)
     }
-    fn next(_: &mut (), _: Item) -> Option<Item> {
-        None
+    fn next(_: &mut (), item: &mut Option<Item>) {
+        *item = None;
     }
     fn ctx<'a>(_: &'a (), _: &'a Item) -> Ctx {
         <Ctx as iter::Context>::NULL

@@ -33,8 +33,8 @@ impl iter::Target for T {
     fn start(_: &mut Walk, _: u64) -> Result<Option<Index>> {
         Ok(None)
     }
-    fn next(_: &mut Walk, _: Index) -> Option<Index> {
-        None
+    fn next(_: &mut Walk, item: &mut Option<Index>) {
+        *item = None;
     }
     fn ctx<'a>(_: &'a Walk, _: &'a Index) -> Ctx<'a> {
         <Ctx<'a> as iter::Context>::NULL

@@ -6,8 +6,9 @@
   cli.py OUT [EXTRA]    TAP on stdout (the plan counts EXTRA more results the caller prints)
 
 OUT/bin/bpf-iter, OUT/bin/bpftool and OUT/progs are the build's; the wrapper
-(guest.d/25-cli.sh) loads rust_bpf_iter_task (the twins) and rust_bpf_iter_params (Rust targets
-taking a map and a cgroup) and unloads them afterwards.
+(guest.d/25-cli.sh) loads rust_bpf_iter_task (the twins), rust_bpf_iter_params (Rust targets
+taking a map and a cgroup) and rust_bpf_iter_primes (the guide's example, a parameter of its own)
+and unloads them afterwards.
 """
 import json
 import os
@@ -467,10 +468,70 @@ def cgroup_cases():
              "kernel's EINVAL and EBADF", rust_cgroup_bad)]
 
 
+def primes(n):
+    """The first n primes."""
+    out, c = [], 2
+    while len(out) < n:
+        if all(c % p for p in out if p * p <= c):
+            out.append(c)
+        c += 1
+    return out
+
+
+def primes_cases():
+    """rust_primes (samples/rust/bpf_iter_primes): a u32 parameter of its own (`--param`)."""
+    o = f"{P}/rust_primes.bpf.o"
+
+    def listed(n):
+        return "".join(f"{i} {p}\n" for i, p in enumerate(primes(n)))
+
+    def ten():
+        out = ok_run("run", o, "--param", "u32=10")
+        need(out == listed(10), f"{out!r}")
+
+    def many():
+        # About 40 KiB of output: several reads, each resuming at the prime the last one
+        # stopped at.
+        out = ok_run("run", o, "--param", "u32=4000")
+        need(out == listed(4000), f"{len(out)} bytes, {out.count(chr(10))} lines")
+
+    def show():
+        v = shown(o, f"{FS}/cli_primes", "--param", "u32=10")
+        need(v["target"] == "rust_primes" and v["raw"] == [10, 0, 0, 0], f"{v}")
+
+    def refused():
+        for params in ([], ["--param", "u32=0"], ["--param", "u32=10", "--param", "u32=1"],
+                       ["--param", "u32=10", "--param", "u8=1"], ["--param", "u32=1000001"]):
+            fails(1, "run", o, *params, err_has=("BPF_LINK_CREATE", "Invalid argument"))
+
+    @userspace
+    def not_for_task():
+        fails(1, "run", f"{P}/task.bpf.o", "--param", "u32=1",
+              err_has=("parameters of its own",))
+
+    @userspace
+    def bad_param():
+        fails(2, "run", o, "--param", "u32", err_has=("TYPE=VALUE",))
+        fails(1, "run", o, "--param", "u64=1", "--param", "u64=2", "--param", "u8=3",
+              err_has=("at most 16",))
+
+    return [("run --param u32=10 on rust_primes (the guide's example): the first 10 primes",
+             ten),
+            ("run --param u32=4000: 4000 primes over several reads, none lost or repeated",
+             many),
+            ("-j show of a pinned rust_primes link: the parameter it reports (raw)", show),
+            ("rust_primes without n, with 0 or over a million, or bytes after the u32: "
+             "EINVAL", refused),
+            ("--param on the task target (which takes task parameters): exit 1, said",
+             not_for_task),
+            ("--param malformed or over 16 bytes: refused before any syscall", bad_param)]
+
+
 def main():
     before = state()
     runs, stop = run_command_cases()
-    cases = usage_cases() + list_cases() + runs + map_cases() + pin_cases() + cgroup_cases()
+    cases = (usage_cases() + list_cases() + runs + map_cases() + pin_cases() + cgroup_cases()
+             + primes_cases())
     if DEBUG:
         cases = [c for c in cases if c[1] not in USERSPACE]
     cases.append(nothing_left(before))

@@ -15,7 +15,8 @@ use std::{
 };
 
 use bpf_iter::{
-    CgroupOrder, Error, IterLink, IterParams, IterProgram, LinkShow, LoadOptions, ParamKind, Result,
+    CgroupOrder, CustomParam, Error, IterLink, IterParams, IterProgram, LinkShow, LoadOptions,
+    ParamKind, Result,
 };
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use serde::Serialize;
@@ -130,6 +131,11 @@ struct Params {
     /// root if no cgroup is named).
     #[arg(long, group = "cgroup_walk", value_enum)]
     order: Option<Order>,
+    /// A parameter of a module target's own, TYPE=VALUE (u8, u16, u32, u64, i32, i64); repeat
+    /// for more fields, laid out as a C struct of them (at most 16 bytes).
+    #[arg(long = "param", value_name = "TYPE=VALUE",
+          conflicts_with_all = ["task", "map", "cgroup_walk"])]
+    param: Vec<CustomParam>,
 }
 
 impl Params {
@@ -141,6 +147,8 @@ impl Params {
             Some(ParamKind::Cgroup)
         } else if self.pid.is_some() || self.tid.is_some() || self.pid_fd.is_some() {
             Some(ParamKind::Task)
+        } else if !self.param.is_empty() {
+            Some(ParamKind::Custom)
         } else {
             None
         }
@@ -195,6 +203,9 @@ fn params(prog: &IterProgram, p: &Params) -> Result<(IterParams, Option<OwnedFd>
             cgroup_id: p.cgroup_id.unwrap_or(0),
         };
         return Ok((cgroup, fd));
+    }
+    if !p.param.is_empty() {
+        return Ok((IterParams::Custom(CustomParam::encode(&p.param)?), None));
     }
     let task = |tid, pid, pid_fd| IterParams::Task { tid, pid, pid_fd };
     if let Some(pid) = p.pid {

@@ -1,12 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * C part of the rust_records BPF iterator target.
+ * debugfs glue of the rust_records BPF iterator target (the target and the
+ * C of its BTF come from rust_bpf_iter_records_main.rs).
  *
- * BTF: pahole emits none for Rust code, so struct rust_record, the context
- * struct and the bpf_iter_rust_records anchor that programs attach to are
- * declared here.
- *
- * debugfs: 6.12 has no Rust debugfs abstraction, so the write-only files
+ * 6.12 has no Rust debugfs abstraction, so the write-only files
  * add, del, clear and registered under
  * /sys/kernel/debug/rust_bpf_iter_records/ are made here; each write is
  * copied in and handed to the Rust part, which parses and runs it.
@@ -14,26 +11,12 @@
  * rust_bpf_iter_records_debugfs_exit() no call into Rust is running or can
  * start.
  */
-#include <linux/bpf.h>
-#include <linux/compiler.h>
 #include <linux/debugfs.h>
 #include <linux/err.h>
 #include <linux/fs.h>
 #include <linux/types.h>
 #include <linux/uaccess.h>
 #include "rust_bpf_iter_records.h"
-
-/* Context of a program: meta, then one 8-byte slot per anchor argument. */
-struct bpf_iter__rust_records {
-	__bpf_md_ptr(struct bpf_iter_meta *, meta);
-	__bpf_md_ptr(struct rust_record *, rec);
-};
-
-DEFINE_BPF_ITER_FUNC(rust_records, struct bpf_iter_meta *meta,
-		     struct rust_record *rec)
-
-/* Keep the context struct in BTF even though no C code reads it. */
-static const struct bpf_iter__rust_records *rust_records_ctx __used;
 
 static struct dentry *rust_records_dir;
 

@@ -1,0 +1,120 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! A BPF iterator target over a computed sequence: `rust_primes` shows the first `n` primes,
+//! `n` given per link (a `u32` link parameter: `bpf-iter run PROG.o --param u32=10`).
+//!
+//! Programs see each prime and its index; on the final call both are zero, which no prime is:
+//!
+//! ```c
+//! SEC("iter/rust_primes")
+//! int show(struct bpf_iter__rust_primes *ctx)
+//! {
+//!         if (ctx->prime)
+//!                 BPF_SEQ_PRINTF(ctx->meta->seq, "%u %llu\n", ctx->index, ctx->prime);
+//!         return 0;
+//! }
+//! ```
+//!
+//! This file is the example of `Documentation/rust/bpf_iter.rst`, shown there whole.
+
+use kernel::bpf::iter::{self, Index, LinkInfo, LinkInfoOut, Scalar};
+use kernel::{c_str, prelude::*, seq_file::SeqFile, seq_print};
+
+/// The most primes a link may ask for.
+const MAX_PRIMES: u32 = 1_000_000;
+
+kernel::bpf_iter_context! {
+    /// What programs see after `meta`: scalars only, zero on the final call.
+    struct PrimesCtx {
+        index: Scalar<u32>,
+        prime: Scalar<u64>,
+    }
+}
+
+/// Per-link state: how many primes to show.
+struct PrimesLink {
+    n: u32,
+}
+
+/// Per-iterator state: the prime the walk is at, and its index (the cursor). A read that stops
+/// on a prime it did not show starts from it again.
+struct PrimesIter {
+    n: u32,
+    index: u32,
+    prime: u64,
+}
+
+/// The smallest prime above `p`.
+fn next_prime(p: u64) -> u64 {
+    let mut c = p + 1;
+    while c < 2 || (2..).take_while(|d| d * d <= c).any(|d| c % d == 0) {
+        c += 1;
+    }
+    c
+}
+
+struct RustPrimes;
+
+#[vtable]
+impl iter::Target for RustPrimes {
+    const NAME: &'static CStr = c_str!("rust_primes");
+    // A walk of up to a million objects: let the core reschedule between them.
+    const RESCHED: bool = true;
+
+    type Ctx<'a> = PrimesCtx;
+    type Data = ();
+    type Link = PrimesLink;
+    type Iter = PrimesIter;
+    // The walk's own cursor is the object: the item only says "there is one".
+    type Item = Index;
+
+    fn attach(_data: (), info: &LinkInfo) -> Result<PrimesLink> {
+        // `n` is required, 1 to `MAX_PRIMES`; the other 12 bytes must be zero.
+        match info.custom::<u32>()? {
+            n @ 1..=MAX_PRIMES => Ok(PrimesLink { n }),
+            _ => Err(EINVAL),
+        }
+    }
+
+    fn init_iter(link: &PrimesLink) -> Result<PrimesIter> {
+        Ok(PrimesIter {
+            n: link.n,
+            index: 0,
+            prime: 2,
+        })
+    }
+
+    fn start(it: &mut PrimesIter, _pos: u64) -> Result<Option<Index>> {
+        Ok((it.index < it.n).then_some(Index(0)))
+    }
+
+    fn next(it: &mut PrimesIter, item: &mut Option<Index>) {
+        it.index += 1;
+        it.prime = next_prime(it.prime);
+        *item = (it.index < it.n).then_some(Index(0));
+    }
+
+    fn ctx<'a>(it: &'a PrimesIter, _item: &'a Index) -> PrimesCtx {
+        PrimesCtx {
+            index: Scalar::new(it.index),
+            prime: Scalar::new(it.prime),
+        }
+    }
+
+    fn show_fdinfo(link: &PrimesLink, m: &SeqFile) {
+        seq_print!(m, "n:\t{}\n", link.n);
+    }
+
+    fn fill_link_info(link: &PrimesLink, info: &mut LinkInfoOut<'_>) -> Result {
+        info.set_custom(&link.n);
+        Ok(())
+    }
+}
+
+kernel::module_bpf_iter_target! {
+    targets: [RustPrimes],
+    name: "rust_bpf_iter_primes",
+    author: "rust-bpf-iter developers",
+    description: "A BPF iterator target over the first n primes",
+    license: "GPL",
+}

@@ -1,0 +1,144 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+"""Generates the C of the BTF of Rust BPF iterator targets from their object file.
+
+pahole emits no BTF for Rust code, so what BPF programs see of a Rust target must be declared
+in C: the `bpf_iter_<target>` anchor that programs attach to (DEFINE_BPF_ITER_FUNC), the
+context struct `bpf_iter__<target>`, and the target's own structs that programs get pointers
+to. kernel::bpf::iter records all of it in the Rust object: one `.rust_bpf_iter_layout` record
+per target (bpf_iter_layout!, from bpf_iter_context!) and one `.rust_bpf_iter_types` record per
+own struct (bpf_iter_btf_struct!). This script turns those records into that C file, so that a
+target is written in Rust only; Kbuild runs it for `X.btf.o` in a module or a built-in
+directory (`X.btf.c` from `X.o`, scripts/Makefile.build). See Documentation/rust/bpf_iter.rst.
+
+  rust_bpf_iter_btf.py OBJECT.o OUT.c
+"""
+
+import struct
+import sys
+
+RECORD = 1024
+KINDS = {1: "scalar", 2: "btf", 3: "trusted btf", 4: "rdonly buf"}
+INTS = {1: "u8", 2: "u16", 4: "u32", 8: "u64"}
+
+
+def cstr(b):
+    return b.split(b"\0")[0].decode()
+
+
+def sections(data, names):
+    """Contents of the named sections of an ELF64 little-endian file (a name may repeat)."""
+    if data[:4] != b"\x7fELF" or data[4] != 2 or data[5] != 1:
+        raise ValueError("not an ELF64 little-endian file")
+    shoff, = struct.unpack_from("<Q", data, 0x28)
+    shentsize, shnum, shstrndx = struct.unpack_from("<HHH", data, 0x3A)
+    sh = lambda i: struct.unpack_from("<IIQQQQIIQQ", data, shoff + i * shentsize)
+    strtab = sh(shstrndx)
+    out = {n: b"" for n in names}
+    for i in range(shnum):
+        s = sh(i)
+        off = strtab[4] + s[0]
+        name = data[off:data.index(b"\0", off)].decode()
+        if name in out and s[1] != 8:  # not SHT_NOBITS
+            out[name] += data[s[4]:s[4] + s[5]]
+    return out
+
+
+def targets(blob):
+    for at in range(0, len(blob) - RECORD + 1, RECORD):
+        r = blob[at:at + RECORD]
+        if r[:4] != b"RBIL" or r[4] != 2:
+            raise ValueError(f"layout record at offset {at}: not version 2 (a kernel crate "
+                             "that does not match this script?)")
+        slots = []
+        for i in range(r[5]):
+            s = r[64 + 104 * i:168 + 104 * i]
+            slots.append({"kind": KINDS[s[0]], "size": struct.unpack_from("<I", s, 4)[0],
+                          "type": cstr(s[8:40]), "name": cstr(s[40:72]),
+                          "header": cstr(s[72:104])})
+        yield cstr(r[8:64]), slots
+
+
+def types(blob):
+    for at in range(0, len(blob) - RECORD + 1, RECORD):
+        r = blob[at:at + RECORD]
+        if r[:4] != b"RBIT" or r[4] != 1:
+            raise ValueError(f"type record at offset {at}: not version 1")
+        fields = []
+        for i in range(r[5]):
+            f = r[72 + 80 * i:152 + 80 * i]
+            n, off = struct.unpack_from("<II", f, 64)
+            fields.append((cstr(f[:32]), cstr(f[32:64]), n, off))
+        yield cstr(r[8:64]), struct.unpack_from("<I", r, 64)[0], fields
+
+
+def c_param(slot):
+    """The C type of a slot, as an anchor parameter."""
+    if slot["kind"] == "scalar":
+        return INTS[slot["size"]]
+    if slot["kind"] == "rdonly buf":
+        return "const char *"
+    return f"struct {slot['type']} *"
+
+
+def generate(obj, blobs):
+    out = [
+        "// SPDX-License-Identifier: GPL-2.0",
+        "/*",
+        f" * The BTF of the BPF iterator targets of {obj}, generated from its",
+        " * .rust_bpf_iter_layout and .rust_bpf_iter_types records by",
+        " * scripts/rust_bpf_iter_btf.py: do not edit.",
+        " */",
+    ]
+    tgts = list(targets(blobs[".rust_bpf_iter_layout"]))
+    own = list(types(blobs[".rust_bpf_iter_types"]))
+    if not tgts:
+        raise ValueError(f"{obj} has no BPF iterator target (no .rust_bpf_iter_layout record)")
+    headers = ["linux/bpf.h", "linux/build_bug.h", "linux/compiler.h", "linux/stddef.h",
+               "linux/types.h"]
+    for _, slots in tgts:
+        for s in slots:
+            if s["header"] and s["header"] not in headers:
+                headers.append(s["header"])
+    out += [f"#include <{h}>" for h in headers]
+    for name, size, fields in own:
+        out += ["", f"struct {name} {{"]
+        for fname, ctype, n, _ in fields:
+            out.append(f"\t{ctype} {fname}{f'[{n}]' if n else ''};")
+        out.append("};")
+        out.append(f"static_assert(sizeof(struct {name}) == {size});")
+        for fname, _, _, off in fields:
+            out.append(f"static_assert(offsetof(struct {name}, {fname}) == {off});")
+    for name, slots in tgts:
+        out += ["", f"struct bpf_iter__{name} {{", "\t__bpf_md_ptr(struct bpf_iter_meta *, meta);"]
+        for s in slots:
+            t = c_param(s)
+            if t.endswith("*"):
+                out.append(f"\t__bpf_md_ptr({t}, {s['name']});")
+            else:
+                out.append(f"\t{t} {s['name']} __aligned(8);")
+        out.append("};")
+        params = ", ".join(["struct bpf_iter_meta *meta"] +
+                           [f"{c_param(s)}{'' if c_param(s).endswith('*') else ' '}{s['name']}"
+                            for s in slots])
+        out += ["", f"DEFINE_BPF_ITER_FUNC({name}, {params})", "",
+                "/* The context struct is in BTF for program authors, though no C reads it. */",
+                f"static const struct bpf_iter__{name} *__rust_bpf_iter_ctx_{name} __used;"]
+    return "\n".join(out) + "\n"
+
+
+def main():
+    obj, dest = sys.argv[1], sys.argv[2]
+    with open(obj, "rb") as f:
+        data = f.read()
+    try:
+        text = generate(obj.rsplit("/", 1)[-1],
+                        sections(data, [".rust_bpf_iter_layout", ".rust_bpf_iter_types"]))
+    except ValueError as e:
+        sys.exit(f"rust_bpf_iter_btf.py: {obj}: {e}")
+    with open(dest, "w") as f:
+        f.write(text)
+
+
+if __name__ == "__main__":
+    main()
