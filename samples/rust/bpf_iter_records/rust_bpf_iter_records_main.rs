@@ -12,8 +12,8 @@
 //! echo >$D/clear              # deletes every record
 //! ```
 //!
-//! Programs see each record through a BTF pointer (`struct rust_record`, declared in the
-//! module's C file so that it is in the module's BTF), then NULL once at the end of the walk:
+//! Programs see each record through a BTF pointer (`struct rust_record`, which the build puts in
+//! the module's BTF from the Rust declaration), then NULL once at the end of the walk:
 //!
 //! ```c
 //! SEC("iter/rust_records")
@@ -38,38 +38,33 @@
 //!   may be long or sleepable ([`Target::RESCHED`](iter::Target::RESCHED) is set).
 //! * Why an `Arc` item rather than [`iter::Index`] or [`KBox`]: an index would need the
 //!   iterator state to hold the current reference beside it, a box would allocate per record;
-//!   the item is the `Arc<Record>` itself, which the framework keeps as a `ForeignOwnable`
-//!   and gives back to `next` (which consumes it) or `stop` (which drops it), so it can neither
+//!   the item is the `Arc<Record>` itself, which the framework keeps in the iterator state
+//!   for one read and hands to `next` (which replaces it) or drops at `stop`, so it can neither
 //!   leak nor dangle.
 //! * A walk sees, in id order, every record that exists for the whole walk, and no record twice;
 //!   records added or deleted during the walk may or may not be seen. A read that ends early (a
 //!   full buffer) resumes from the cursor, which `next` advances past each record shown.
 //! * Links and iterators hold an [`Arc`] of the collection. The registration holds one too, its
-//!   [`Target::Data`](iter::Target::Data), which the framework lends to `attach`: no global
-//!   and no `unsafe` there. The module holds one more, for the debugfs callbacks, which reach
-//!   it through [`COLLECTION`] (6.12 has no Rust debugfs abstraction to pass it with).
+//!   [`Target::Data`](iter::Target::Data), which the framework lends to `attach`; each debugfs
+//!   file holds one, which [`debugfs`] hands to the file's write function; and the module holds
+//!   one. No global, no C and no `unsafe`.
 //! * No link parameters are accepted (`EINVAL`). The link's fdinfo shows how many records there
 //!   were when it was attached, and how many there are now.
 
-use core::ptr;
-use core::sync::atomic::{AtomicPtr, Ordering};
 use kernel::bpf::iter::{self, BtfPtr, LinkInfo, Registration, TargetVTable};
-use kernel::error::{from_result, to_result};
-use kernel::ffi::{c_int, c_uint};
+use kernel::debugfs::{self, Dir};
 use kernel::rbtree::{RBTree, RBTreeNodeReservation};
 use kernel::seq_file::SeqFile;
 use kernel::seq_print;
 use kernel::sync::{Arc, ArcBorrow, Mutex, UniqueArc};
+use kernel::uaccess::UserSliceReader;
 use kernel::{c_str, new_mutex, prelude::*};
 
 /// Length of a record's name, NUL included.
 const NAME_LEN: usize = 16;
 
-/// The operations of the debugfs files, `enum rust_records_op` in the C header.
-const OP_ADD: c_uint = 1;
-const OP_DEL: c_uint = 2;
-const OP_CLEAR: c_uint = 3;
-const OP_REGISTERED: c_uint = 4;
+/// The longest command written to a debugfs file, in bytes (plus one).
+const CMD_MAX: usize = 64;
 
 kernel::bpf_iter_btf_struct! {
     /// One record of the collection: `struct rust_record` for programs, whose C the build
@@ -205,56 +200,6 @@ impl Records {
     }
 }
 
-/// The collection, for the debugfs callbacks and `attach`: NULL, or a pointer from
-/// [`Arc::into_raw`] that owns one reference.
-///
-/// # Invariants
-///
-/// Set by [`RecordsModule::init`] after the target is registered (an `attach` before that finds
-/// it NULL and fails with `ENODEV`) and before the debugfs files are created; cleared (and its
-/// reference dropped) by [`RecordsModule`]'s `drop` after the debugfs files are removed and the
-/// target unregistered, and by `init` if it fails; never changed in between.
-static COLLECTION: AtomicPtr<Records> = AtomicPtr::new(ptr::null_mut());
-
-/// A new reference on the collection.
-///
-/// # Safety
-///
-/// The caller is a debugfs write handler of this module: the module's `drop` has not removed
-/// the debugfs files yet (`debugfs_remove` waits for handlers that are running).
-unsafe fn collection() -> Result<Arc<Records>> {
-    let p = COLLECTION.load(Ordering::Acquire);
-    if p.is_null() {
-        return Err(ENODEV);
-    }
-    // SAFETY: `p` comes from `Arc::into_raw` and, by the type invariant of `COLLECTION` and the
-    // safety requirement, its reference is not dropped while we clone it.
-    let borrowed = unsafe { ArcBorrow::from_raw(p) };
-    Ok(borrowed.into())
-}
-
-/// Unregisters the target, if the collection is set and the target registered.
-fn unregister() {
-    let p = COLLECTION.load(Ordering::Acquire);
-    if !p.is_null() {
-        // SAFETY: `p` comes from `Arc::into_raw` and its reference is only dropped by
-        // `drop_collection`, which our callers (`init` and `drop`) call after this.
-        let records = unsafe { ArcBorrow::from_raw(p) };
-        // Unregistering cannot fail.
-        let _ = Records::set_registered(records, false);
-    }
-}
-
-/// Drops the module's reference on the collection, if it holds one.
-fn drop_collection() {
-    let p = COLLECTION.swap(ptr::null_mut(), Ordering::AcqRel);
-    if !p.is_null() {
-        // SAFETY: `p` comes from `Arc::into_raw` (type invariant), and we took it out of
-        // `COLLECTION`, so this is the one `from_raw` for it.
-        drop(unsafe { Arc::from_raw(p) });
-    }
-}
-
 /// Removes leading and trailing spaces and newlines.
 fn trim(mut b: &[u8]) -> &[u8] {
     while let [b' ' | b'\n', rest @ ..] = b {
@@ -293,41 +238,45 @@ fn parse_add(cmd: &[u8]) -> Result<(&[u8], u64)> {
     Ok((name, parse_u64(value)?))
 }
 
-/// Runs the command `buf[..len]` written to the debugfs file of `op`; 0 or a negative errno.
-///
-/// # Safety
-///
-/// Called only by the module's debugfs write handler, with `buf` valid for reading `len` bytes.
-#[no_mangle]
-unsafe extern "C" fn rust_bpf_iter_records_cmd(op: c_uint, buf: *const u8, len: usize) -> c_int {
-    // SAFETY: By the safety requirement `buf` is valid for `len` bytes, for this call.
-    let cmd = unsafe { core::slice::from_raw_parts(buf, len) };
-    from_result(|| {
-        // SAFETY: We are the module's debugfs write handler.
-        let records = unsafe { collection() }?;
-        match op {
-            OP_ADD => {
-                let (name, value) = parse_add(cmd)?;
-                records.add(name, value)?;
-            }
-            OP_DEL => records.del(parse_u64(trim(cmd))?)?,
-            OP_CLEAR => records.clear(),
-            OP_REGISTERED => match trim(cmd) {
-                b"0" => Records::set_registered(records.as_arc_borrow(), false)?,
-                b"1" => Records::set_registered(records.as_arc_borrow(), true)?,
-                _ => return Err(EINVAL),
-            },
-            _ => return Err(EINVAL),
-        }
-        Ok(0)
-    })
+/// Copies in a command written to a debugfs file: `EINVAL` if it is `CMD_MAX` bytes or longer.
+fn command<'b>(reader: &mut UserSliceReader, buf: &'b mut [u8; CMD_MAX]) -> Result<&'b [u8]> {
+    let len = reader.len();
+    if len >= CMD_MAX {
+        return Err(EINVAL);
+    }
+    reader.read_slice(&mut buf[..len])?;
+    Ok(&buf[..len])
 }
 
-extern "C" {
-    /// Creates the debugfs files (`rust_bpf_iter_records_debugfs.c`).
-    fn rust_bpf_iter_records_debugfs_init() -> c_int;
-    /// Removes them, waiting for writes in progress.
-    fn rust_bpf_iter_records_debugfs_exit();
+/// A write to `add`: `NAME VALUE`.
+fn cmd_add(records: &Arc<Records>, reader: &mut UserSliceReader) -> Result {
+    let mut buf = [0; CMD_MAX];
+    let (name, value) = parse_add(command(reader, &mut buf)?)?;
+    records.add(name, value).map(|_| ())
+}
+
+/// A write to `del`: `ID`.
+fn cmd_del(records: &Arc<Records>, reader: &mut UserSliceReader) -> Result {
+    let mut buf = [0; CMD_MAX];
+    records.del(parse_u64(trim(command(reader, &mut buf)?))?)
+}
+
+/// A write to `clear`: anything.
+fn cmd_clear(records: &Arc<Records>, reader: &mut UserSliceReader) -> Result {
+    command(reader, &mut [0; CMD_MAX])?;
+    records.clear();
+    Ok(())
+}
+
+/// A write to `registered`: `0` unregisters the target, `1` registers it.
+fn cmd_registered(records: &Arc<Records>, reader: &mut UserSliceReader) -> Result {
+    let mut buf = [0; CMD_MAX];
+    let on = match trim(command(reader, &mut buf)?) {
+        b"0" => false,
+        b"1" => true,
+        _ => return Err(EINVAL),
+    };
+    Records::set_registered(records.as_arc_borrow(), on)
 }
 
 kernel::bpf_iter_context! {
@@ -406,8 +355,14 @@ impl iter::Target for RecordsTarget {
     }
 }
 
-/// The module: its state lives in the collection ([`COLLECTION`]).
-struct RecordsModule;
+/// The module.
+struct RecordsModule {
+    /// The debugfs files, each with a reference on the collection: removed first.
+    files: KVec<Pin<KBox<debugfs::File<Arc<Records>>>>>,
+    /// Their directory, removed once they are.
+    _dir: Dir,
+    records: Arc<Records>,
+}
 
 /// The target's registration data, registered (and re-registered) from the collection.
 static VTABLE: TargetVTable<RecordsTarget> = TargetVTable::new();
@@ -418,31 +373,41 @@ kernel::bpf_iter_layout!(RecordsTarget);
 impl kernel::Module for RecordsModule {
     fn init(_module: &'static ThisModule) -> Result<Self> {
         let records = Arc::pin_init(Records::new(), GFP_KERNEL)?;
-        let registered = Records::set_registered(records.as_arc_borrow(), true);
-        COLLECTION.store(Arc::into_raw(records).cast_mut(), Ordering::Release);
-        if let Err(e) = registered {
-            drop_collection();
-            return Err(e);
+        // From here, an error drops `this`, which unregisters the target.
+        let mut this = RecordsModule {
+            files: KVec::new(),
+            _dir: Dir::new(c_str!("rust_bpf_iter_records")),
+            records,
+        };
+        Records::set_registered(this.records.as_arc_borrow(), true)?;
+        type Cmd = fn(&Arc<Records>, &mut UserSliceReader) -> Result;
+        let files: [(&CStr, &'static Cmd); 4] = [
+            (c_str!("add"), &(cmd_add as Cmd)),
+            (c_str!("del"), &(cmd_del as Cmd)),
+            (c_str!("clear"), &(cmd_clear as Cmd)),
+            (c_str!("registered"), &(cmd_registered as Cmd)),
+        ];
+        this.files.reserve(files.len(), GFP_KERNEL)?;
+        for (name, cmd) in files {
+            let file = this
+                ._dir
+                .write_callback_file(name, this.records.clone(), cmd);
+            let file: Result<Pin<KBox<_>>> = KBox::try_pin_init(file, GFP_KERNEL);
+            this.files.push(file?, GFP_KERNEL)?;
         }
-        // SAFETY: Plain FFI call; the collection the handlers use is set.
-        if let Err(e) = to_result(unsafe { rust_bpf_iter_records_debugfs_init() }) {
-            unregister();
-            drop_collection();
-            return Err(e);
-        }
-        Ok(RecordsModule)
+        Ok(this)
     }
 }
 
 impl Drop for RecordsModule {
     fn drop(&mut self) {
-        // No debugfs writes (which could register the target again), then no new links, then
-        // the module's reference on the collection (links and iterators are gone: they pin the
+        // No debugfs writes (which could register the target again: removing a file waits for
+        // its writes in progress), then no new links. Then the fields: the directory, and the
+        // module's reference on the collection (links and iterators are gone: they pin the
         // module).
-        // SAFETY: Plain FFI call, after a successful `debugfs_init`.
-        unsafe { rust_bpf_iter_records_debugfs_exit() };
-        unregister();
-        drop_collection();
+        drop(core::mem::take(&mut self.files));
+        // Unregistering cannot fail.
+        let _ = Records::set_registered(self.records.as_arc_borrow(), false);
     }
 }
 

@@ -55,7 +55,7 @@ well_formed() {
 	fi
 }
 
-plan 32
+plan 35
 
 check "insmod $MOD" insmod "$KO"
 if [ -w "$D/add" ] && [ -w "$D/del" ] && [ -w "$D/clear" ]; then
@@ -187,8 +187,26 @@ expect_eq "delete_module refused while an iterator fd is open" "$(bpfpy rmmod $M
 echo >"$D/clear" 2>>"$LOG"
 expect_eq "the open iterator reads the cleared collection" "$(cat <&3 2>&1)" end
 exec 3<&-
-check "rmmod allowed once link and iterator are gone" unload
+# An open debugfs file does not keep the module (kernel::debugfs: its file
+# operations are the kernel's, and debugfs calls the module only while the
+# file exists); after rmmod a write to it fails, and closing it is harmless
+# (a module's own file_operations without an owner would be read there after
+# the module is freed).
+exec 5>"$D/add"
+check "a write through a debugfs fd held open" bash -c 'echo "open 1" >&5'
+check "rmmod allowed once link and iterator are gone (a debugfs file open)" unload
 if [ -e "$D" ]; then not_ok "debugfs directory removed"; else ok "debugfs directory removed"; fi
+err=$( (echo "late 1" >&5) 2>&1)
+if echo "$err" | grep -qi "input/output error"; then
+	ok "a write to a debugfs file open across rmmod fails with EIO"
+else
+	not_ok "a write to a debugfs file open across rmmod fails with EIO" "${err:-it succeeded}"
+fi
+dmesg_before=$(dmesg | grep -c -E "Oops|BUG:|KASAN|general protection")
+exec 5>&-
+sleep 0.2
+expect_eq "closing it after rmmod: no Oops, BUG or KASAN report" \
+	"$(dmesg | grep -c -E "Oops|BUG:|KASAN|general protection")" "$dmesg_before"
 
 # Reload: a new collection, ids from 1 again.
 check "insmod again" insmod "$KO"
