@@ -24,9 +24,14 @@
 //!   module (debugfs reads the operations again when it is closed), so the module may be unloaded
 //!   while one is open. Only the per-type write function, which debugfs calls while the file
 //!   exists, is the module's.
-//! * As with every registration, a [`File`] a module leaks (`mem::forget`) is never removed, and
-//!   its handler would be called after the module is gone: a module drops its files before it is
-//!   unloaded.
+//! * As with every registration, a [`File`] a module leaks (`mem::forget`, or a reference cycle)
+//!   is never removed, and its handler would be called after the module is gone: a module drops
+//!   its files before it is unloaded.
+//! * Removing a file waits for its handlers while holding its directory's inode lock: a handler
+//!   must not drop its own [`File`], nor make or remove entries in that directory.
+//!
+//! The module exists only with `CONFIG_DEBUG_FS` (without it, debugfs itself is a set of stubs
+//! that fail): a module that uses it depends on that option.
 
 use crate::{
     bindings,
@@ -36,9 +41,17 @@ use crate::{
     sync::Arc,
     uaccess::{UserPtr, UserSlice, UserSliceReader},
 };
-use core::{marker::PhantomPinned, ops::Deref, ptr};
+use core::{
+    marker::PhantomPinned,
+    ops::Deref,
+    ptr,
+    sync::atomic::{AtomicPtr, Ordering},
+};
 
 /// A value that takes what userspace writes to a debugfs file.
+///
+/// `read_from_slice` runs in the writing task, which may sleep, and concurrently with other
+/// writes (hence the `Sync` bound of the files). It must not drop the [`File`] that owns it.
 pub trait Reader {
     /// Handles one `write()` of the file: `reader` holds the bytes written, and copies them in
     /// (the write returns [`EFAULT`] if they are not readable). On success the write returns the
@@ -51,33 +64,25 @@ pub trait Reader {
 /// # Invariants
 ///
 /// `dentry` is NULL, an error pointer, or a dentry that debugfs made for this entry and that
-/// only this entry's drop removes. If `parent` is `Some`, the dentry is under the parent's.
+/// only this entry's drop removes (C code removing a Rust entry by name is outside this model).
+/// If `_parent` is `Some`, the dentry is NULL, an error, or under the parent's. `dentry` is set
+/// once, by the code that makes the entry, before the entry is shared.
 struct Entry {
-    dentry: *mut bindings::dentry,
+    dentry: AtomicPtr<bindings::dentry>,
     /// Keeps the parent directory until this entry is removed: removing a directory removes
     /// its children, which would leave `dentry` dangling.
     _parent: Option<Arc<Entry>>,
 }
 
-// SAFETY: An `Entry` only passes its dentry to `debugfs_remove` (when dropped) and to debugfs
-// calls that make children under it, which any task may do.
-unsafe impl Send for Entry {}
-// SAFETY: A shared `Entry` gives only its dentry pointer, to debugfs calls that any task may
-// make concurrently.
-unsafe impl Sync for Entry {}
-
 impl Entry {
-    /// An entry with no dentry, for what could not be made.
-    const fn empty() -> Self {
-        Entry {
-            dentry: ptr::null_mut(),
-            _parent: None,
-        }
+    /// The entry's dentry (see the type invariant).
+    fn dentry(&self) -> *mut bindings::dentry {
+        self.dentry.load(Ordering::Relaxed)
     }
 
     /// The parent dentry to create children under: NULL for the root.
     fn parent_dentry(parent: &Option<Arc<Entry>>) -> *mut bindings::dentry {
-        parent.as_ref().map_or(ptr::null_mut(), |p| p.dentry)
+        parent.as_ref().map_or(ptr::null_mut(), |p| p.dentry())
     }
 }
 
@@ -85,8 +90,9 @@ impl Drop for Entry {
     fn drop(&mut self) {
         // SAFETY: By the type invariant `dentry` is NULL, an error pointer (which
         // `debugfs_remove` ignores) or this entry's own dentry, not removed yet: its children
-        // hold this entry, so they are all gone, and the parent, held by `parent`, is still there.
-        unsafe { bindings::debugfs_remove(self.dentry) };
+        // hold this entry, so they are all gone, and the parent, held by `_parent`, is still
+        // there.
+        unsafe { bindings::debugfs_remove(self.dentry()) };
     }
 }
 
@@ -123,7 +129,7 @@ impl Dir {
         // `Arc` cannot be allocated, the entry is dropped, which removes the directory.
         Dir(Arc::new(
             Entry {
-                dentry,
+                dentry: AtomicPtr::new(dentry),
                 _parent: parent,
             },
             GFP_KERNEL,
@@ -180,7 +186,8 @@ impl Dir {
     where
         T: Reader + Send + Sync + 'static,
     {
-        self.create_file(name, data, write_reader::<T>, ptr::null())
+        // SAFETY: `write_reader::<T>` may be called with the header of any live `Node<T>`.
+        unsafe { self.create_file(name, data, write_reader::<T>, ptr::null()) }
     }
 
     /// Makes a write-only (`0200`) file in this directory, owning the value `data` initialises.
@@ -224,13 +231,17 @@ impl Dir {
         W: Fn(&T, &mut UserSliceReader) -> Result + Send + Sync,
     {
         let w: *const W = w;
-        self.create_file(name, data, write_callback::<T, W>, w.cast())
+        // SAFETY: `write_callback::<T, W>` may be called with the header of a live `Node<T>`
+        // whose `cb` is a `&'static W`, which `w` is.
+        unsafe { self.create_file(name, data, write_callback::<T, W>, w.cast()) }
     }
 
     /// A file in this directory whose writes call `write` with its node.
     ///
-    /// `write` must be one that may be called with a `Node<T>` whose `cb` is `cb`.
-    fn create_file<'a, T, E: 'a>(
+    /// # Safety
+    ///
+    /// `write` may be called with the header of a live `Node<T>` whose `cb` is `cb`.
+    unsafe fn create_file<'a, T, E: 'a>(
         &'a self,
         name: &'a CStr,
         data: impl PinInit<T, E> + 'a,
@@ -241,7 +252,11 @@ impl Dir {
         T: Sync + 'static,
     {
         try_pin_init!(File::<T> {
-            entry: Entry::empty(),
+            // No dentry yet: one is made once the node is in place, below.
+            entry: Entry {
+                dentry: AtomicPtr::new(ptr::null_mut()),
+                _parent: self.0.clone(),
+            },
             node <- try_pin_init!(Node::<T> {
                 header: Header { write, cb },
                 data <- data,
@@ -249,31 +264,30 @@ impl Dir {
             }? E),
         }? E)
         .pin_chain(move |file| {
-            let Some(parent) = &self.0 else {
+            let Some(parent) = &file.entry._parent else {
                 // The directory could not be made: neither can the file.
                 return Ok(());
             };
-            let header: *const Header = &file.node.header;
-            // SAFETY: `name` is NUL-terminated; the parent dentry is held by `parent` (type
-            // invariant of `Entry`). The file's private data is the node's header, first in a
-            // `#[repr(C)]` `Node<T>`: pinned, and dropped only after the entry is (field order
-            // of `File`), which removes the file first. `WRITE_ONLY_FOPS` stays valid for ever.
+            // The whole node, whose header the handlers cast back to it.
+            let node: *const Node<T> = &file.node;
+            // SAFETY: `name` is NUL-terminated; the parent dentry is held by the entry's
+            // `_parent` (type invariant of `Entry`). The file's private data is the node, whose
+            // header is first (`#[repr(C)]`): pinned, and dropped only after the entry is (field
+            // order of `File`), which removes the file first. By the safety requirement,
+            // `write` (in the header) may be called with it. `WRITE_ONLY_FOPS` lives for ever.
             let dentry = unsafe {
                 bindings::debugfs_create_file(
                     name.as_char_ptr(),
                     0o200,
-                    parent.dentry,
-                    header.cast_mut().cast(),
+                    parent.dentry(),
+                    node.cast_mut().cast(),
                     &WRITE_ONLY_FOPS.0,
                 )
             };
-            // SAFETY: `entry` is not structurally pinned: it may be replaced in place.
-            let file = unsafe { file.get_unchecked_mut() };
-            // INVARIANT: `dentry` is NULL, an error or the file just made under `parent`'s.
-            file.entry = Entry {
-                dentry,
-                _parent: Some(parent.clone()),
-            };
+            // INVARIANT: `dentry` is NULL, an error or the file just made under the parent's,
+            // set once, before `file` is shared. (Writes may start as soon as it is made; they
+            // only read the node.)
+            file.entry.dentry.store(dentry, Ordering::Relaxed);
             Ok(())
         })
     }
@@ -307,7 +321,8 @@ struct Node<T> {
 /// A debugfs file owning a `T`, which its handler sees. Dereferences to the `T`.
 ///
 /// Dropping it removes the file, waiting for calls of its handler in progress, then drops the
-/// `T`.
+/// `T`. A module must drop its files before it is unloaded (not leak them): their handlers are
+/// its code. A handler must not drop its own file (it would wait for itself).
 #[pin_data]
 pub struct File<T> {
     // Dropped before `node`: the file is removed before its data goes.
@@ -317,7 +332,8 @@ pub struct File<T> {
 }
 
 // SAFETY: Moving a `File<T>` to another task moves its `T` (hence `T: Send`); its entry may be
-// dropped by any task, and `cb` points to a `W: Sync` that any task may call.
+// dropped by any task, and `cb` points to a `W: Sync` that any task may call (the constructors
+// require it).
 unsafe impl<T: Send> Send for File<T> {}
 // SAFETY: A shared `File<T>` gives `&T` (hence `T: Sync`), and nothing else.
 unsafe impl<T: Sync> Sync for File<T> {}
