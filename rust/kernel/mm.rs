@@ -204,21 +204,43 @@ impl MmapReadGuard<'_> {
     /// Returns the mapping that contains `addr`, if any.
     #[inline]
     pub fn vma_lookup(&self, addr: usize) -> Option<&VmaRef> {
-        // SAFETY: The mmap lock is held (type invariant).
-        let vma = unsafe { bindings::vma_lookup(self.mm.as_raw(), addr) };
-        // SAFETY: A non-NULL `vma` is a mapping of the locked address space, valid while the
-        // lock is, which the returned reference (borrowing `self`) cannot outlive.
-        (!vma.is_null()).then(|| unsafe { VmaRef::from_raw(vma) })
+        // SAFETY: The mmap lock is held (type invariant) while `self` lives.
+        unsafe { vma_lookup_locked(self.mm, addr) }
     }
 
     /// Returns the first mapping that ends after `addr` (C's `find_vma`), if any.
     #[inline]
     pub fn find_vma(&self, addr: usize) -> Option<&VmaRef> {
-        // SAFETY: The mmap lock is held (type invariant).
-        let vma = unsafe { bindings::find_vma(self.mm.as_raw(), addr) };
-        // SAFETY: As in `vma_lookup`.
-        (!vma.is_null()).then(|| unsafe { VmaRef::from_raw(vma) })
+        // SAFETY: The mmap lock is held (type invariant) while `self` lives.
+        unsafe { find_vma_locked(self.mm, addr) }
     }
+}
+
+/// [`MmapReadGuard::vma_lookup`], for both guards.
+///
+/// # Safety
+///
+/// The mmap read lock of `mm` is held for `'a`.
+#[inline]
+unsafe fn vma_lookup_locked<'a>(mm: &'a MmWithUser, addr: usize) -> Option<&'a VmaRef> {
+    // SAFETY: The mmap lock is held (safety requirement).
+    let vma = unsafe { bindings::vma_lookup(mm.as_raw(), addr) };
+    // SAFETY: A non-NULL `vma` is a mapping of the locked address space, valid while the lock
+    // is held, for `'a`.
+    (!vma.is_null()).then(|| unsafe { VmaRef::from_raw(vma) })
+}
+
+/// [`MmapReadGuard::find_vma`], for both guards.
+///
+/// # Safety
+///
+/// The mmap read lock of `mm` is held for `'a`.
+#[inline]
+unsafe fn find_vma_locked<'a>(mm: &'a MmWithUser, addr: usize) -> Option<&'a VmaRef> {
+    // SAFETY: The mmap lock is held (safety requirement).
+    let vma = unsafe { bindings::find_vma(mm.as_raw(), addr) };
+    // SAFETY: As in `vma_lookup_locked`.
+    (!vma.is_null()).then(|| unsafe { VmaRef::from_raw(vma) })
 }
 
 impl Drop for MmapReadGuard<'_> {
@@ -290,19 +312,15 @@ impl OwnedMmapReadGuard {
     /// Returns the mapping that contains `addr`, if any.
     #[inline]
     pub fn vma_lookup(&self, addr: usize) -> Option<&VmaRef> {
-        // SAFETY: The mmap lock is held (type invariant).
-        let vma = unsafe { bindings::vma_lookup(self.mm.as_raw(), addr) };
-        // SAFETY: As in `MmapReadGuard::vma_lookup`.
-        (!vma.is_null()).then(|| unsafe { VmaRef::from_raw(vma) })
+        // SAFETY: The mmap lock is held (type invariant) while `self` lives.
+        unsafe { vma_lookup_locked(&self.mm, addr) }
     }
 
     /// Returns the first mapping that ends after `addr` (C's `find_vma`), if any.
     #[inline]
     pub fn find_vma(&self, addr: usize) -> Option<&VmaRef> {
-        // SAFETY: The mmap lock is held (type invariant).
-        let vma = unsafe { bindings::find_vma(self.mm.as_raw(), addr) };
-        // SAFETY: As in `MmapReadGuard::vma_lookup`.
-        (!vma.is_null()).then(|| unsafe { VmaRef::from_raw(vma) })
+        // SAFETY: The mmap lock is held (type invariant) while `self` lives.
+        unsafe { find_vma_locked(&self.mm, addr) }
     }
 
     /// Whether a task waits for the lock (C's `mmap_lock_is_contended`): a long walk should

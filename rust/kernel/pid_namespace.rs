@@ -76,17 +76,8 @@ impl PidNamespace {
     /// ```
     #[doc(alias = "find_task_by_pid_ns")]
     #[inline]
-    pub fn find_task<'a>(&'a self, tid: Pid, _rcu: &'a rcu::Guard) -> Option<&'a Task> {
-        // SAFETY: `self` is valid and the RCU read lock is held (`_rcu`), as `find_pid_ns`
-        // requires; `pid_task` accepts the NULL it returns for an unknown id.
-        let t = unsafe {
-            bindings::pid_task(
-                bindings::find_pid_ns(tid, self.as_ptr()),
-                bindings::pid_type_PIDTYPE_PID,
-            )
-        };
-        // SAFETY: See `task_under_rcu`.
-        unsafe { task_under_rcu(t) }
+    pub fn find_task<'a>(&'a self, tid: Pid, rcu: &'a rcu::Guard) -> Option<&'a Task> {
+        self.find(tid, bindings::pid_type_PIDTYPE_PID, rcu)
     }
 
     /// Returns the process with process id `tgid` in this namespace: its thread group leader
@@ -107,16 +98,8 @@ impl PidNamespace {
     /// assert!(*leader == *current.group_leader());
     /// ```
     #[inline]
-    pub fn find_process<'a>(&'a self, tgid: Pid, _rcu: &'a rcu::Guard) -> Option<&'a Task> {
-        // SAFETY: As in `find_task`.
-        let t = unsafe {
-            bindings::pid_task(
-                bindings::find_pid_ns(tgid, self.as_ptr()),
-                bindings::pid_type_PIDTYPE_TGID,
-            )
-        };
-        // SAFETY: See `task_under_rcu`.
-        unsafe { task_under_rcu(t) }
+    pub fn find_process<'a>(&'a self, tgid: Pid, rcu: &'a rcu::Guard) -> Option<&'a Task> {
+        self.find(tgid, bindings::pid_type_PIDTYPE_TGID, rcu)
     }
 
     /// Returns the task with the lowest thread id at or above `tid` in this namespace, and that
@@ -148,7 +131,55 @@ impl PidNamespace {
     /// assert!(seen > 1 && found_self);
     /// ```
     #[inline]
-    pub fn find_ge_task<'a>(&'a self, tid: Pid, _rcu: &'a rcu::Guard) -> Option<(Pid, &'a Task)> {
+    pub fn find_ge_task<'a>(&'a self, tid: Pid, rcu: &'a rcu::Guard) -> Option<(Pid, &'a Task)> {
+        self.ge_pid_task(tid, rcu, |pid| {
+            // SAFETY: `pid` is valid under RCU (`ge_pid_task`), which `rcu` holds for `'a`.
+            unsafe { task_under_rcu(bindings::pid_task(pid, bindings::pid_type_PIDTYPE_PID)) }
+        })
+    }
+
+    /// The task of type `ty` of the pid numbered `nr` in this namespace, borrowing `_rcu`.
+    #[inline]
+    fn find<'a>(
+        &'a self,
+        nr: Pid,
+        ty: bindings::pid_type,
+        _rcu: &'a rcu::Guard,
+    ) -> Option<&'a Task> {
+        // SAFETY: `self` is valid and the RCU read lock is held (`_rcu`), as `find_pid_ns`
+        // requires; `pid_task` accepts the NULL it returns for an unknown id; a task found so
+        // is valid while the lock is held, for `'a` (see `task_under_rcu`).
+        unsafe {
+            task_under_rcu(bindings::pid_task(
+                bindings::find_pid_ns(nr, self.as_ptr()),
+                ty,
+            ))
+        }
+    }
+
+    /// The task of type `ty` of the pid numbered `nr` in this namespace, with a reference.
+    #[inline]
+    fn get(&self, nr: Pid, ty: bindings::pid_type, _rcu: &rcu::Guard) -> Option<ARef<Task>> {
+        // SAFETY: `self` is valid and the RCU read lock is held, as `find_pid_ns` requires;
+        // `get_pid_task` accepts NULL, and returns NULL or a task with a reference taken for us
+        // (see `owned_task`).
+        unsafe {
+            owned_task(bindings::get_pid_task(
+                bindings::find_pid_ns(nr, self.as_ptr()),
+                ty,
+            ))
+        }
+    }
+
+    /// The first pid numbered `tid` or more in this namespace for which `task` (given the pid,
+    /// valid under the RCU read lock that `_rcu` holds) returns something, with its number.
+    #[inline(always)]
+    fn ge_pid_task<T>(
+        &self,
+        tid: Pid,
+        _rcu: &rcu::Guard,
+        task: impl Fn(*mut bindings::pid) -> Option<T>,
+    ) -> Option<(Pid, T)> {
         let ns = self.as_ptr();
         let mut nr = tid;
         loop {
@@ -159,10 +190,7 @@ impl PidNamespace {
             }
             // SAFETY: `pid` is valid under RCU, and has a number in `ns` (it was found there).
             nr = unsafe { bindings::pid_nr_ns(pid, ns) };
-            // SAFETY: `pid` is valid under RCU.
-            let t = unsafe { bindings::pid_task(pid, bindings::pid_type_PIDTYPE_PID) };
-            // SAFETY: See `task_under_rcu`.
-            if let Some(t) = unsafe { task_under_rcu(t) } {
+            if let Some(t) = task(pid) {
                 return Some((nr, t));
             }
             // A pid with no task (yet, or any more): look further. Pid numbers are below
@@ -176,31 +204,14 @@ impl PidNamespace {
     /// [`PidNamespace::find_task`] with a reference taken on the task (C's `get_pid_task`, one
     /// call where `find_task(..).map(ARef::from)` makes two).
     #[inline]
-    pub fn get_task(&self, tid: Pid, _rcu: &rcu::Guard) -> Option<ARef<Task>> {
-        // SAFETY: `self` is valid and the RCU read lock is held, as `find_pid_ns` requires;
-        // `get_pid_task` accepts NULL, and returns NULL or a task with a reference taken for us.
-        let t = unsafe {
-            bindings::get_pid_task(
-                bindings::find_pid_ns(tid, self.as_ptr()),
-                bindings::pid_type_PIDTYPE_PID,
-            )
-        };
-        // SAFETY: See `owned_task`.
-        unsafe { owned_task(t) }
+    pub fn get_task(&self, tid: Pid, rcu: &rcu::Guard) -> Option<ARef<Task>> {
+        self.get(tid, bindings::pid_type_PIDTYPE_PID, rcu)
     }
 
     /// [`PidNamespace::find_process`] with a reference taken on the task.
     #[inline]
-    pub fn get_process(&self, tgid: Pid, _rcu: &rcu::Guard) -> Option<ARef<Task>> {
-        // SAFETY: As in `get_task`.
-        let t = unsafe {
-            bindings::get_pid_task(
-                bindings::find_pid_ns(tgid, self.as_ptr()),
-                bindings::pid_type_PIDTYPE_TGID,
-            )
-        };
-        // SAFETY: See `owned_task`.
-        unsafe { owned_task(t) }
+    pub fn get_process(&self, tgid: Pid, rcu: &rcu::Guard) -> Option<ARef<Task>> {
+        self.get(tgid, bindings::pid_type_PIDTYPE_TGID, rcu)
     }
 
     /// [`PidNamespace::find_ge_task`] with a reference taken on the task: what a walk over every
@@ -219,27 +230,12 @@ impl PidNamespace {
     /// assert_eq!(task.pid_nr_ns(Some(ns)), tid);
     /// ```
     #[inline]
-    pub fn get_ge_task(&self, tid: Pid, _rcu: &rcu::Guard) -> Option<(Pid, ARef<Task>)> {
-        let ns = self.as_ptr();
-        let mut nr = tid;
-        loop {
-            // SAFETY: `ns` is valid, the RCU read lock is held.
-            let pid = unsafe { bindings::find_ge_pid(nr, ns) };
-            if pid.is_null() {
-                return None;
-            }
-            // SAFETY: `pid` is valid under RCU, and has a number in `ns`.
-            nr = unsafe { bindings::pid_nr_ns(pid, ns) };
-            // SAFETY: `pid` is valid under RCU; `get_pid_task` returns NULL or a task with a
-            // reference taken for us.
-            let t = unsafe { bindings::get_pid_task(pid, bindings::pid_type_PIDTYPE_PID) };
-            // SAFETY: See `owned_task`.
-            if let Some(t) = unsafe { owned_task(t) } {
-                return Some((nr, t));
-            }
-            // No task (yet, or any more); below `PID_MAX_LIMIT`: no overflow.
-            nr += 1;
-        }
+    pub fn get_ge_task(&self, tid: Pid, rcu: &rcu::Guard) -> Option<(Pid, ARef<Task>)> {
+        self.ge_pid_task(tid, rcu, |pid| {
+            // SAFETY: `pid` is valid under RCU (`ge_pid_task`); `get_pid_task` returns NULL or
+            // a task with a reference taken for us (see `owned_task`).
+            unsafe { owned_task(bindings::get_pid_task(pid, bindings::pid_type_PIDTYPE_PID)) }
+        })
     }
 }
 
