@@ -1845,16 +1845,23 @@ impl TypeRecord {
 /// checks the module's BTF struct against the record, field by field
 /// (`tools/harness/layout_check.py`), and registration checks its size.
 ///
+/// The struct also implements [`FromBytes`] and [`AsBytes`], so that it can be a link parameter
+/// of the target's own ([`LinkInfo::custom`], [`LinkInfoOut::set_custom`]): every field must be
+/// both (checked at compile time), and the struct may have no implicit padding (as in C UAPI
+/// structs, declare it as a field; a compile-time error says so otherwise).
+///
 /// # Examples
 ///
 /// ```
 /// use kernel::bpf::iter::{BtfType, Origin};
+/// use kernel::types::{AsBytes, FromBytes};
 ///
 /// kernel::bpf_iter_btf_struct! {
 ///     /// One record of a collection.
 ///     pub struct Record as "my_record" {
 ///         pub id: u64,
 ///         pub value: u32,
+///         pub pad: u32,
 ///         pub name: [u8; 16],
 ///     }
 /// }
@@ -1862,6 +1869,19 @@ impl TypeRecord {
 /// assert_eq!(Record::NAME.to_str(), Ok("my_record"));
 /// assert!(Record::ORIGIN == Origin::Owner);
 /// assert_eq!(core::mem::size_of::<Record>(), 32);
+///
+/// // A link parameter `struct { __u32 start; __u32 count; }`, read with
+/// // `info.custom::<Range>()?` in `attach` and reported with `info.set_custom(&range)`.
+/// kernel::bpf_iter_btf_struct! {
+///     struct Range as "my_range" {
+///         start: u32,
+///         count: u32,
+///     }
+/// }
+/// fn bytes<T: FromBytes + AsBytes>() -> usize {
+///     core::mem::size_of::<T>()
+/// }
+/// assert_eq!(bytes::<Range>(), 8);
 /// ```
 #[macro_export]
 macro_rules! bpf_iter_btf_struct {
@@ -1886,6 +1906,24 @@ macro_rules! bpf_iter_btf_struct {
             const NAME: &'static $crate::str::CStr = $crate::c_str!($cname);
             const ORIGIN: $crate::bpf::iter::Origin = $crate::bpf::iter::Origin::Owner;
         }
+
+        const _: () = {
+            const fn bytes<T: $crate::types::FromBytes + $crate::types::AsBytes>() {}
+            $(bytes::<$ty>();)+
+            ::core::assert!(
+                ::core::mem::size_of::<$name>() == 0 $(+ ::core::mem::size_of::<$ty>())+,
+                "bpf_iter_btf_struct!: the struct has implicit padding: declare it as a field"
+            );
+        };
+
+        // SAFETY: `$name` is `#[repr(C)]` and every field is `FromBytes` (asserted above): any bit
+        // pattern of each field, hence of the struct, is valid. No field has interior mutability.
+        unsafe impl $crate::types::FromBytes for $name {}
+
+        // SAFETY: `$name` is `#[repr(C)]` without padding (its size is the sum of its fields',
+        // asserted above) and every field is `AsBytes`: a value has no uninitialized byte. No
+        // field has interior mutability.
+        unsafe impl $crate::types::AsBytes for $name {}
 
         const _: () = {
             #[used]
