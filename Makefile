@@ -9,7 +9,7 @@ H := tools/harness
 MAKEOVERRIDES := $(filter-out M=%,$(MAKEOVERRIDES))
 export CACHE ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/rust-bpf-iter
 
-.PHONY: all deps kernel kdir bpftool modules external lint check check-normal demo bench clean help
+.PHONY: all deps kernel kdir bpftool modules external guest lint check check-normal demo bench clean help
 
 all: check
 
@@ -37,6 +37,11 @@ modules: $(if $(KDIR),,kernel)
 external: $(if $(KDIR),,kernel)
 	@test -n "$(M)" || { echo "usage: make external M=/path/to/target [KDIR=...]" >&2; exit 2; }
 	@EXT="$(M)" bash $(H)/modules.sh
+
+# A command in a guest on the harness' kernel, e.g. a target built with make
+# external: make guest CMD='insmod DIR/x.ko && bpf-iter run DIR/x.bpf.o'.
+guest: kernel
+	@WORKDIR="$(CURDIR)" bash $(H)/guest-run.sh
 
 lint: modules
 	@bash $(H)/lint.sh out/lint

@@ -143,7 +143,7 @@ if [ "$MODE" = check ]; then
 	bash "$ROOT/tools/harness/compile_fail.sh" "$KBUILD" "$CACHE/compile-fail-$(printf %s "$ROOT" | sha256sum | cut -c1-8)" \
 		>"$OUT/host-compile-fail.tap" 2>"$OUT/host-compile-fail.err" || true
 	step "host: make external (a target directory outside the repository)"
-	bash "$ROOT/tools/harness/test_external.sh" >"$OUT/host-external.tap" 2>"$OUT/host-external.err" || true
+	OUT=$OUT bash "$ROOT/tools/harness/test_external.sh" >"$OUT/host-external.tap" 2>"$OUT/host-external.err" || true
 	step "host: the guide's code blocks against their files; the twins' size and unsafe"
 	python3 "$ROOT/tools/harness/doc_check.py" "$ROOT" "$ROOT/Documentation/rust/bpf_iter.rst" \
 		>"$OUT/host-doc.tap" 2>&1 || true

@@ -7,7 +7,10 @@
 # (samples/rust/bpf_iter_primes) in a temporary directory must build with the
 # documented command, with its .ko landing in that directory; a copy with a
 # hand-written BTF C file whose anchor does not match the Rust context must
-# fail at the layout check; a directory without Kbuild or Makefile is refused.
+# fail at the layout check; a directory without Kbuild or Makefile is refused;
+# and the module built outside runs in a guest with `make guest CMD=...`, its
+# parameter passed by bpf-iter (OUT: the make check output directory, whose
+# bin/ and progs/ hold bpf-iter and the example's program).
 # Prints TAP; diagnostics go to stderr.
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -23,7 +26,7 @@ cleanup() {
 trap cleanup EXIT
 
 echo "TAP version 13"
-echo "1..3"
+echo "1..4"
 
 cp -r "$ROOT/samples/rust/bpf_iter_primes" "$tmp/ext"
 if make -s -C "$ROOT" external M="$tmp/ext" </dev/null >"$tmp/log1" 2>&1 &&
@@ -64,4 +67,29 @@ elif grep -q "has no Kbuild or Makefile" "$tmp/log3"; then
 else
 	echo "not ok 3 - make external: a directory without Kbuild or Makefile is refused # other failure"
 	tail -n 20 "$tmp/log3" >&2
+fi
+
+# The documented way to try it: `make guest CMD=...` boots the harness' kernel and runs the
+# command, here the module built above with bpf-iter passing its parameter.
+want=$(python3 -c '
+ps, n = [], 2
+while len(ps) < 10:
+    if all(n % d for d in range(2, int(n ** 0.5) + 1)): ps.append(n)
+    n += 1
+print("\n".join(f"{i} {p}" for i, p in enumerate(ps)))')
+name="make guest CMD=...: the module built outside runs, bpf-iter run --param u32=10 prints the first 10 primes"
+if [ -z "${OUT:-}" ] || [ ! -x "$OUT/bin/bpf-iter" ] || [ ! -f "$OUT/progs/rust_primes.bpf.o" ]; then
+	echo "not ok 4 - $name # no bpf-iter or program in OUT=${OUT:-}"
+elif [ ! -f "$tmp/ext/rust_bpf_iter_primes.ko" ]; then
+	echo "not ok 4 - $name # no module (case 1 failed)"
+else
+	got=$(BIN="$OUT/bin" make -s -C "$ROOT" guest \
+		CMD="insmod $tmp/ext/rust_bpf_iter_primes.ko && bpf-iter run $OUT/progs/rust_primes.bpf.o --param u32=10" \
+		2>"$tmp/log4" | grep -E '^[0-9]+ [0-9]+$')
+	if [ "$got" = "$want" ]; then
+		echo "ok 4 - $name"
+	else
+		echo "not ok 4 - $name # got '$(echo "$got" | head -3 | tr '\n' '|')'"
+		tail -n 20 "$tmp/log4" >&2
+	fi
 fi
