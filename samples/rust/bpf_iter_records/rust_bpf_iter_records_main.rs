@@ -47,7 +47,7 @@
 //! * Links and iterators hold an [`Arc`] of the collection. The registration holds one too, its
 //!   [`Target::Data`](iter::Target::Data), which the framework lends to `attach`; each debugfs
 //!   file holds one, which [`debugfs`] hands to the file's write function; and the module holds
-//!   one. No global, no C and no `unsafe`.
+//!   one. No global and no C: every call into C is the kernel crate's.
 //! * No link parameters are accepted (`EINVAL`). The link's fdinfo shows how many records there
 //!   were when it was attached, and how many there are now.
 
