@@ -19,7 +19,7 @@ import sys
 
 RECORD = 1024
 KINDS = {1: "scalar", 2: "btf", 3: "trusted btf", 4: "rdonly buf"}
-INTS = {1: "u8", 2: "u16", 4: "u32", 8: "u64"}
+INTS = {1: "8", 2: "16", 4: "32", 8: "64"}
 
 
 def cstr(b):
@@ -47,13 +47,14 @@ def sections(data, names):
 def targets(blob):
     for at in range(0, len(blob) - RECORD + 1, RECORD):
         r = blob[at:at + RECORD]
-        if r[:4] != b"RBIL" or r[4] != 2:
-            raise ValueError(f"layout record at offset {at}: not version 2 (a kernel crate "
+        if r[:4] != b"RBIL" or r[4] != 3:
+            raise ValueError(f"layout record at offset {at}: not version 3 (a kernel crate "
                              "that does not match this script?)")
         slots = []
         for i in range(r[5]):
             s = r[64 + 104 * i:168 + 104 * i]
-            slots.append({"kind": KINDS[s[0]], "size": struct.unpack_from("<I", s, 4)[0],
+            slots.append({"kind": KINDS[s[0]], "signed": bool(s[2]),
+                          "size": struct.unpack_from("<I", s, 4)[0],
                           "type": cstr(s[8:40]), "name": cstr(s[40:72]),
                           "header": cstr(s[72:104])})
         yield cstr(r[8:64]), slots
@@ -75,7 +76,7 @@ def types(blob):
 def c_param(slot):
     """The C type of a slot, as an anchor parameter."""
     if slot["kind"] == "scalar":
-        return INTS[slot["size"]]
+        return ("s" if slot["signed"] else "u") + INTS[slot["size"]]
     if slot["kind"] == "rdonly buf":
         return "const char *"
     return f"struct {slot['type']} *"
@@ -94,6 +95,15 @@ def generate(obj, blobs):
     own = list(types(blobs[".rust_bpf_iter_types"]))
     if not tgts:
         raise ValueError(f"{obj} has no BPF iterator target (no .rust_bpf_iter_layout record)")
+    # Two target types of one name in a module would share one anchor, so that a program
+    # verified against the context of one could be attached to the other: refused here, at
+    # build time (and by the kernel at attach, for code that registers without a record).
+    seen = set()
+    for name, _ in tgts:
+        if name in seen:
+            raise ValueError(f"two target types are named {name!r}: a module's targets need "
+                             "names of their own")
+        seen.add(name)
     headers = ["linux/bpf.h", "linux/build_bug.h", "linux/compiler.h", "linux/stddef.h",
                "linux/types.h"]
     for _, slots in tgts:

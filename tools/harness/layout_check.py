@@ -51,7 +51,7 @@ def parse_records(blob):
     recs = []
     for at in range(0, len(blob) - RECORD + 1, RECORD):
         r = blob[at:at + RECORD]
-        if r[:4] != b"RBIL" or r[4] != 2:
+        if r[:4] != b"RBIL" or r[4] != 3:
             raise ValueError(f"bad layout record at offset {at}")
         n = r[5]
         name = r[8:64].split(b"\0")[0].decode()
@@ -59,7 +59,7 @@ def parse_records(blob):
         for i in range(n):
             s = r[64 + 104 * i:168 + 104 * i]
             size, = struct.unpack_from("<I", s, 4)
-            slots.append({"kind": s[0], "origin": s[1], "size": size,
+            slots.append({"kind": s[0], "origin": s[1], "signed": bool(s[2]), "size": size,
                           "type": s[8:40].split(b"\0")[0].decode(),
                           "name": s[40:72].split(b"\0")[0].decode()})
         recs.append({"name": name, "slots": slots})
@@ -134,6 +134,12 @@ def resolve(types, tid):
     return None
 
 
+def is_signed(t):
+    """Whether an INT, ENUM or ENUM64 of bpftool's JSON is signed (its "encoding": an
+    integer's BTF_INT_SIGNED, an enum's kind_flag)."""
+    return t.get("encoding") == "SIGNED"
+
+
 def check_record(types, rec, anchor):
     """Return a list of mismatches between `rec` and the FUNC `anchor`."""
     errs = []
@@ -157,9 +163,14 @@ def check_record(types, rec, anchor):
         if kind == "scalar":
             if not t or t["kind"] not in ("INT", "ENUM", "ENUM64") or t["size"] != slot["size"]:
                 errs.append(f"{what} is not a {slot['size']}-byte integer")
+            elif is_signed(t) != slot["signed"]:
+                sign = {True: "signed", False: "unsigned"}
+                errs.append(f"{what} is {sign[is_signed(t)]}, Rust declares it "
+                            f"{sign[slot['signed']]}")
         elif kind == "rdonly buf":
-            if not t or t["kind"] != "PTR":
-                errs.append(f"{what} is not a pointer (read-only buffer)")
+            b = t and t["kind"] == "PTR" and resolve(types, t["type_id"])
+            if not b or b["kind"] != "INT" or b["size"] != 1:
+                errs.append(f"{what} is not a byte buffer (const char *)")
         elif kind in ("btf", "trusted btf"):
             s = t and t["kind"] == "PTR" and resolve(types, t["type_id"])
             if not s or s["kind"] != "STRUCT" or s["name"] != slot["type"]:

@@ -103,7 +103,7 @@ impl Btf {
     }
 
     /// Returns the raw pointer, valid while `self` lives.
-    pub fn as_ptr(&self) -> *mut bindings::btf {
+    pub(crate) fn as_ptr(&self) -> *mut bindings::btf {
         self.0.as_ptr()
     }
 
@@ -191,6 +191,26 @@ impl<'a> Type<'a> {
     pub fn size(&self) -> u32 {
         // SAFETY: `size` and `type` share a union; reading it as a number is always defined.
         unsafe { self.t.__bindgen_anon_1.size }
+    }
+
+    /// Whether an integer or enum is signed (`BTF_INT_SIGNED`, or an enum's `kind_flag`); false
+    /// for any other kind.
+    pub fn is_signed(&self) -> bool {
+        match self.kind() {
+            Some(Kind::Int) => {
+                // SAFETY: A `BTF_KIND_INT` type is followed by its `u32` encoding, within the
+                // type section validated when the BTF was loaded.
+                let enc = unsafe {
+                    (self.t as *const bindings::btf_type)
+                        .add(1)
+                        .cast::<u32>()
+                        .read_unaligned()
+                };
+                (enc >> 24) & bindings::BTF_INT_SIGNED != 0
+            }
+            Some(Kind::Enum | Kind::Enum64) => self.t.info >> 31 != 0,
+            _ => false,
+        }
     }
 
     /// The type a pointer, modifier, typedef, function or variable refers to.

@@ -186,6 +186,9 @@ pub enum ArgSpec {
     Scalar {
         /// 1, 2, 4 or 8.
         size: usize,
+        /// Whether it is signed: programs see `s8`..`s64` rather than `u8`..`u64`, and read a
+        /// negative value as negative.
+        signed: bool,
     },
 }
 
@@ -260,13 +263,22 @@ unsafe impl<T: BtfType> Slot for BtfPtr<'_, T> {
 pub struct TrustedBtfPtr<'a, T: BtfType>(*const T, PhantomData<&'a T>);
 
 impl<'a, T: BtfType + AlwaysRefCounted> TrustedBtfPtr<'a, T> {
-    /// A slot pointing to `obj`, valid for longer than the program runs.
+    /// A slot pointing to `obj`, on which `obj` holds a reference for longer than the program
+    /// runs, as kfuncs taking trusted pointers assume (`bpf_task_acquire()` and the like).
     ///
-    /// A shared reference to a reference-counted object implies a positive count (anyone may
-    /// take a reference from it, [`AlwaysRefCounted::inc_ref`]), as kfuncs taking trusted
-    /// pointers assume.
-    pub fn new(obj: &'a T) -> Self {
-        TrustedBtfPtr(obj, PhantomData)
+    /// Only from an [`ARef`]: a plain `&T` proves that the object is valid, not that anybody
+    /// holds a reference on it (soundness-2 point 2: a task's group leader, reached through
+    /// another of its threads, once was such a `&T`).
+    ///
+    /// ```ignore
+    /// # // `compile_fail` doctests are not supported by KUnit: built by `make check` instead
+    /// # // (tools/harness/compile_fail/trusted_ptr_from_ref.rs).
+    /// fn ctx<'a>(task: &'a Task) -> TrustedBtfPtr<'a, Task> {
+    ///     TrustedBtfPtr::new(task) // error[E0308]: expected `&ARef<Task>`, found `&Task`
+    /// }
+    /// ```
+    pub fn new(obj: &'a ARef<T>) -> Self {
+        TrustedBtfPtr(&**obj, PhantomData)
     }
 }
 
@@ -277,7 +289,8 @@ impl<T: BtfType> TrustedBtfPtr<'_, T> {
     }
 }
 
-// SAFETY: As for `BtfPtr`; `new` only takes objects the caller holds a reference on.
+// SAFETY: As for `BtfPtr`; `new` only takes objects on which an `ARef` that outlives the
+// context holds a reference.
 unsafe impl<T: BtfType> Slot for TrustedBtfPtr<'_, T> {
     const SPEC: ArgSpec = ArgSpec::Btf {
         name: T::NAME,
@@ -346,6 +359,8 @@ impl<T: ScalarType> Scalar<T> {
 
 /// Integer types a [`Scalar`] slot may hold.
 pub trait ScalarType: Copy + private::Sealed {
+    /// Whether the type is signed (and the BTF type of the slot then `s8`..`s64`).
+    const SIGNED: bool;
     /// The value extended to a slot's 64 bits.
     fn to_slot(self) -> u64;
     /// The value of a slot made by [`ScalarType::to_slot`].
@@ -358,6 +373,7 @@ macro_rules! scalar_types {
     ($($t:ty => $wide:ty),*) => {$(
         impl private::Sealed for $t {}
         impl ScalarType for $t {
+            const SIGNED: bool = <$t>::MIN != 0;
             fn to_slot(self) -> u64 { self as $wide as u64 }
             fn from_slot(v: u64) -> Self { v as $t }
         }
@@ -371,6 +387,7 @@ scalar_types!(u8 => u64, u16 => u64, u32 => u64, u64 => u64, i8 => i64, i16 => i
 unsafe impl<T: ScalarType> Slot for Scalar<T> {
     const SPEC: ArgSpec = ArgSpec::Scalar {
         size: size_of::<T>(),
+        signed: T::SIGNED,
     };
     const NULL: Self = Scalar(0, PhantomData);
 }
@@ -462,13 +479,45 @@ struct Frame<C> {
     args: C,
 }
 
-/// A BPF program being attached to a target, or replacing the program of a link.
+/// A BPF program being attached to a target, or replacing the program of a link: verified.
 ///
 /// # Invariants
 ///
 /// A `&Prog` points to a valid, verified program for the lifetime of the reference.
 #[repr(transparent)]
 pub struct Prog(Opaque<bindings::bpf_prog>);
+
+/// A BPF program of a target while the verifier checks it ([`Target::get_func_proto`]): what
+/// the verifier finds out about it (such as [`Prog::max_rdonly_access`]) is not known yet, so
+/// it is not offered here (soundness-2 point 3).
+///
+/// ```ignore
+/// # // `compile_fail` doctests are not supported by KUnit: built by `make check` instead
+/// # // (tools/harness/compile_fail/verifying_prog_access.rs).
+/// fn get_func_proto(_id: u32, prog: &VerifyingProg) -> Option<&'static FuncProto> {
+///     let _ = prog.max_rdonly_access(); // error[E0599]: no method named `max_rdonly_access`
+///     None
+/// }
+/// ```
+///
+/// # Invariants
+///
+/// A `&VerifyingProg` points to a valid program, loaded and being verified, for the lifetime
+/// of the reference.
+#[repr(transparent)]
+pub struct VerifyingProg(Opaque<bindings::bpf_prog>);
+
+/// Whether `prog` is sleepable.
+///
+/// # Safety
+///
+/// `prog` is a valid program.
+unsafe fn prog_sleepable(prog: *const bindings::bpf_prog) -> bool {
+    // SAFETY: `prog` is valid; `sleepable` is set at load, before the program is verified, and
+    // not changed after. The bitfield accessor reads through a place, making no reference to
+    // fields that change (`aux->refcnt`).
+    unsafe { (*prog).sleepable() != 0 }
+}
 
 impl Prog {
     /// # Safety
@@ -480,20 +529,37 @@ impl Prog {
         unsafe { &*ptr.cast() }
     }
 
-    fn aux(&self) -> &bindings::bpf_prog_aux {
-        // SAFETY: A valid program always has a valid `aux`, which lives as long as it.
-        unsafe { &*(*self.0.get()).aux }
-    }
-
     /// Whether the program is sleepable (only allowed for targets with [`Target::RESCHED`]).
     pub fn sleepable(&self) -> bool {
-        // SAFETY: `self.0` is a valid program; `sleepable` is set before it is verified.
-        unsafe { (*self.0.get()).sleepable() != 0 }
+        // SAFETY: `self.0` is a valid program (type invariant).
+        unsafe { prog_sleepable(self.0.get()) }
     }
 
     /// The most bytes the program reads from a read-only buffer slot.
     pub fn max_rdonly_access(&self) -> u32 {
-        self.aux().max_rdonly_access
+        // SAFETY: `self.0` is a valid, verified program (type invariant): its `aux` is valid for
+        // as long, and `max_rdonly_access` was set by the verifier and is not written after.
+        // The field is read through raw places: a reference to the whole `aux` would assert
+        // that nothing changes it, while other CPUs change its reference count (`refcnt`).
+        unsafe { (*(*self.0.get()).aux).max_rdonly_access }
+    }
+}
+
+impl VerifyingProg {
+    /// # Safety
+    ///
+    /// `ptr` is a valid program being verified, for `'a`.
+    unsafe fn from_raw<'a>(ptr: *const bindings::bpf_prog) -> &'a VerifyingProg {
+        // SAFETY: `VerifyingProg` is `repr(transparent)` over `bpf_prog`; the caller
+        // guarantees validity.
+        // INVARIANT: the caller guarantees it for `'a`.
+        unsafe { &*ptr.cast() }
+    }
+
+    /// Whether the program is sleepable (set when it was loaded).
+    pub fn sleepable(&self) -> bool {
+        // SAFETY: `self.0` is a valid program (type invariant).
+        unsafe { prog_sleepable(self.0.get()) }
     }
 }
 
@@ -820,8 +886,8 @@ impl MapRef {
         unsafe { (*self.0.as_ptr()).id }
     }
 
-    /// The map's type (`BPF_MAP_TYPE_*`).
-    pub fn map_type(&self) -> bindings::bpf_map_type {
+    /// The map's type: the value of its `enum bpf_map_type` (`BPF_MAP_TYPE_*`, UAPI).
+    pub fn map_type(&self) -> u32 {
         // SAFETY: As in `id`; the type never changes.
         unsafe { (*self.0.as_ptr()).map_type }
     }
@@ -1135,8 +1201,8 @@ pub trait Target: Sized + 'static {
 
     /// Data the [`Registration`] holds for the target, lent to [`Target::attach`]: what a
     /// target over a collection of its own walks, typically an `Arc` of it (a link keeps a
-    /// clone); `()` for none. Dropped when the registration is, after the kernel stopped
-    /// calling `attach` (`bpf_iter_unreg_target()` waits for calls in progress).
+    /// clone); `()` for none. Dropped when the registration has been dropped and the last
+    /// `attach` that borrowed it has returned.
     type Data: ForeignOwnable + Send + Sync;
 
     /// Per-link state, made from the link parameters by [`Target::attach`], dropped on detach.
@@ -1155,8 +1221,10 @@ pub trait Target: Sized + 'static {
 
     /// Checks the link parameters and makes the per-link state, given the registration's data.
     ///
-    /// Runs under the kernel's `targets_mutex`, while the target is registered: it must not
-    /// register or unregister targets.
+    /// Runs under no lock of the kernel's (soundness-2 point 5), so it may take a lock of the
+    /// target's that is held around registering and unregistering it. A call that found the
+    /// target registered may still be running, or start, while its [`Registration`] is dropped:
+    /// `data` stays valid for it all the same.
     fn attach(data: DataRef<'_, Self>, info: &LinkInfo) -> Result<Self::Link>;
 
     /// Checks the program of a link against its per-link state, when the link is made (after
@@ -1204,7 +1272,7 @@ pub trait Target: Sized + 'static {
 
     /// Offers helper `func_id` to the target's programs (only ids the kernel does not already
     /// give tracing programs reach this). See [`FuncProto`]: prefer a kfunc.
-    fn get_func_proto(_func_id: u32, _prog: &Prog) -> Option<&'static FuncProto> {
+    fn get_func_proto(_func_id: u32, _prog: &VerifyingProg) -> Option<&'static FuncProto> {
         build_error!(crate::error::VTABLE_DEFAULT_ERROR)
     }
 }
@@ -1297,15 +1365,18 @@ impl<T: Target> Adapter<T> {
             // SAFETY: The kernel passes a verified program and the parameters it copied in.
             let (prog, info) = unsafe { (Prog::from_raw(prog), LinkInfo::from_raw(linfo)) };
             // SAFETY: On entry `target_data` is the target's `bpf_iter_reg`, which is the
-            // `reg` of a `TargetVTable<T>` (only those install this function), and the kernel
-            // calls us only while that is registered, under `targets_mutex`: the
-            // `Registration` that set `data` is alive, and drops it only after
-            // `bpf_iter_unreg_target()`, which waits for us.
-            let data = unsafe {
+            // `reg` of a `TargetVTable<T>` (only those install this function), a static of the
+            // module that the program being attached pins.
+            let vtable = unsafe {
                 let reg = (*aux).target_data.cast::<bindings::bpf_iter_reg>();
-                let vtable = crate::container_of!(reg, TargetVTable<T>, reg);
-                T::Data::borrow((*vtable).data.load(Ordering::Acquire))
+                &*crate::container_of!(reg, TargetVTable<T>, reg)
             };
+            // The kernel calls us without a lock, possibly while the registration is dropped:
+            // take a reference on the data first, which keeps it for the call.
+            let cell = vtable.data_ref().ok_or(ENOENT)?;
+            // SAFETY: `cell.data` is the foreign pointer of the registration's `T::Data`,
+            // converted back only when the last reference on `cell` goes, after this borrow.
+            let data = unsafe { T::Data::borrow(cell.data) };
             let link = T::attach(data, &info)?;
             Self::check(&link, prog)?;
             let link = KBox::new(link, GFP_KERNEL)?;
@@ -1373,8 +1444,8 @@ impl<T: Target> Adapter<T> {
         func_id: bindings::bpf_func_id,
         prog: *const bindings::bpf_prog,
     ) -> *const bindings::bpf_func_proto {
-        // SAFETY: The kernel passes the program being verified.
-        let prog = unsafe { Prog::from_raw(prog) };
+        // SAFETY: The kernel passes the program being verified, valid during the call.
+        let prog = unsafe { VerifyingProg::from_raw(prog) };
         T::get_func_proto(func_id, prog).map_or(ptr::null(), |p| &p.0)
     }
 
@@ -1561,12 +1632,17 @@ impl<T: Target> Adapter<T> {
 /// `ctx_arg_info` and `owner` without any lock, possibly while the target is unregistered and
 /// registered again, so later registrations only compare.
 ///
+/// `data` is NULL or the foreign pointer of an `Arc<DataCell<T>>` that the registration in
+/// progress or alive owns. Whoever takes it out of `data` waits for an RCU grace period before
+/// dropping that reference, so that a reader that loaded it under the RCU read lock may take
+/// a reference of its own (`TargetVTable::data_ref`).
+///
 /// [`module_bpf_iter_target!`]: crate::module_bpf_iter_target
 pub struct TargetVTable<T: Target> {
     reg: Opaque<bindings::bpf_iter_reg>,
     registered: AtomicBool,
     resolved: AtomicU8,
-    /// The foreign pointer of the registration's [`Target::Data`], while registered.
+    /// The registration's [`Target::Data`], in a [`DataCell`], while registered.
     data: AtomicPtr<c_void>,
     _p: PhantomData<T>,
 }
@@ -1653,6 +1729,77 @@ impl<T: Target> TargetVTable<T> {
     }
 }
 
+impl<T: Target> TargetVTable<T> {
+    /// A reference on the registration's data, or `None` if there is no registration.
+    fn data_ref(&self) -> Option<Arc<DataCell<T>>> {
+        let _rcu = crate::sync::rcu::read_lock();
+        let p = self.data.load(Ordering::Acquire);
+        if p.is_null() {
+            return None;
+        }
+        // SAFETY: `p` is the foreign pointer of an `Arc<DataCell<T>>` (type invariant), whose
+        // owner drops its reference only an RCU grace period after taking it out of `data`,
+        // which had not happened when we loaded it under the RCU read lock, held here.
+        let cell = unsafe { <Arc<DataCell<T>> as ForeignOwnable>::borrow(p) };
+        Some(cell.into())
+    }
+
+    /// Publishes `data` for `attach` (before the target is registered).
+    fn set_data(&self, data: T::Data) -> Result {
+        let cell = Arc::new(
+            DataCell::<T> {
+                data: data.into_foreign(),
+                _p: PhantomData,
+            },
+            GFP_KERNEL,
+        )?;
+        let old = self
+            .data
+            .swap(cell.into_foreign().cast_mut(), Ordering::AcqRel);
+        debug_assert!(old.is_null());
+        Ok(())
+    }
+
+    /// Takes the data back (after the target is unregistered): the calls of `attach` that
+    /// loaded it keep their own reference, the last one drops it.
+    fn retire_data(&self) {
+        let p = self.data.swap(ptr::null_mut(), Ordering::AcqRel);
+        if p.is_null() {
+            return;
+        }
+        // SAFETY: No lock is held: waiting for readers that may have loaded `p` under the RCU
+        // read lock to have taken their reference.
+        unsafe { bindings::synchronize_rcu() };
+        // SAFETY: `p` is the foreign pointer of the reference `set_data` made, taken out of
+        // `data` once, here.
+        drop(unsafe { <Arc<DataCell<T>> as ForeignOwnable>::from_foreign(p) });
+    }
+}
+
+/// A registration's [`Target::Data`], shared by the registration and the calls of
+/// [`Target::attach`] in progress.
+///
+/// # Invariants
+///
+/// `data` is the foreign pointer of a `T::Data`, converted back once, on drop.
+struct DataCell<T: Target> {
+    data: *const c_void,
+    _p: PhantomData<T::Data>,
+}
+
+// SAFETY: `DataCell` owns a `T::Data`, which is `Send`.
+unsafe impl<T: Target> Send for DataCell<T> {}
+// SAFETY: `&DataCell` only lends `&T::Data`-like borrows of it, and `T::Data` is `Sync`.
+unsafe impl<T: Target> Sync for DataCell<T> {}
+
+impl<T: Target> Drop for DataCell<T> {
+    fn drop(&mut self) {
+        // SAFETY: By the type invariant `data` came from `into_foreign`; no borrow of it is
+        // left: each borrower holds a reference on `self`.
+        drop(unsafe { T::Data::from_foreign(self.data) });
+    }
+}
+
 impl<T: Target> Default for TargetVTable<T> {
     fn default() -> Self {
         Self::new()
@@ -1680,16 +1827,18 @@ const TYPE_FIELD_SIZE: usize = 80;
 /// checks it against the module's BTF (`tools/harness/layout_check.py`). The section is
 /// discarded from vmlinux (`patches/0014`).
 ///
-/// Format (all records [`LAYOUT_RECORD_SIZE`] bytes, little endian): `b"RBIL"`, version 2,
+/// Format (all records [`LAYOUT_RECORD_SIZE`] bytes, little endian): `b"RBIL"`, version 3,
 /// the number of slots, two zero bytes, the target name NUL-padded to 56 bytes; then per slot
 /// 104 bytes: kind (1 scalar, 2 BTF pointer, 3 trusted BTF pointer, 4 read-only buffer), origin
-/// (0 vmlinux, 1 owner), two zero bytes, the size as `u32` (scalar or buffer bytes, size of the
+/// (0 vmlinux, 1 owner), signedness (1 for a signed scalar, else 0), a zero byte, the size as
+/// `u32` (scalar or buffer bytes, size of the
 /// Rust view of a BTF type), then three names NUL-padded to 32 bytes: the struct (BTF
 /// pointers), the slot, and the header that defines a vmlinux struct.
 ///
 /// [`bpf_iter_layout!`]: crate::bpf_iter_layout
 #[repr(C, align(8))]
-pub struct LayoutRecord(pub [u8; LAYOUT_RECORD_SIZE]);
+#[doc(hidden)]
+pub struct LayoutRecord([u8; LAYOUT_RECORD_SIZE]);
 
 const fn put(buf: &mut [u8; LAYOUT_RECORD_SIZE], at: usize, bytes: &[u8], max: usize) {
     assert!(bytes.len() < max, "name too long for the layout record");
@@ -1708,14 +1857,18 @@ impl LayoutRecord {
         assert!(args.len() <= LAYOUT_MAX_SLOTS && names.len() == args.len());
         let mut b = [0u8; LAYOUT_RECORD_SIZE];
         put(&mut b, 0, b"RBIL", 5);
-        b[4] = 2;
+        b[4] = 3;
         b[5] = args.len() as u8;
         put(&mut b, 8, cstr_bytes(T::NAME), LAYOUT_NAME_LEN);
         let mut i = 0;
         while i < args.len() {
             let at = 64 + LAYOUT_SLOT_SIZE * i;
+            let mut signed = 0;
             let (kind, origin, size, name, header): (u8, u8, usize, &[u8], &str) = match args[i] {
-                ArgSpec::Scalar { size } => (1, 0, size, b"", ""),
+                ArgSpec::Scalar { size, signed: s } => {
+                    signed = s as u8;
+                    (1, 0, size, b"", "")
+                }
                 ArgSpec::RdonlyBuf { size } => (4, 0, size, b"", ""),
                 ArgSpec::Btf {
                     name,
@@ -1736,6 +1889,7 @@ impl LayoutRecord {
             };
             b[at] = kind;
             b[at + 1] = origin;
+            b[at + 2] = signed;
             put(&mut b, at + 4, &(size as u32).to_le_bytes(), 5);
             put(&mut b, at + 8, name, LAYOUT_TYPE_LEN);
             put(&mut b, at + 40, names[i].as_bytes(), LAYOUT_TYPE_LEN);
@@ -1808,7 +1962,8 @@ impl<T: BtfInt, const N: usize> BtfField for [T; N] {
 ///
 /// [`bpf_iter_btf_struct!`]: crate::bpf_iter_btf_struct
 #[repr(C, align(8))]
-pub struct TypeRecord(pub [u8; LAYOUT_RECORD_SIZE]);
+#[doc(hidden)]
+pub struct TypeRecord([u8; LAYOUT_RECORD_SIZE]);
 
 impl TypeRecord {
     /// The record of the struct `name` of `size` bytes, with `(name, C type, elements,
@@ -1952,7 +2107,7 @@ macro_rules! bpf_iter_btf_struct {
 ///
 /// ```
 /// use kernel::bpf::iter::{self, Index, LinkInfo, Registration, Scalar, TargetVTable};
-/// use kernel::bpf::iter::{BtfPtr, TrustedBtfPtr};
+/// use kernel::bpf::iter::{BtfPtr, RdonlyBuf, TrustedBtfPtr};
 /// use kernel::{c_str, fs::File, prelude::*, task::Task, ThisModule};
 ///
 /// // Built-in code registers on behalf of no module.
@@ -1986,9 +2141,10 @@ macro_rules! bpf_iter_btf_struct {
 /// kernel::bpf_iter_context! {
 ///     struct TwoCtx<'a> { task: TrustedBtfPtr<'a, Task>, n: Scalar<u32> }
 /// }
+/// kernel::bpf_iter_context! { struct BufCtx<'a> { task: RdonlyBuf<'a, 8> } }
 ///
 /// // Each refusal below but the first logs its reason: say in the log that they are expected.
-/// kernel::pr_info!("bpf_iter doctest: the 3 \"bpf_iter:\" errors that follow are expected\n");
+/// kernel::pr_info!("bpf_iter doctest: the 4 \"bpf_iter:\" errors that follow are expected\n");
 ///
 /// // The right context, but `task` is the kernel's own target: refused as a duplicate.
 /// target!(Dup, "task", TaskCtx);
@@ -2002,6 +2158,12 @@ macro_rules! bpf_iter_btf_struct {
 /// target!(WrongCount, "task", TwoCtx);
 /// static WRONG_COUNT: TargetVTable<WrongCount> = TargetVTable::new();
 /// assert_eq!(Registration::register(&WRONG_COUNT, &BUILTIN, ()).err(), Some(EINVAL));
+///
+/// // soundness-2 point 1: a read-only buffer describes a byte buffer (`const char *`) only,
+/// // never a pointer to a struct (`task`'s `struct task_struct *`).
+/// target!(BufTask, "task", BufCtx);
+/// static BUF_TASK: TargetVTable<BufTask> = TargetVTable::new();
+/// assert_eq!(Registration::register(&BUF_TASK, &BUILTIN, ()).err(), Some(EINVAL));
 ///
 /// // No `bpf_iter_no_such_target` anchor in BTF.
 /// target!(NoAnchor, "no_such_target", TaskCtx);
@@ -2040,28 +2202,34 @@ impl<T: Target> Registration<T> {
         module: &'static ThisModule,
         data: T::Data,
     ) -> Result<Self> {
+        // INVARIANT: this call owns `reg` from here: it either makes a `Registration` or clears
+        // the flag again.
         if vtable.registered.swap(true, Ordering::AcqRel) {
             return Err(EBUSY);
         }
-        // Set before the target is registered, cleared after it is unregistered (`drop`): while
-        // the kernel may call `attach_target`, it finds the data.
-        vtable
-            .data
-            .store(data.into_foreign().cast_mut(), Ordering::Release);
+        // Set before the target is registered, taken back after it is unregistered (`drop`):
+        // while the kernel may call `attach_target`, it finds the data.
+        if let Err(e) = vtable.set_data(data) {
+            vtable.registered.store(false, Ordering::Release);
+            return Err(e);
+        }
         let first = vtable.resolved.load(Ordering::Acquire) == UNRESOLVED;
         match register_raw(vtable.reg.get(), first, TargetVTable::<T>::ARGS, module) {
             Ok(btfs) => {
+                // INVARIANT: `register_raw` wrote `reg` if it was the first registration, and
+                // never writes it again from now on.
                 vtable.resolved.store(RESOLVED, Ordering::Release);
+                // INVARIANT: `reg` is registered, and this call set `registered` above, which
+                // the registration now holds.
                 Ok(Registration {
                     vtable,
                     _btfs: btfs,
                 })
             }
             Err(e) => {
-                let p = vtable.data.swap(ptr::null_mut(), Ordering::AcqRel);
-                // SAFETY: `p` is the foreign pointer of `data`, stored above; the target was
-                // not registered, so nothing borrowed it.
-                drop(unsafe { T::Data::from_foreign(p) });
+                // An `attach` of an earlier registration of `vtable` that was still in
+                // progress may have taken a reference: the data lives until it returns.
+                vtable.retire_data();
                 vtable.registered.store(false, Ordering::Release);
                 Err(e)
             }
@@ -2073,11 +2241,10 @@ impl<T: Target> Drop for Registration<T> {
     fn drop(&mut self) {
         // SAFETY: By the type invariant `reg` is registered.
         unsafe { bindings::bpf_iter_unreg_target(self.vtable.reg.get()) };
-        // No `attach_target` runs any more (`bpf_iter_unreg_target` waited for those in
-        // progress): the data has no borrower left.
-        let p = self.vtable.data.swap(ptr::null_mut(), Ordering::AcqRel);
-        // SAFETY: `p` is the foreign pointer `register` stored, converted back once.
-        drop(unsafe { T::Data::from_foreign(p) });
+        // No new link finds the target now; calls of `attach` that found it before hold a
+        // reference on the data, which they drop when they return.
+        self.vtable.retire_data();
+        // INVARIANT: `reg` is unregistered and nothing of this registration uses it any more.
         self.vtable.registered.store(false, Ordering::Release);
         // `_btfs` is dropped next: the BTF references taken at registration. The kernel may
         // still verify a program that found the target before; its `ctx_arg_info` BTFs stay
@@ -2164,7 +2331,7 @@ fn register_raw(
             .and_then(|t| t.skip_modifiers())
             .ok_or_else(|| mismatch(format_args!("parameter {p} has no type")))?;
         match *a {
-            ArgSpec::Scalar { size } => {
+            ArgSpec::Scalar { size, signed } => {
                 let ok = matches!(t.kind(), Some(Kind::Int | Kind::Enum | Kind::Enum64))
                     && t.size() as usize == size;
                 if !ok {
@@ -2172,10 +2339,28 @@ fn register_raw(
                         "parameter {p} is not a {size}-byte integer"
                     )));
                 }
+                if t.is_signed() != signed {
+                    let sign = |s| if s { "signed" } else { "unsigned" };
+                    return Err(mismatch(format_args!(
+                        "parameter {p} is {}, Rust declares it {}",
+                        sign(t.is_signed()),
+                        sign(signed)
+                    )));
+                }
             }
             ArgSpec::RdonlyBuf { .. } => {
-                if t.kind() != Some(Kind::Ptr) {
-                    return Err(mismatch(format_args!("parameter {p} is not a pointer")));
+                // A byte buffer only: any other pointer (to a struct, say) would let a program
+                // verified against another target of this name, one that declared the slot a
+                // BTF pointer, attach here (the kernel now refuses that too, see
+                // `bpf_iter_prog_verified_for()`).
+                let bytes = (t.kind() == Some(Kind::Ptr))
+                    .then(|| t.referenced().and_then(|r| r.skip_modifiers()))
+                    .flatten()
+                    .is_some_and(|r| r.kind() == Some(Kind::Int) && r.size() == 1);
+                if !bytes {
+                    return Err(mismatch(format_args!(
+                        "parameter {p} is not a byte buffer (const char *)"
+                    )));
                 }
                 n += 1;
             }

@@ -6,22 +6,6 @@
 
 use crate::bindings;
 use core::marker::PhantomData;
-use core::sync::atomic::{compiler_fence, Ordering};
-
-/// Whether `rcu_read_lock()` and `rcu_read_unlock()` are a compiler barrier and nothing else.
-///
-/// They are without preemptible RCU, a preempt count, lockdep or strict grace periods
-/// (`include/linux/rcupdate.h`: `__rcu_read_lock()` is `preempt_disable()`, which is `barrier()`
-/// without `CONFIG_PREEMPT_COUNT`; `rcu_lock_acquire()` and `RCU_LOCKDEP_WARN()` are empty
-/// without `CONFIG_DEBUG_LOCK_ALLOC`). There the guard does the same inline: the C helpers would
-/// cost two calls per lock and unlock, which a walk over kernel objects (a BPF iterator target)
-/// pays once per object. Any other configuration calls the C functions.
-const BARRIER_ONLY: bool = !cfg!(any(
-    CONFIG_PREEMPT_RCU,
-    CONFIG_PREEMPT_COUNT,
-    CONFIG_DEBUG_LOCK_ALLOC,
-    CONFIG_RCU_STRICT_GRACE_PERIOD
-));
 
 /// Evidence that the RCU read side lock is held on the current thread/CPU.
 ///
@@ -34,14 +18,37 @@ pub struct Guard(PhantomData<*mut ()>);
 
 impl Guard {
     /// Acquires the RCU read side lock and returns a guard.
+    ///
+    /// Always through C's `rcu_read_lock()` (soundness-2 point 7): a Rust copy of what it
+    /// compiles to in some configurations (a compiler barrier) would be a second definition that
+    /// nothing keeps in step with C's.
+    ///
+    /// # Examples
+    ///
+    /// Inside the guard, C's own checks see the read side held: `rcu_read_lock_held()` (real
+    /// with lockdep's RCU checks, as on the debug kernel of `make check`), and the preempt count
+    /// or the preemptible-RCU nesting depth, whichever the configuration keeps.
+    ///
+    /// ```
+    /// use kernel::sync::rcu;
+    ///
+    /// let depth = || (rcu::preempt_count(), rcu::preempt_depth());
+    /// let outside = depth();
+    /// let guard = rcu::read_lock();
+    /// assert!(rcu::read_lock_held());
+    /// let inside = depth();
+    /// if cfg!(CONFIG_PREEMPT_RCU) {
+    ///     assert_eq!(inside.1, outside.1 + 1);
+    /// } else if cfg!(CONFIG_PREEMPT_COUNT) {
+    ///     assert_eq!(inside.0, outside.0 + 1);
+    /// }
+    /// drop(guard);
+    /// assert_eq!(depth(), outside);
+    /// ```
     #[inline]
     pub fn new() -> Self {
-        if BARRIER_ONLY {
-            compiler_fence(Ordering::SeqCst);
-        } else {
-            // SAFETY: An FFI call with no additional requirements.
-            unsafe { bindings::rcu_read_lock() };
-        }
+        // SAFETY: An FFI call with no additional requirements.
+        unsafe { bindings::rcu_read_lock() };
         // INVARIANT: The RCU read side lock was just acquired above.
         Self(PhantomData)
     }
@@ -60,13 +67,8 @@ impl Default for Guard {
 impl Drop for Guard {
     #[inline]
     fn drop(&mut self) {
-        if BARRIER_ONLY {
-            compiler_fence(Ordering::SeqCst);
-        } else {
-            // SAFETY: By the type invariants, the RCU read side lock is held, so we can unlock
-            // it.
-            unsafe { bindings::rcu_read_unlock() };
-        }
+        // SAFETY: By the type invariants, the RCU read side lock is held, so we can unlock it.
+        unsafe { bindings::rcu_read_unlock() };
     }
 }
 
@@ -83,4 +85,27 @@ impl Drop for Guard {
 #[inline]
 pub fn read_lock() -> Guard {
     Guard::new()
+}
+
+/// Whether the current task is in an RCU read-side critical section, as far as C can tell
+/// (`rcu_read_lock_held()`: exact with `CONFIG_DEBUG_LOCK_ALLOC`, always true without).
+#[inline]
+pub fn read_lock_held() -> bool {
+    // SAFETY: An FFI call with no additional requirements.
+    unsafe { bindings::rcu_read_lock_held() != 0 }
+}
+
+/// The current preempt count (C's `preempt_count()`), for checks such as [`Guard::new`]'s.
+#[inline]
+pub fn preempt_count() -> i32 {
+    // SAFETY: An FFI call with no additional requirements.
+    unsafe { bindings::preempt_count() }
+}
+
+/// The current task's nesting depth of preemptible RCU read-side sections (C's
+/// `rcu_preempt_depth()`; 0 without `CONFIG_PREEMPT_RCU`).
+#[inline]
+pub fn preempt_depth() -> i32 {
+    // SAFETY: An FFI call with no additional requirements.
+    unsafe { bindings::rcu_preempt_depth() }
 }
