@@ -28,6 +28,12 @@ cc "$P/map_elem.bpf.c" "$OUT/progs/map_elem.bpf.o"
 cc "$P/map_elem.bpf.c" "$OUT/progs/map_elem_overread.bpf.o" -DKEY_BYTES=304
 cc "$P/map_elem.bpf.c" "$OUT/progs/map_elem_alt.bpf.o" -DALT
 cc "$P/records.bpf.c" "$OUT/progs/records.bpf.o"
+# soundness-2 point 6: a program of the selftest module built against the C of
+# the module's own BTF, as a program author would (bpftool btf dump ... format c).
+"$BPFTOOL" -B "$VMLINUX" btf dump file "$OUT/modules/rust_bpf_iter_selftest.ko" format c \
+	>"$OUT/include/selftest.h" || die "bpftool could not dump the selftest module's BTF"
+cc "$P/signed.bpf.c" "$OUT/progs/signed.bpf.o"
+cc "$P/thread.bpf.c" "$OUT/progs/thread.bpf.o"
 # The cgroup target exists only with CONFIG_CGROUPS (the debug kernel has none).
 if grep -q '^struct bpf_iter__cgroup {' "$OUT/include/vmlinux.h"; then
 	cc "$P/cgroup.bpf.c" "$OUT/progs/cgroup.bpf.o"

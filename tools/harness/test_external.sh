@@ -26,7 +26,7 @@ cleanup() {
 trap cleanup EXIT
 
 echo "TAP version 13"
-echo "1..4"
+echo "1..5"
 
 cp -r "$ROOT/samples/rust/bpf_iter_primes" "$tmp/ext"
 if make -s -C "$ROOT" external M="$tmp/ext" </dev/null >"$tmp/log1" 2>&1 &&
@@ -92,4 +92,54 @@ else
 		echo "not ok 4 - $name # got '$(echo "$got" | head -3 | tr '\n' '|')'"
 		tail -n 20 "$tmp/log4" >&2
 	fi
+fi
+
+# soundness-2 point 1: two target types of one name in one module would share one anchor, so
+# that a program verified against one could run with the other's context: the build refuses
+# them (the generator of the BTF C, from the two layout records).
+cp -r "$ROOT/samples/rust/bpf_iter_primes" "$tmp/dup"
+cat >>"$tmp/dup/rust_bpf_iter_primes_main.rs" <<'EOR'
+
+/// A second target type named `rust_primes`, with a context of its own.
+struct Again;
+
+kernel::bpf_iter_context! {
+    struct AgainCtx { value: Scalar<u64> }
+}
+
+#[vtable]
+impl iter::Target for Again {
+    const NAME: &'static CStr = c_str!("rust_primes");
+    type Ctx<'a> = AgainCtx;
+    type Data = ();
+    type Link = ();
+    type Iter = ();
+    type Item = Index;
+    fn attach(_: (), info: &LinkInfo) -> Result {
+        info.none()
+    }
+    fn init_iter(_: &()) -> Result {
+        Ok(())
+    }
+    fn start(_: &mut (), _: u64) -> Result<Option<Index>> {
+        Ok(None)
+    }
+    fn next(_: &mut (), item: &mut Option<Index>) {
+        *item = None;
+    }
+    fn ctx<'a>(_: &'a (), _: &'a Index) -> AgainCtx {
+        AgainCtx { value: Scalar::new(0) }
+    }
+}
+
+kernel::bpf_iter_layout!(Again);
+EOR
+name="soundness-2 point 1: make external refuses two target types named alike in one module"
+if EXT="$tmp/dup" bash "$ROOT/tools/harness/modules.sh" >"$tmp/log5" 2>&1; then
+	echo "not ok 5 - $name # it built"
+elif grep -q "two target types are named 'rust_primes'" "$tmp/log5"; then
+	echo "ok 5 - $name"
+else
+	echo "not ok 5 - $name # other failure"
+	tail -n 20 "$tmp/log5" >&2
 fi

@@ -179,6 +179,20 @@ def injected_allocation_failures_only_inside_the_window():
 
 
 @case
+def one_expected_warn_inside_its_window():
+    """soundness-2 point 4: one WARNING and its stack dump pass between the expect-warn
+    markers; a second WARNING there, or a KASAN report, fails, and so does a WARNING outside."""
+    warn = ["WARNING: CPU: 0 PID: 90 at kernel/bpf/bpf_iter.c:1 f+0x1",
+            "bpf_iter: module m left target t registered", "Call Trace:", " <TASK>"]
+    one = [results.EW_BEGIN] + warn + [results.EW_END]
+    two = [results.EW_BEGIN] + warn + warn + [results.EW_END]
+    kasan = [results.EW_BEGIN, "BUG: KASAN: slab-use-after-free in f+0x1", results.EW_END]
+    return (results.bad_lines(one) == [] and len(results.bad_lines(warn)) == 2
+            and len(results.bad_lines(two)) == 2 and len(results.bad_lines(kasan)) == 1
+            and len(results.bad_lines(one + warn)) == 2)
+
+
+@case
 def cargo_failures_counted():
     t = results.parse_cargo("c", "test result: FAILED. 3 passed; 2 failed; 0 ignored;")
     return (t.passed, t.failed) == (3, 2)
@@ -220,8 +234,8 @@ def lrec(slots):
     return {"name": "t", "slots": slots}
 
 
-GOOD = [{"kind": 2, "origin": 1, "size": 16, "type": "rec", "name": "r"},
-        {"kind": 1, "origin": 0, "size": 4, "type": "", "name": "n"}]
+GOOD = [{"kind": 2, "origin": 1, "signed": False, "size": 16, "type": "rec", "name": "r"},
+        {"kind": 1, "origin": 0, "signed": False, "size": 4, "type": "", "name": "n"}]
 # struct rec { __u64 id; __u8 name[8]; }, as bpf_iter_btf_struct! records it.
 REC = ("rec", 16, [("id", "__u64", 0, 0), ("name", "__u8", 8, 8)])
 
@@ -235,6 +249,18 @@ def layout_match_passes():
 def layout_wrong_struct_fails():
     bad = [dict(GOOD[0], type="other"), GOOD[1]]
     return len(layout_check.check_module(LTYPES, {8}, [lrec(bad)])) == 1
+
+
+@case
+def layout_signedness_compared():
+    """soundness-2 point 6: an i32 slot against a u32 anchor parameter fails, and an i32 slot
+    against an s32 one passes."""
+    signed = [GOOD[0], dict(GOOD[1], signed=True)]
+    s32 = dict(LTYPES)
+    s32[5] = {"kind": "INT", "name": "int", "size": 4, "encoding": "SIGNED"}
+    return (len(layout_check.check_module(LTYPES, {8}, [lrec(signed)])) == 1
+            and layout_check.check_module(s32, {8}, [lrec(signed)]) == []
+            and len(layout_check.check_module(s32, {8}, [lrec(GOOD)])) == 1)
 
 
 @case

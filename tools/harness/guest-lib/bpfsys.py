@@ -20,7 +20,7 @@ BPF_F_SLEEPABLE = 1 << 4
 BPF_MAP_TYPE_HASH, BPF_MAP_TYPE_QUEUE = 1, 22
 CLONE_NEWPID = 0x20000000
 OUR_MODULES = ("rust_bpf_iter_sample", "rust_bpf_iter_records", "rust_bpf_iter_task",
-               "rust_bpf_iter_params")
+               "rust_bpf_iter_params", "rust_bpf_iter_selftest")
 FS = "/sys/fs/bpf"
 
 # r0 = 0; exit: verifies against any target, prints nothing.

@@ -1,0 +1,424 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The module of the soundness selftests of `kernel::bpf::iter` (not a sample).
+//!
+//! Targets that safe code may register, in sequences that the kernel must make safe on its own,
+//! driven by `tools/harness/guest.d/45-soundness.sh` through a write-only debugfs file:
+//!
+//! ```sh
+//! D=/sys/kernel/debug/rust_bpf_iter_selftest
+//! echo trusted >$D/same_name   # rust_same_name, its task slot a trusted pointer
+//! echo plain >$D/same_name     # rust_same_name, its task slot an untrusted pointer
+//! echo none >$D/same_name      # neither registered
+//! echo >$D/leak                # registers rust_leaked and leaks the registration
+//! echo 1 >$D/locked            # registers rust_locked (0: unregisters it)
+//! ```
+//!
+//! soundness-2 point 6: `rust_signed`, registered while the module is loaded, gives three objects
+//! with negative values in signed slots of each size; its programs must read them as negative.
+//!
+//! soundness-2 point 4: `rust_leaked` is registered and its [`Registration`] forgotten (safe
+//! code may leak it, with `mem::forget` or a reference cycle): the module then goes away with the
+//! target registered, and the core must unregister it then (with a WARN naming the module), or
+//! the next registration or program load reads freed module memory.
+//!
+//! soundness-2 point 2: `rust_thread` holds, per link, a reference on the thread its link
+//! parameter names (`tid`), and gives programs a trusted pointer to it: the thread's process may
+//! exit and be reaped meanwhile, and the pointer stays valid, since it is made from that held
+//! reference ([`TrustedBtfPtr::new`] takes an `&ARef`; a task's group leader, which a held
+//! thread does not keep alive, is no longer reachable from another task).
+//!
+//! soundness-2 point 5: `rust_locked` is registered and unregistered under a mutex of the
+//! module's, which its `attach` takes too: the core must hold no lock of its own across
+//! `attach` (or the two deadlock, ABBA), nor wait for `attach` while unregistering.
+//!
+//! soundness-2 point 1: both targets are named `rust_same_name`, in one module, so they have one
+//! BTF anchor (generated from [`TrustedTarget`]'s record; [`PlainTarget`] registers without one,
+//! which is how two types of one name get past the build's check). A program verified while
+//! one is registered must not be attached to, or replace the program of a link of, the other.
+
+use kernel::bpf::iter::{
+    self, BtfPtr, Index, LinkInfo, Registration, Scalar, TargetVTable, TaskFilter, TrustedBtfPtr,
+};
+use kernel::debugfs::{self, Dir};
+use kernel::sync::{rcu, Arc, ArcBorrow, Mutex};
+use kernel::task::{Pid, Task};
+use kernel::types::ARef;
+use kernel::uaccess::UserSliceReader;
+use kernel::{c_str, new_mutex, prelude::*};
+
+kernel::bpf_iter_context! {
+    /// `rust_same_name` as [`TrustedTarget`] declares it.
+    struct TrustedCtx<'a> {
+        task: TrustedBtfPtr<'a, Task>,
+    }
+}
+
+kernel::bpf_iter_context! {
+    /// `rust_same_name` as [`PlainTarget`] declares it: the same C type, not trusted.
+    struct PlainCtx<'a> {
+        task: BtfPtr<'a, Task>,
+    }
+}
+
+/// The task that created the iterator, its one object.
+struct OneTask {
+    task: ARef<Task>,
+    done: bool,
+}
+
+/// The targets over [`OneTask`]: `$t` named `$name`, whose programs see `$ctx` with the task in
+/// a `$slot`, and whose `attach` is `$attach` given the registration's `$data`.
+macro_rules! one_task_target {
+    ($(#[$attr:meta])* $t:ident, $name:literal, $ctx:ident, $slot:ident, $data:ty, $attach:expr) => {
+        $(#[$attr])*
+        struct $t;
+
+        #[vtable]
+        impl iter::Target for $t {
+            const NAME: &'static CStr = c_str!($name);
+            type Ctx<'a> = $ctx<'a>;
+            type Data = $data;
+            type Link = ();
+            type Iter = OneTask;
+            type Item = Index;
+
+            fn attach(data: iter::DataRef<'_, Self>, info: &LinkInfo) -> Result {
+                $attach(data, info)
+            }
+
+            fn init_iter((): &()) -> Result<OneTask> {
+                Ok(OneTask {
+                    task: ARef::from(&**kernel::current!()),
+                    done: false,
+                })
+            }
+
+            fn start(it: &mut OneTask, _pos: u64) -> Result<Option<Index>> {
+                Ok((!it.done).then_some(Index(0)))
+            }
+
+            fn next(it: &mut OneTask, item: &mut Option<Index>) {
+                it.done = true;
+                *item = None;
+            }
+
+            fn ctx<'a>(it: &'a OneTask, _: &'a Index) -> $ctx<'a> {
+                $ctx {
+                    task: $slot::new(&it.task),
+                }
+            }
+        }
+    };
+}
+
+fn attach_none((): (), info: &LinkInfo) -> Result {
+    info.none()
+}
+
+one_task_target!(
+    /// `rust_same_name` with a trusted task pointer.
+    TrustedTarget,
+    "rust_same_name",
+    TrustedCtx,
+    TrustedBtfPtr,
+    (),
+    attach_none
+);
+
+one_task_target!(
+    /// `rust_same_name` with an untrusted task pointer.
+    PlainTarget,
+    "rust_same_name",
+    PlainCtx,
+    BtfPtr,
+    (),
+    attach_none
+);
+
+static TRUSTED: TargetVTable<TrustedTarget> = TargetVTable::new();
+static PLAIN: TargetVTable<PlainTarget> = TargetVTable::new();
+
+// The anchor `bpf_iter_rust_same_name` is generated from this record only.
+kernel::bpf_iter_layout!(TrustedTarget);
+
+kernel::bpf_iter_context! {
+    /// What `rust_signed` programs see: one value in signed slots of each size.
+    struct SignedCtx {
+        v8: Scalar<i8>,
+        v16: Scalar<i16>,
+        v32: Scalar<i32>,
+        v64: Scalar<i64>,
+    }
+}
+
+/// `rust_signed`: objects -3, -2 and -1, scaled to each slot.
+struct SignedTarget;
+
+#[vtable]
+impl iter::Target for SignedTarget {
+    const NAME: &'static CStr = c_str!("rust_signed");
+    type Ctx<'a> = SignedCtx;
+    type Data = ();
+    type Link = ();
+    type Iter = i32;
+    type Item = Index;
+
+    fn attach((): (), info: &LinkInfo) -> Result {
+        info.none()
+    }
+
+    fn init_iter((): &()) -> Result<i32> {
+        Ok(-3)
+    }
+
+    fn start(v: &mut i32, _pos: u64) -> Result<Option<Index>> {
+        Ok((*v < 0).then_some(Index(0)))
+    }
+
+    fn next(v: &mut i32, item: &mut Option<Index>) {
+        *v += 1;
+        *item = (*v < 0).then_some(Index(0));
+    }
+
+    fn ctx<'a>(v: &'a i32, _: &'a Index) -> SignedCtx {
+        SignedCtx {
+            v8: Scalar::new((*v * 40) as i8),
+            v16: Scalar::new((*v * 10_000) as i16),
+            v32: Scalar::new(*v * 700_000_000),
+            v64: Scalar::new(i64::from(*v) * 1_000_000_000_000),
+        }
+    }
+}
+
+static SIGNED: TargetVTable<SignedTarget> = TargetVTable::new();
+kernel::bpf_iter_layout!(SignedTarget);
+
+one_task_target!(
+    /// `rust_leaked`: the walk and context of [`PlainTarget`], a name of its own.
+    LeakedTarget,
+    "rust_leaked",
+    PlainCtx,
+    BtfPtr,
+    (),
+    attach_none
+);
+
+static LEAKED: TargetVTable<LeakedTarget> = TargetVTable::new();
+kernel::bpf_iter_layout!(LeakedTarget);
+
+fn cmd_leak(_: &Arc<Mutex<SameName>>, reader: &mut UserSliceReader) -> Result {
+    if reader.len() >= CMD_MAX {
+        return Err(EINVAL);
+    }
+    core::mem::forget(Registration::register(&LEAKED, &THIS_MODULE, ())?);
+    Ok(())
+}
+
+kernel::bpf_iter_context! {
+    /// What `rust_thread` programs see: the thread the link holds.
+    struct ThreadCtx<'a> {
+        task: TrustedBtfPtr<'a, Task>,
+    }
+}
+
+/// `rust_thread`: one object, the thread named by the link's `tid`, held by the link.
+struct ThreadTarget;
+
+#[vtable]
+impl iter::Target for ThreadTarget {
+    const NAME: &'static CStr = c_str!("rust_thread");
+    type Ctx<'a> = ThreadCtx<'a>;
+    type Data = ();
+    type Link = ARef<Task>;
+    type Iter = OneTask;
+    type Item = Index;
+
+    fn attach((): (), info: &LinkInfo) -> Result<ARef<Task>> {
+        let TaskFilter::Tid(tid) = info.task()? else {
+            return Err(EINVAL);
+        };
+        let tid = Pid::try_from(tid).map_err(|_| ESRCH)?;
+        let current = kernel::current!();
+        let ns = current.active_pid_ns().ok_or(ESRCH)?;
+        let rcu = rcu::read_lock();
+        ns.get_task(tid, &rcu).ok_or(ESRCH)
+    }
+
+    fn init_iter(thread: &ARef<Task>) -> Result<OneTask> {
+        Ok(OneTask {
+            task: thread.clone(),
+            done: false,
+        })
+    }
+
+    fn start(it: &mut OneTask, _pos: u64) -> Result<Option<Index>> {
+        Ok((!it.done).then_some(Index(0)))
+    }
+
+    fn next(it: &mut OneTask, item: &mut Option<Index>) {
+        it.done = true;
+        *item = None;
+    }
+
+    fn ctx<'a>(it: &'a OneTask, _: &'a Index) -> ThreadCtx<'a> {
+        ThreadCtx {
+            task: TrustedBtfPtr::new(&it.task),
+        }
+    }
+}
+
+static THREAD: TargetVTable<ThreadTarget> = TargetVTable::new();
+kernel::bpf_iter_layout!(ThreadTarget);
+
+/// `rust_locked`'s registration, under the lock its `attach` takes.
+#[pin_data]
+struct Locked {
+    #[pin]
+    reg: Mutex<Option<Registration<LockedTarget>>>,
+}
+
+/// `rust_locked`'s `attach`: takes the lock held around registering and unregistering it.
+fn attach_locked(locked: ArcBorrow<'_, Locked>, info: &LinkInfo) -> Result {
+    let _reg = locked.reg.lock();
+    info.none()
+}
+
+one_task_target!(
+    /// `rust_locked`: the walk and context of [`PlainTarget`]; `attach` takes [`Locked::reg`].
+    LockedTarget,
+    "rust_locked",
+    PlainCtx,
+    BtfPtr,
+    Arc<Locked>,
+    attach_locked
+);
+
+static LOCKED: TargetVTable<LockedTarget> = TargetVTable::new();
+kernel::bpf_iter_layout!(LockedTarget);
+
+fn cmd_locked(locked: &Arc<Locked>, reader: &mut UserSliceReader) -> Result {
+    let mut buf = [0u8; CMD_MAX];
+    let len = reader.len();
+    if len >= CMD_MAX {
+        return Err(EINVAL);
+    }
+    reader.read_slice(&mut buf[..len])?;
+    let mut reg = locked.reg.lock();
+    match buf[..len].strip_suffix(b"\n").unwrap_or(&buf[..len]) {
+        b"0" => *reg = None,
+        b"1" if reg.is_none() => {
+            *reg = Some(Registration::register(
+                &LOCKED,
+                &THIS_MODULE,
+                locked.clone(),
+            )?)
+        }
+        b"1" => (),
+        _ => return Err(EINVAL),
+    }
+    Ok(())
+}
+
+/// Which of the two is registered.
+enum SameName {
+    None,
+    Trusted(#[allow(dead_code)] Registration<TrustedTarget>),
+    Plain(#[allow(dead_code)] Registration<PlainTarget>),
+}
+
+const CMD_MAX: usize = 16;
+
+fn cmd_same_name(state: &Arc<Mutex<SameName>>, reader: &mut UserSliceReader) -> Result {
+    let mut buf = [0u8; CMD_MAX];
+    let len = reader.len();
+    if len >= CMD_MAX {
+        return Err(EINVAL);
+    }
+    reader.read_slice(&mut buf[..len])?;
+    let cmd = buf[..len].strip_suffix(b"\n").unwrap_or(&buf[..len]);
+    let mut state = state.lock();
+    // Unregister first: both have one name.
+    *state = SameName::None;
+    *state = match cmd {
+        b"none" => SameName::None,
+        b"trusted" => SameName::Trusted(Registration::register(&TRUSTED, &THIS_MODULE, ())?),
+        b"plain" => SameName::Plain(Registration::register(&PLAIN, &THIS_MODULE, ())?),
+        _ => return Err(EINVAL),
+    };
+    Ok(())
+}
+
+/// The module's debugfs files of `rust_same_name` and of the leak.
+type SameNameFiles = KVec<Pin<KBox<debugfs::File<Arc<Mutex<SameName>>>>>>;
+
+struct SelftestModule {
+    _signed: Registration<SignedTarget>,
+    _thread: Registration<ThreadTarget>,
+    locked_file: Option<Pin<KBox<debugfs::File<Arc<Locked>>>>>,
+    locked: Arc<Locked>,
+    files: SameNameFiles,
+    _dir: Dir,
+    same_name: Arc<Mutex<SameName>>,
+}
+
+impl kernel::Module for SelftestModule {
+    fn init(module: &'static ThisModule) -> Result<Self> {
+        let same_name = Arc::pin_init(new_mutex!(SameName::None), GFP_KERNEL)?;
+        let mut this = SelftestModule {
+            _signed: Registration::register(&SIGNED, module, ())?,
+            _thread: Registration::register(&THREAD, module, ())?,
+            locked_file: None,
+            locked: Arc::pin_init(
+                pin_init!(Locked {
+                    reg <- new_mutex!(None),
+                }),
+                GFP_KERNEL,
+            )?,
+            files: KVec::new(),
+            _dir: Dir::new(c_str!("rust_bpf_iter_selftest")),
+            same_name,
+        };
+        type Cmd = fn(&Arc<Mutex<SameName>>, &mut UserSliceReader) -> Result;
+        let files: [(&CStr, &'static Cmd); 2] = [
+            (c_str!("same_name"), &(cmd_same_name as Cmd)),
+            (c_str!("leak"), &(cmd_leak as Cmd)),
+        ];
+        this.files.reserve(files.len(), GFP_KERNEL)?;
+        for (name, cmd) in files {
+            let file = this
+                ._dir
+                .write_callback_file(name, this.same_name.clone(), cmd);
+            let file: Result<Pin<KBox<_>>> = KBox::try_pin_init(file, GFP_KERNEL);
+            this.files.push(file?, GFP_KERNEL)?;
+        }
+        type LockedCmd = fn(&Arc<Locked>, &mut UserSliceReader) -> Result;
+        let file = this._dir.write_callback_file(
+            c_str!("locked"),
+            this.locked.clone(),
+            &(cmd_locked as LockedCmd),
+        );
+        let file: Result<Pin<KBox<_>>> = KBox::try_pin_init(file, GFP_KERNEL);
+        this.locked_file = Some(file?);
+        Ok(this)
+    }
+}
+
+impl Drop for SelftestModule {
+    fn drop(&mut self) {
+        // No more writes (removing a file waits for those in progress), then unregister.
+        drop(core::mem::take(&mut self.files));
+        drop(self.locked_file.take());
+        *self.same_name.lock() = SameName::None;
+        // Unregisters, and breaks the cycle through the registration's data.
+        *self.locked.reg.lock() = None;
+    }
+}
+
+module! {
+    type: SelftestModule,
+    name: "rust_bpf_iter_selftest",
+    author: "rust-bpf-iter developers",
+    description: "Soundness selftests of kernel::bpf::iter (not a sample)",
+    license: "GPL",
+}
