@@ -513,9 +513,11 @@ pub struct VerifyingProg(Opaque<bindings::bpf_prog>);
 ///
 /// `prog` is a valid program.
 unsafe fn prog_sleepable(prog: *const bindings::bpf_prog) -> bool {
-    // SAFETY: `prog` is valid; `sleepable` is set at load, before the program is verified, and
-    // not changed after. The bitfield accessor reads through a place, making no reference to
-    // fields that change (`aux->refcnt`).
+    // SAFETY: `prog` is valid. The bitfield accessor makes a `&bpf_prog` for the read: nothing
+    // writes `struct bpf_prog` meanwhile (`sleepable` is set at load, before verification; the
+    // verifier, which may write other fields of a program being verified, is the caller of a
+    // `VerifyingProg`'s callback; a loaded program's struct is not written at all). What other
+    // CPUs do change, the reference count, is in `aux`, to which no reference is made.
     unsafe { (*prog).sleepable() != 0 }
 }
 
@@ -1767,8 +1769,9 @@ impl<T: Target> TargetVTable<T> {
         if p.is_null() {
             return;
         }
-        // SAFETY: No lock is held: waiting for readers that may have loaded `p` under the RCU
-        // read lock to have taken their reference.
+        // SAFETY: Called in process context (`Registration`'s drop, or `register` failing),
+        // never under the RCU read lock: this waits for readers that loaded `p` under it to
+        // have taken their own reference.
         unsafe { bindings::synchronize_rcu() };
         // SAFETY: `p` is the foreign pointer of the reference `set_data` made, taken out of
         // `data` once, here.
