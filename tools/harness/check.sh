@@ -47,6 +47,7 @@ prepare() {
 	cp "$BPFTOOL_DIR/bpftool" "$out/bin/"
 	bash "$ROOT/tools/harness/progs.sh" "$kb/vmlinux" "$BPFTOOL_DIR/bpftool" \
 		"$BPFTOOL_DIR/libbpf/include" "$out"
+	bash "$ROOT/tools/harness/selftests_bpf.sh" "$kb" "$BPFTOOL_DIR" "$out"
 }
 
 # KVM only when a probe boot proves it works within seconds; else TCG.

@@ -74,7 +74,7 @@ sys.stdout.write("\0".join(shlex.split(cmd)) + "\0")' "$cmdfile")
 	if [ "${args[0]:-}" != bindgen ]; then
 		echo "# unexpected command in $cmdfile: ${argv[*]:0:3}" >>"$tmp/diag"
 	elif [ $dropped = 0 ]; then
-		echo "# $cmdfile has no --opaque-type sched_statistics (patch 0006 missing?)" >>"$tmp/diag"
+		echo "# $cmdfile has no --opaque-type sched_statistics (patch 0013 missing?)" >>"$tmp/diag"
 	elif (cd "$KBUILD" && "${args[@]}") >"$tmp/bindgen.out" 2>&1 && [ -s "$broken" ]; then
 		regen=OK
 	else

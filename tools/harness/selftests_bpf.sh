@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Build upstream's BPF selftest runner, tools/testing/selftests/bpf/test_progs,
+# with just the tests this repo's patches add (patches/*: new files under
+# prog_tests/), so that the series' selftests run as a maintainer would run
+# them: selftests_bpf.sh KBUILD BPFTOOL_DIR OUT -> OUT/bin/test_progs.
+#
+# The selftests' own Makefile builds every test, about 800 BPF objects, the
+# test modules and several helper binaries, and needs a newer clang than this
+# machine has for some of them. This builds what the runner itself is made of
+# (test_progs.c and its helpers, with the Makefile's flags), one tests.h
+# listing the series' tests, and their BPF objects and skeletons, as the
+# Makefile does (clang --target=bpf -mcpu=v3, bpftool gen skeleton).
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+KB=$1 BPFTOOL_DIR=$2 OUT=$3
+kernel_paths # KSRC
+S=$KSRC/tools/testing/selftests/bpf
+B=$OUT/selftests-bpf
+rm -rf "$B"
+mkdir -p "$B/prog_tests" "$OUT/bin"
+
+mapfile -t tests < <(sed -n 's#^+++ b/tools/testing/selftests/bpf/prog_tests/\([a-z0-9_]*\)\.c$#\1#p' \
+	"$ROOT"/patches/*.patch | sort -u)
+((${#tests[@]})) || die "no patch adds a test under tools/testing/selftests/bpf/prog_tests"
+step "selftests/bpf: test_progs with ${tests[*]}"
+
+"$BPFTOOL_DIR/bpftool" btf dump file "$KB/vmlinux" format c >"$B/vmlinux.h" ||
+	die "bpftool could not dump the BTF of $KB/vmlinux"
+{
+	echo '/* Generated header, do not edit */'
+	for t in "${tests[@]}"; do
+		sed -n -E 's/^void (serial_)?test_([a-zA-Z0-9_]+)\((void)?\).*/DEFINE_TEST(\2)/p' \
+			"$S/prog_tests/$t.c"
+	done | sort
+} >"$B/prog_tests/tests.h"
+
+# BPF objects and skeletons: each test includes the skeletons it names.
+for t in "${tests[@]}"; do
+	for skel in $(sed -n 's/^#include "\([a-z0-9_]*\)\.skel\.h"$/\1/p' "$S/prog_tests/$t.c"); do
+		clang -g -O2 --target=bpf -mcpu=v3 -Wall -Werror -D__TARGET_ARCH_x86 \
+			-Wno-compare-distinct-pointer-types -I"$B" -I"$S" \
+			-I"$BPFTOOL_DIR/libbpf/include" -I"$KSRC/tools/include/uapi" \
+			-c "$S/progs/$skel.c" -o "$B/$skel.bpf.o" ||
+			die "clang --target=bpf failed on progs/$skel.c"
+		"$BPFTOOL_DIR/bpftool" gen skeleton "$B/$skel.bpf.o" name "$skel" >"$B/$skel.skel.h" ||
+			die "bpftool gen skeleton failed on $skel.bpf.o"
+	done
+done
+
+# The runner, with the selftests Makefile's CFLAGS (OPT_FLAGS empty: -O0).
+cflags=(-g -rdynamic -Wall -Werror -fno-omit-frame-pointer -DHAVE_GENHDR
+	-I"$B" -I"$S" -I"$BPFTOOL_DIR/libbpf/include" -I"$KSRC/tools/include"
+	-I"$KSRC/tools/include/uapi" -I"$KSRC/tools/lib" -I"$KB/include/generated")
+cp "$KSRC/kernel/bpf/disasm.c" "$KSRC/kernel/bpf/disasm.h" "$B/"
+objs=()
+for src in test_progs cgroup_helpers trace_helpers network_helpers testing_helpers \
+	btf_helpers cap_helpers unpriv_helpers netlink_helpers jit_disasm_helpers \
+	test_loader xsk disasm_helpers json_writer disasm "${tests[@]/#/prog_tests/}"; do
+	f=$S/$src.c
+	[ "$src" = disasm ] && f=$B/disasm.c
+	o=$B/$(basename "$src").o
+	gcc "${cflags[@]}" -c "$f" -o "$o" || die "gcc failed on $src.c"
+	objs+=("$o")
+done
+gcc -rdynamic -o "$OUT/bin/test_progs" "${objs[@]}" "$BPFTOOL_DIR/libbpf/libbpf.a" \
+	-lelf -lz -lrt -lpthread || die "linking test_progs failed"
+# What the guest expects test_progs to report: each test and its subtests.
+for t in "${tests[@]}"; do
+	echo "$t"
+	sed -n 's/.*test__start_subtest("\([a-z0-9_]*\)").*/\1/p' "$S/prog_tests/$t.c" | sed "s#^#$t/#"
+done >"$OUT/selftests-bpf.list"
