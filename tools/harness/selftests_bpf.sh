@@ -26,8 +26,8 @@ mapfile -t tests < <(sed -n 's#^+++ b/tools/testing/selftests/bpf/prog_tests/\([
 ((${#tests[@]})) || die "no patch adds a test under tools/testing/selftests/bpf/prog_tests"
 step "selftests/bpf: test_progs with ${tests[*]}"
 
-"$BPFTOOL_DIR/bpftool" btf dump file "$KB/vmlinux" format c >"$B/vmlinux.h" ||
-	die "bpftool could not dump the BTF of $KB/vmlinux"
+# vmlinux.h: progs.sh's dump of the same $KB/vmlinux (check.sh runs it first).
+[ -f "$OUT/include/vmlinux.h" ] || die "no $OUT/include/vmlinux.h: run progs.sh first"
 {
 	echo '/* Generated header, do not edit */'
 	for t in "${tests[@]}"; do
@@ -40,7 +40,7 @@ step "selftests/bpf: test_progs with ${tests[*]}"
 for t in "${tests[@]}"; do
 	for skel in $(sed -n 's/^#include "\([a-z0-9_]*\)\.skel\.h"$/\1/p' "$S/prog_tests/$t.c"); do
 		clang -g -O2 --target=bpf -mcpu=v3 -Wall -Werror -D__TARGET_ARCH_x86 \
-			-Wno-compare-distinct-pointer-types -I"$B" -I"$S" \
+			-Wno-compare-distinct-pointer-types -I"$OUT/include" -I"$S" \
 			-I"$BPFTOOL_DIR/libbpf/include" -I"$KSRC/tools/include/uapi" \
 			-c "$S/progs/$skel.c" -o "$B/$skel.bpf.o" ||
 			die "clang --target=bpf failed on progs/$skel.c"
