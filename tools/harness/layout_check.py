@@ -4,8 +4,8 @@
 
 A module written with kernel::bpf::iter carries, in its `.rust_bpf_iter_layout` section, one
 record per target describing the context Rust fills (see `LayoutRecord` in
-rust/kernel/bpf/iter.rs), and in `.rust_bpf_iter_types` one record per struct of its own that
-programs see (`TypeRecord`, from bpf_iter_btf_struct!). The C of its BTF (the
+rust/kernel/bpf/iter/records.rs), and in `.rust_bpf_iter_types` one record per struct of its own
+that programs see (`TypeRecord`, from bpf_iter_btf_struct!). The C of its BTF (the
 `bpf_iter_<target>` anchor that programs are verified against, the context and own structs) is
 generated from those records (scripts/rust_bpf_iter_btf.py), or, in a module that keeps a C file
 of its own, written by hand; pahole puts it in the module's BTF. This script compares the BTF
