@@ -123,6 +123,34 @@ def parse_tap(name, lines, tally=None):
     return t
 
 
+FRAME = re.compile(r"\b([A-Za-z_][\w.]*)\+0x[0-9a-f]+/0x[0-9a-f]+")
+
+
+def report_context(logs, first):
+    """What follows a report's first line in its log, on one line: the access and task
+    ("Read of size 8 at addr ... by task x/1") and the frames of its first call trace
+    (innermost first), so that a failure that happens once in many runs shows where."""
+    for log in logs:
+        if first not in log:
+            continue
+        after = log[log.index(first) + 1:][:120]
+        who = next((l.strip() for l in after[:4] if " by task " in l), "")
+        frames, in_trace = [], False
+        for l in after:
+            if "Call Trace:" in l:
+                in_trace = True
+                continue
+            if in_trace:
+                m = FRAME.search(l)
+                if m:
+                    frames.append(m.group(1))
+                elif frames and ("</TASK>" in l or not l.strip() or "Allocated by" in l):
+                    break
+        out = (f" | {who}" if who else "") + (f" | trace: {' < '.join(frames[:16])}" if frames else "")
+        return out
+    return ""
+
+
 def bad_lines(log):
     """The lines of a kernel log that fail a run."""
     # dmesg's ring buffer may have lost the begin marker (not the console log): a log whose
@@ -255,7 +283,8 @@ def main():
         clean = Tally(log_name)
         bad = [l for log in logs for l in bad_lines(log)]
         clean.add(any(logs) and not bad,
-                  f"{log_name}: " + (bad[0] if bad else "empty or missing kernel log"))
+                  f"{log_name}: " + (bad[0] + report_context(logs, bad[0]) if bad
+                                     else "empty or missing kernel log"))
         tallies.append(clean)
     for spec in a.tap:
         name, path = spec.split("=", 1)
