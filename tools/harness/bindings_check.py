@@ -465,6 +465,18 @@ def measure(plan, bindings, rustc, keep=None):
     try:
         src = os.path.join(tmp, "layout.rs")
         obj = os.path.join(tmp, "layout.o")
+        # Newer kernels' bindgen parameters (7.3) add what only the kernel's own build
+        # compiles: derives of pin-init's MaybeZeroable and #[cfi_encoding] (unstable).
+        # Neither changes a layout; a copy of the bindings without them is measured.
+        text = open(bindings, errors="replace").read()
+        if "MaybeZeroable" in text or "cfi_encoding" in text:
+            text = re.sub(r"^\s*#\[cfi_encoding = \"[^\"]*\"\]\s*$", "", text, flags=re.M)
+            text = re.sub(r",\s*MaybeZeroable\b", "", text)
+            text = re.sub(r"\bMaybeZeroable\s*,\s*", "", text)
+            text = re.sub(r"^\s*#\[derive\(MaybeZeroable\)\]\s*$", "", text, flags=re.M)
+            bindings = os.path.join(tmp, "bindings_generated.rs")
+            with open(bindings, "w") as f:
+                f.write(text)
         with open(src, "w") as f:
             f.write(rust_source(plan, bindings))
         if keep:

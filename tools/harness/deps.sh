@@ -13,7 +13,7 @@ VNG_VERSION=${VNG_VERSION:-1.42}
 
 APT_PKGS=(linux-source-6.12 clang llvm lld dwarves libelf-dev zlib1g-dev flex bison bc
 	  libssl-dev libcap-dev cpio rsync make gcc python3-venv qemu-system-x86 udev
-	  busybox-static kmod)
+	  busybox-static kmod debootstrap)
 
 missing=()
 for p in "${APT_PKGS[@]}"; do
@@ -88,4 +88,6 @@ else
 	mv "$ginit" "$ginit.real" && cp "$wrapper" "$ginit" && chmod +x "$ginit" ||
 		die "could not wrap $ginit"
 fi
+# KERNEL=7.3's toolchain and source: a Debian trixie root (buildroot.sh).
+bash "$ROOT/tools/harness/buildroot.sh"
 echo "deps: all present"

@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# Build the kernel the tests run on: Debian's linux-source-6.12, this repo's
-# kernel-tree parts overlaid on it, configured from tinyconfig plus
-# .config.fragment (and .config.debug.fragment for FLAVOR=debug), built with
-# LLVM=1. Everything lives under $CACHE, keyed
-# by kernel version and config; an unchanged tree is not rebuilt at all.
+# Build the kernel the tests run on: Debian's linux-source-$KERNEL (lib.sh),
+# patches/$KERNEL and this repo's kernel-tree parts overlaid on it, configured
+# from tinyconfig plus .config.fragment (and .config.debug.fragment for
+# FLAVOR=debug), built with LLVM=1 (6.12, this host's clang) or LLVM=-19 (7.3,
+# in buildroot.sh's root). Everything lives under $CACHE, keyed by kernel
+# version and config; an unchanged tree is not rebuilt at all.
 #
 #   kernel.sh          build (or confirm up to date)
 #   kernel.sh --kdir   print the build directory only
@@ -25,15 +26,16 @@ if [ -z "${RUST_BPF_ITER_KBUILD_LOCKED:-}" ]; then
 	flock -n 9 || { step "kernel: waiting for another kernel build to finish"; flock 9; }
 fi
 
-TARBALL=/usr/src/linux-source-6.12.tar.xz
-[ -f "$TARBALL" ] || die "$TARBALL missing: run 'make deps' (apt-get install linux-source-6.12)"
+TARBALL=$KTARBALL
+[ -f "$TARBALL" ] || die "$TARBALL missing: run 'make deps'"
 case "$KVER" in
-6.12.*) ;;
-*) die "unexpected kernel version '$KVER' in $TARBALL: this project targets 6.12.x" ;;
+"$KERNEL".*) ;;
+*) die "unexpected kernel version '$KVER' in $TARBALL: KERNEL=$KERNEL wants $KERNEL.x" ;;
 esac
 export RUSTUP_TOOLCHAIN=$KERNEL_RUST
-for t in clang ld.lld pahole bindgen rustc; do
-	command -v $t >/dev/null || die "$t not found: run 'make deps'"
+sfx=${KLLVM/#1/} # LLVM=1: clang, ld.lld; LLVM=-19: clang-19, ld.lld-19
+for t in clang$sfx ld.lld$sfx pahole bindgen rustc; do
+	in_kroot sh -c "command -v $t" >/dev/null || die "$t not found${KROOT:+ in $KROOT}: run 'make deps'"
 done
 
 # 1. Pristine source, unpacked once per kernel version.
@@ -62,7 +64,7 @@ for d in "${OVERLAY_DIRS[@]}"; do
 	[ -d "$ROOT/$d" ] && (cd "$ROOT" && find "$d" -type f ! -name '*.o' ! -name '.*' -print0 |
 		xargs -0 -r cp --parents -t "$stage")
 done
-for p in "$ROOT"/patches/*.patch; do
+for p in "$PATCHES"/*.patch; do
 	[ -e "$p" ] || continue
 	for f in $(sed -n 's#^+++ b/\([^[:space:]]*\).*#\1#p' "$p"); do
 		[ -e "$stage/$f" ] && continue
@@ -80,11 +82,17 @@ if [ -f "$KSRC/.overlay-manifest" ]; then
 	done
 fi
 changed=$(rsync -rc --out-format='%n' "$stage/" "$KSRC/" | grep -v '/$' || true)
+# A file added to or removed from the overlay: Kbuild (with make 4.3) rebuilds the
+# kernel crate for neither (a deleted source is no changed prerequisite, a new one
+# is in no dependency list yet), so its root file is touched.
+if [ -f "$KSRC/.overlay-manifest" ] && [ -n "$(comm -3 "$KSRC/.overlay-manifest" "$stage.manifest")" ]; then
+	touch "$KSRC/rust/kernel/lib.rs"
+fi
 mv "$stage.manifest" "$KSRC/.overlay-manifest"
 [ -n "$changed" ] && step "kernel: overlay changed: $(echo $changed | head -c 300)"
 
 # 3. Config, one build directory per (version, fragment).
-kmake() { make -C "$KSRC" O="$KBUILD" LLVM=1 "$@"; }
+kmake() { in_kroot make -C "$KSRC" O="$KBUILD" LLVM="$KLLVM" "$@"; }
 if [ ! -f "$KBUILD/.config-ok" ]; then
 	# A new config starts from the newest built tree of this kernel version, so
 	# that only what the config change touches is rebuilt.
@@ -111,7 +119,7 @@ if [ ! -f "$KBUILD/.config-ok" ]; then
 	step "kernel: configuring $KBUILD (tinyconfig + ${FRAGMENTS[*]##*/})"
 	kmake -s rustavailable >/dev/null || die "Rust toolchain not usable for this kernel: run 'make deps'"
 	kmake -s tinyconfig >/dev/null
-	"$KSRC/scripts/kconfig/merge_config.sh" -m -O "$KBUILD" "$KBUILD/.config" \
+	in_kroot "$KSRC/scripts/kconfig/merge_config.sh" -m -O "$KBUILD" "$KBUILD/.config" \
 		"${FRAGMENTS[@]}" >/dev/null
 	kmake -s olddefconfig >/dev/null
 	# What the fragments ask for, a later fragment overriding an earlier one.
@@ -139,17 +147,17 @@ fi
 
 # 4. Build, unless nothing that goes into it changed since the last success.
 versions=$(
-	echo "kernel $KVER ($(dpkg-query -W -f='${Version}' linux-source-6.12))"
-	echo "rustc $(rustc --version | cut -d' ' -f2)"
-	echo "bindgen $(bindgen --version | cut -d' ' -f2)"
-	echo "clang $(clang --version | sed -n 's/.*clang version \([^ ]*\).*/\1/p')"
-	echo "pahole $(pahole --version)"
+	echo "kernel $KVER ($(dpkg-query ${KROOT:+--admindir=$KROOT/var/lib/dpkg} -W -f='${Version}' "$KPKG"))"
+	in_kroot sh -c 'echo "rustc $(rustc --version | cut -d" " -f2)"
+		echo "bindgen $(bindgen --version | cut -d" " -f2)"
+		echo "clang $(clang$0 --version | sed -n "s/.*clang version \([^ ]*\).*/\1/p")"
+		echo "pahole $(pahole --version)"' "$sfx"
 )
 stamp=$( (echo "$versions"; cd "$KSRC" && xargs -a .overlay-manifest sha256sum) | sha256sum | cut -c1-16)
 if [ -f "$KBUILD/arch/x86/boot/bzImage" ] && [ "$(cat "$KBUILD/.build-stamp" 2>/dev/null)" = "$stamp" ]; then
 	cached "kernel: $KBUILD is up to date"
 else
-	step "kernel: make LLVM=1 -j$(nproc) (cold: 10 to 20 minutes; log: $KBUILD/build.log)"
+	step "kernel: make LLVM=$KLLVM -j$(nproc) (cold: 10 to 20 minutes; log: $KBUILD/build.log)"
 	rm -f "$KBUILD/.build-stamp"
 	start=$(date +%s)
 	kmake -j"$(nproc)" all >"$KBUILD/build.log" 2>&1 &

@@ -68,7 +68,7 @@ checkpatch() {
 		# 0001's Fixes: tag (checked against the list archive instead).
 		(cd "$d" && "$KSRC/scripts/checkpatch.pl" --no-tree --terse \
 			--ignore FILE_PATH_CHANGES,GIT_COMMIT_ID,UNKNOWN_COMMIT_ID,MISSING_SIGN_OFF \
-			"$ROOT"/patches/*.patch)
+			"$ROOT"/patches/*/*.patch)
 	local rc=$?
 	rmdir "$d"
 	return $rc

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # Build upstream's BPF selftest runner, tools/testing/selftests/bpf/test_progs,
-# with just the tests this repo's patches add (patches/*: new files under
+# with just the tests this repo's patches add (patches/$KERNEL/*: new files under
 # prog_tests/), so that the series' selftests run as a maintainer would run
 # them: selftests_bpf.sh KBUILD BPFTOOL_DIR OUT -> OUT/bin/test_progs.
 #
@@ -11,7 +11,9 @@
 # machine has for some of them. This builds what the runner itself is made of
 # (test_progs.c and its helpers, with the Makefile's flags), one tests.h
 # listing the series' tests, and their BPF objects and skeletons, as the
-# Makefile does (clang --target=bpf -mcpu=v3, bpftool gen skeleton).
+# Makefile does (clang --target=bpf -mcpu=v3, bpftool gen skeleton). The BPF
+# objects are built with the kernel's clang (KERNEL=7.3: the build root's
+# clang-19), the runner with this host's gcc: the guest runs the host's userspace.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 KB=$1 BPFTOOL_DIR=$2 OUT=$3
@@ -22,12 +24,15 @@ rm -rf "$B"
 mkdir -p "$B/prog_tests" "$OUT/bin"
 
 mapfile -t tests < <(sed -n 's#^+++ b/tools/testing/selftests/bpf/prog_tests/\([a-z0-9_]*\)\.c$#\1#p' \
-	"$ROOT"/patches/*.patch | sort -u)
+	"$PATCHES"/*.patch | sort -u)
 ((${#tests[@]})) || die "no patch adds a test under tools/testing/selftests/bpf/prog_tests"
 step "selftests/bpf: test_progs with ${tests[*]}"
 
-# vmlinux.h: progs.sh's dump of the same $KB/vmlinux (check.sh runs it first).
-[ -f "$OUT/include/vmlinux.h" ] || die "no $OUT/include/vmlinux.h: run progs.sh first"
+# vmlinux.h: progs.sh's dump of the same $KB/vmlinux if it ran first, else our own.
+mkdir -p "$OUT/include"
+[ -f "$OUT/include/vmlinux.h" ] ||
+	"$BPFTOOL_DIR/bpftool" btf dump file "$KB/vmlinux" format c >"$OUT/include/vmlinux.h" ||
+	die "bpftool could not dump the BTF of $KB/vmlinux"
 {
 	echo '/* Generated header, do not edit */'
 	for t in "${tests[@]}"; do
@@ -39,7 +44,7 @@ step "selftests/bpf: test_progs with ${tests[*]}"
 # BPF objects and skeletons: each test includes the skeletons it names.
 for t in "${tests[@]}"; do
 	for skel in $(sed -n 's/^#include "\([a-z0-9_]*\)\.skel\.h"$/\1/p' "$S/prog_tests/$t.c"); do
-		clang -g -O2 --target=bpf -mcpu=v3 -Wall -Werror -D__TARGET_ARCH_x86 \
+		in_kroot clang${KLLVM/#1/} -g -O2 --target=bpf -mcpu=v3 -Wall -Werror -D__TARGET_ARCH_x86 \
 			-Wno-compare-distinct-pointer-types -I"$OUT/include" -I"$S" \
 			-I"$BPFTOOL_DIR/libbpf/include" -I"$KSRC/tools/include/uapi" \
 			-c "$S/progs/$skel.c" -o "$B/$skel.bpf.o" ||

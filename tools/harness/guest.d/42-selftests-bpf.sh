@@ -1,8 +1,8 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# The series' tests in tools/testing/selftests/bpf (patches/0002: BPF_LINK_UPDATE
-# runs attach's checks of an iterator program, the fix of patches/0001), run
+# The series' tests in tools/testing/selftests/bpf (patches/6.12/0002: BPF_LINK_UPDATE
+# runs attach's checks of an iterator program, the fix of patches/6.12/0001), run
 # by upstream's test_progs as built by selftests_bpf.sh. One result per test
 # and per subtest that test_progs reports, named as it names them; one that
 # it does not report is a failure.

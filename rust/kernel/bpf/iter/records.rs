@@ -20,7 +20,7 @@ const TYPE_FIELD_SIZE: usize = 80;
 /// `.rust_bpf_iter_layout` section of the object, from which the build generates the C of the
 /// target's BTF (`scripts/rust_bpf_iter_btf.py`: the anchor and the context struct) and then
 /// checks it against the module's BTF (`tools/harness/layout_check.py`). The section is
-/// discarded from vmlinux (`patches/0020`).
+/// discarded from vmlinux (`patches/6.12/0020`).
 ///
 /// Format (all records [`LAYOUT_RECORD_SIZE`] bytes, little endian): `b"RBIL"`, version 3,
 /// the number of slots, two zero bytes, the target name NUL-padded to 56 bytes; then per slot
