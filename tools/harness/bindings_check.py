@@ -362,6 +362,14 @@ class Plan:
                 st = self.btf.types[s]
                 if not st or st["kind"] not in (STRUCT, UNION):
                     continue
+                if st["name"]:
+                    # A named struct embedded without a member name (`struct ns_tree;` in 7.3's
+                    # struct ns_common, built with -fms-extensions): bindgen leaves it out and
+                    # numbers no __bindgen_anon_ for it. Rust cannot reach its fields, so none
+                    # is misread; the members after it are checked at their offsets.
+                    self.notes.append(f"{struct}.{rpath}(struct {st['name']}): embedded without "
+                                      f"a name at BTF offset {off}: not in bindings")
+                    continue
                 anon += 1
                 rf = f"__bindgen_anon_{anon}"
                 label = f"{struct}.{rpath}{rf}"

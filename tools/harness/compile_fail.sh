@@ -21,7 +21,7 @@ build() {
 	mkdir -p "$W/$1"
 	cp "$2" "$W/$1/$1.rs"
 	echo "obj-m := $1.o" >"$W/$1/Kbuild"
-	make -C "$KB" M="$W/$1" LLVM=1 "$1.o" >"$W/$1/build.log" 2>&1
+	in_kroot make -C "$KB" M="$W/$1" LLVM="$KLLVM" "$1.o" >"$W/$1/build.log" 2>&1
 }
 for c in "${cases[@]}"; do
 	src=$D/$c.rs

@@ -10,6 +10,7 @@
 #
 #   kernel.sh          build (or confirm up to date)
 #   kernel.sh --kdir   print the build directory only
+#   kernel.sh --sync   unpack, patch and overlay the source tree only
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -64,6 +65,8 @@ for d in "${OVERLAY_DIRS[@]}"; do
 	[ -d "$ROOT/$d" ] && (cd "$ROOT" && find "$d" -type f ! -name '*.o' ! -name '.*' -print0 |
 		xargs -0 -r cp --parents -t "$stage")
 done
+[ -d "$COMPAT" ] && (cd "$COMPAT" && find . -type f ! -name '*.o' ! -name '.*' -print0 |
+	xargs -0 -r cp --parents -t "$stage")
 for p in "$PATCHES"/*.patch; do
 	[ -e "$p" ] || continue
 	for f in $(sed -n 's#^+++ b/\([^[:space:]]*\).*#\1#p' "$p"); do
@@ -90,6 +93,8 @@ if [ -f "$KSRC/.overlay-manifest" ] && [ -n "$(comm -3 "$KSRC/.overlay-manifest"
 fi
 mv "$stage.manifest" "$KSRC/.overlay-manifest"
 [ -n "$changed" ] && step "kernel: overlay changed: $(echo $changed | head -c 300)"
+# kernel.sh --sync: the source tree only (for a build of some targets by hand).
+[ "${1:-}" = --sync ] && exit 0
 
 # 3. Config, one build directory per (version, fragment).
 kmake() { in_kroot make -C "$KSRC" O="$KBUILD" LLVM="$KLLVM" "$@"; }

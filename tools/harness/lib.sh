@@ -14,7 +14,6 @@ KERNEL_RUST=${KERNEL_RUST:-1.95.0}
 TOOLS_RUST=${TOOLS_RUST:-1.98.0}
 # Lock held while the kernel tree of $CACHE is synced or built.
 KBUILD_LOCK=/tmp/rust-bpf-iter-kbuild-$(printf %s "$CACHE" | sha256sum | cut -c1-8).lock
-# Where samples/ are built as out-of-tree modules: one copy per clone.
 # The kernel configuration: FLAVOR=normal (.config.fragment) or FLAVOR=debug
 # (.config.fragment, then .config.debug.fragment: KASAN, lockdep, ...).
 FLAVOR=${FLAVOR:-normal}
@@ -23,9 +22,10 @@ normal) FRAGMENTS=("$ROOT/.config.fragment") ;;
 debug) FRAGMENTS=("$ROOT/.config.fragment" "$ROOT/.config.debug.fragment") ;;
 *) die "FLAVOR=$FLAVOR: normal or debug" ;;
 esac
-MODBUILD=$CACHE/modules-build-$(printf %s "$ROOT" | sha256sum | cut -c1-8)
-[ "$FLAVOR" = normal ] || MODBUILD=$MODBUILD-$FLAVOR
-# Repo directories copied into the kernel tree as they are.
+# Repo directories copied into the kernel tree as they are (both kernels); then
+# compat/$KERNEL/, whose files land at the same paths in the tree: for 6.12, the
+# kernel-crate modules later kernels have and 6.12 lacks (seq_file, fs::File,
+# pid_namespace, mm, sync::rcu, debugfs), with their names and shapes.
 OVERLAY_DIRS=(rust samples Documentation scripts)
 
 # The kernel: KERNEL=6.12 (Debian's linux-source-6.12, built with this host's
@@ -49,19 +49,10 @@ case "$KERNEL" in
 *) die "KERNEL=$KERNEL: 6.12 or 7.3" ;;
 esac
 PATCHES=$ROOT/patches/$KERNEL
-# 7.3 so far: its C series only. The Rust overlay (rust/, samples/, ...) is still
-# written against 6.12's kernel crate; its port to 7.3's is the next step.
-# Without it, the one option of .config.fragment that its samples/rust/Kconfig
-# adds is left out (a copy of the fragments without it, under $CACHE).
-if [ "$KERNEL" != 6.12 ]; then
-	OVERLAY_DIRS=()
-	mkdir -p "$CACHE/fragments-$KERNEL"
-	for f in "${!FRAGMENTS[@]}"; do
-		grep -v '^CONFIG_SAMPLE_RUST_BPF_ITER=' "${FRAGMENTS[$f]}" \
-			>"$CACHE/fragments-$KERNEL/${FRAGMENTS[$f]##*/}"
-		FRAGMENTS[$f]=$CACHE/fragments-$KERNEL/${FRAGMENTS[$f]##*/}
-	done
-fi
+# Where samples/ are built as out-of-tree modules: one copy per clone and kernel.
+MODBUILD=$CACHE/modules-build-$(printf %s "$ROOT" | sha256sum | cut -c1-8)-$KERNEL
+[ "$FLAVOR" = normal ] || MODBUILD=$MODBUILD-$FLAVOR
+COMPAT=$ROOT/compat/$KERNEL
 # in_kroot CMD...: CMD where this kernel's toolchain is (the build root for 7.3).
 in_kroot() {
 	if [ -n "$KROOT" ]; then

@@ -43,11 +43,11 @@ clippy() {
 	[ -f "$CL/.config" ] || cp -a "$KBUILD" "$CL" || return 1
 	cp "$KBUILD/.config" "$CL/.config"
 	rsync -a --delete "$MODBUILD/" "$MODBUILD-clippy/" || return 1
-	quiet make -C "$KSRC" O="$CL" LLVM=1 CLIPPY=1 -j"$(nproc)" prepare samples/rust/ &&
-		quiet make -C "$CL" LLVM=1 CLIPPY=1 KBUILD_MODPOST_WARN=1 M="$MODBUILD-clippy" -j"$(nproc)" modules
+	quiet in_kroot make -C "$KSRC" O="$CL" LLVM="$KLLVM" CLIPPY=1 -j"$(nproc)" prepare samples/rust/ &&
+		quiet in_kroot make -C "$CL" LLVM="$KLLVM" CLIPPY=1 KBUILD_MODPOST_WARN=1 M="$MODBUILD-clippy" -j"$(nproc)" modules
 }
 rustdoc() {
-	quiet make -C "$KSRC" O="$CL" LLVM=1 -j"$(nproc)" rustdoc
+	quiet in_kroot make -C "$KSRC" O="$CL" LLVM="$KLLVM" -j"$(nproc)" rustdoc
 }
 # tools CARGO-ARGS...: cargo in tools/bpf-iter, on its own toolchain
 # (rust-toolchain.toml), failing on a warning too.
@@ -58,7 +58,7 @@ checkpatch() {
 	# Run outside any git work tree: inside one, checkpatch reads patch
 	# context lines as the tree's own and misreports them.
 	local files d
-	mapfile -t files < <(find "$ROOT/samples" "$ROOT/rust" -name '*.[ch]' | sort)
+	mapfile -t files < <(find "$ROOT/samples" "$ROOT/rust" "$ROOT/compat" -name '*.[ch]' | sort)
 	d=$(mktemp -d)
 	(cd "$d" && "$KSRC/scripts/checkpatch.pl" --no-tree --strict --terse \
 		--ignore FILE_PATH_CHANGES,SPDX_LICENSE_TAG -f "${files[@]}") &&
@@ -79,7 +79,7 @@ echo "1..6"
 exec 9>"$KBUILD_LOCK"
 flock 9
 tap "rustfmt (make rustfmtcheck)" "$OUT/lint-rustfmt.log" \
-	make -C "$KSRC" O="$KBUILD" LLVM=1 rustfmtcheck
+	in_kroot make -C "$KSRC" O="$KBUILD" LLVM="$KLLVM" rustfmtcheck
 tap "clippy (make CLIPPY=1), no warnings" "$OUT/lint-clippy.log" clippy
 tap "rustdoc (make rustdoc), no warnings" "$OUT/lint-rustdoc.log" rustdoc
 tap "checkpatch (C files and patches)" "$OUT/lint-checkpatch.log" checkpatch

@@ -46,8 +46,8 @@ show_build_log() {
 	grep -v 'die__process_class: tag not supported' "$1" >&2
 	((n == 0)) || echo "($n lines of pahole's 'die__process_class: tag not supported' left out: Rust types it does not encode, expected)" >&2
 }
-step "modules: make -C $KBUILD M=$M LLVM=1"
-RUSTUP_TOOLCHAIN=$KERNEL_RUST make -C "$KBUILD" M="$M" LLVM=1 -j"$(nproc)" modules \
+step "modules: make -C $KBUILD M=$M LLVM=$KLLVM"
+RUSTUP_TOOLCHAIN=$KERNEL_RUST in_kroot make -C "$KBUILD" M="$M" LLVM="$KLLVM" -j"$(nproc)" modules \
 	>"$M/build.log" 2>&1 || { show_build_log "$M/build.log"; die "out-of-tree module build failed"; }
 mapfile -t kos < <(cd "$M" && find . -name '*.ko' | sort)
 ((${#kos[@]})) || die "no modules built: is Kbuild empty?"

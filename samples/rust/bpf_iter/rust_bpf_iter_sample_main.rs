@@ -141,7 +141,6 @@ impl iter::Target for Sample {
 kernel::module_bpf_iter_target! {
     targets: [Sample],
     name: "rust_bpf_iter_sample",
-    author: "rust-bpf-iter developers",
     description: "Rust BPF iterator target sample",
     license: "GPL",
 }
@@ -150,7 +149,6 @@ kernel::module_bpf_iter_target! {
 kernel::module_bpf_iter_target! {
     targets: [Sample],
     name: "rust_bpf_iter_sample_twin",
-    author: "rust-bpf-iter developers",
     description: "Rust BPF iterator target sample",
     license: "GPL",
 }

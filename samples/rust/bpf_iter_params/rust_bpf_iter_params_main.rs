@@ -176,7 +176,6 @@ mod cgroup {
 kernel::module_bpf_iter_target! {
     targets: [MapInfo, cgroup::CgroupInfo],
     name: "rust_bpf_iter_params",
-    author: "rust-bpf-iter developers",
     description: "Rust BPF iterator targets with map and cgroup parameters",
     license: "GPL",
 }
@@ -185,7 +184,6 @@ kernel::module_bpf_iter_target! {
 kernel::module_bpf_iter_target! {
     targets: [MapInfo],
     name: "rust_bpf_iter_params",
-    author: "rust-bpf-iter developers",
     description: "Rust BPF iterator targets with map and cgroup parameters",
     license: "GPL",
 }

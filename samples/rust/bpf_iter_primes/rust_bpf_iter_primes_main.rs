@@ -114,7 +114,6 @@ impl iter::Target for RustPrimes {
 kernel::module_bpf_iter_target! {
     targets: [RustPrimes],
     name: "rust_bpf_iter_primes",
-    author: "rust-bpf-iter developers",
     description: "A BPF iterator target over the first n primes",
     license: "GPL",
 }

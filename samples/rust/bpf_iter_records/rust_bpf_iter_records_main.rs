@@ -102,10 +102,12 @@ struct Records {
     /// unregisters the target while programs for it are verified).
     #[pin]
     reg: Mutex<Option<Registration<RecordsTarget>>>,
+    /// The module, which owns the target.
+    module: &'static ThisModule,
 }
 
 impl Records {
-    fn new() -> impl PinInit<Self> {
+    fn new(module: &'static ThisModule) -> impl PinInit<Self> {
         pin_init!(Records {
             inner <- new_mutex!(
                 Inner {
@@ -116,6 +118,7 @@ impl Records {
                 "Records::inner"
             ),
             reg <- new_mutex!(None, "Records::reg"),
+            module,
         })
     }
 
@@ -127,7 +130,7 @@ impl Records {
     fn set_registered(this: ArcBorrow<'_, Records>, on: bool) -> Result {
         let mut reg = this.reg.lock();
         if on && reg.is_none() {
-            *reg = Some(Registration::register(&VTABLE, &THIS_MODULE, this.into())?);
+            *reg = Some(Registration::register(&VTABLE, this.module, this.into())?);
         } else if !on {
             // Unregisters, under the lock: a concurrent `set_registered(true)` waits for it.
             *reg = None;
@@ -194,7 +197,9 @@ impl Records {
 
     /// A reference on the record with the lowest id at or after `from`, if any.
     fn first_from(&self, from: u64) -> Option<Arc<Record>> {
-        let mut inner = self.inner.lock();
+        let mut guard = self.inner.lock();
+        // `&mut`: 6.12's `cursor_lower_bound` takes `&mut self`, later kernels' `&self`.
+        let inner: &mut Inner = &mut guard;
         let cursor = inner.tree.cursor_lower_bound(&from)?;
         Some(cursor.current().1.clone())
     }
@@ -370,9 +375,27 @@ static VTABLE: TargetVTable<RecordsTarget> = TargetVTable::new();
 // The context's description, checked against the module's BTF at build time.
 kernel::bpf_iter_layout!(RecordsTarget);
 
+/// A write-only debugfs file `name` in `dir` whose writes call `cmd` with the collection.
+///
+/// `cmd` is a function item (a type of its own, of size zero), as `kernel::debugfs` requires.
+fn cmd_file<W>(
+    dir: &Dir,
+    name: &CStr,
+    records: &Arc<Records>,
+    cmd: &'static W,
+) -> Result<Pin<KBox<debugfs::File<Arc<Records>>>>>
+where
+    W: Fn(&Arc<Records>, &mut UserSliceReader) -> Result + Send + Sync,
+{
+    KBox::pin_init(
+        dir.write_callback_file(name, records.clone(), cmd),
+        GFP_KERNEL,
+    )
+}
+
 impl kernel::Module for RecordsModule {
-    fn init(_module: &'static ThisModule) -> Result<Self> {
-        let records = Arc::pin_init(Records::new(), GFP_KERNEL)?;
+    fn init(module: &'static ThisModule) -> Result<Self> {
+        let records = Arc::pin_init(Records::new(module), GFP_KERNEL)?;
         // From here, an error drops `this`, which unregisters the target.
         let mut this = RecordsModule {
             files: KVec::new(),
@@ -380,20 +403,16 @@ impl kernel::Module for RecordsModule {
             records,
         };
         Records::set_registered(this.records.as_arc_borrow(), true)?;
-        type Cmd = fn(&Arc<Records>, &mut UserSliceReader) -> Result;
-        let files: [(&CStr, &'static Cmd); 4] = [
-            (c_str!("add"), &(cmd_add as Cmd)),
-            (c_str!("del"), &(cmd_del as Cmd)),
-            (c_str!("clear"), &(cmd_clear as Cmd)),
-            (c_str!("registered"), &(cmd_registered as Cmd)),
+        let (dir, records) = (&this._dir, &this.records);
+        let files = [
+            cmd_file(dir, c_str!("add"), records, &cmd_add)?,
+            cmd_file(dir, c_str!("del"), records, &cmd_del)?,
+            cmd_file(dir, c_str!("clear"), records, &cmd_clear)?,
+            cmd_file(dir, c_str!("registered"), records, &cmd_registered)?,
         ];
         this.files.reserve(files.len(), GFP_KERNEL)?;
-        for (name, cmd) in files {
-            let file = this
-                ._dir
-                .write_callback_file(name, this.records.clone(), cmd);
-            let file: Result<Pin<KBox<_>>> = KBox::try_pin_init(file, GFP_KERNEL);
-            this.files.push(file?, GFP_KERNEL)?;
+        for file in files {
+            this.files.push(file, GFP_KERNEL)?;
         }
         Ok(this)
     }
@@ -414,7 +433,6 @@ impl Drop for RecordsModule {
 module! {
     type: RecordsModule,
     name: "rust_bpf_iter_records",
-    author: "rust-bpf-iter developers",
     description: "Rust BPF iterator target over a collection the module owns",
     license: "GPL",
 }

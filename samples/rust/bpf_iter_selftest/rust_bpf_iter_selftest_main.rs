@@ -41,9 +41,9 @@ use kernel::bpf::iter::{
     self, BtfPtr, Index, LinkInfo, Registration, Scalar, TargetVTable, TaskFilter, TrustedBtfPtr,
 };
 use kernel::debugfs::{self, Dir};
+use kernel::sync::aref::ARef;
 use kernel::sync::{rcu, Arc, ArcBorrow, Mutex};
 use kernel::task::{Pid, Task};
-use kernel::types::ARef;
 use kernel::uaccess::UserSliceReader;
 use kernel::{c_str, new_mutex, prelude::*};
 
@@ -207,11 +207,11 @@ one_task_target!(
 static LEAKED: TargetVTable<LeakedTarget> = TargetVTable::new();
 kernel::bpf_iter_layout!(LeakedTarget);
 
-fn cmd_leak(_: &Arc<Mutex<SameName>>, reader: &mut UserSliceReader) -> Result {
+fn cmd_leak(state: &Arc<SameNameState>, reader: &mut UserSliceReader) -> Result {
     if reader.len() >= CMD_MAX {
         return Err(EINVAL);
     }
-    core::mem::forget(Registration::register(&LEAKED, &THIS_MODULE, ())?);
+    core::mem::forget(Registration::register(&LEAKED, state.module, ())?);
     Ok(())
 }
 
@@ -276,6 +276,7 @@ kernel::bpf_iter_layout!(ThreadTarget);
 struct Locked {
     #[pin]
     reg: Mutex<Option<Registration<LockedTarget>>>,
+    module: &'static ThisModule,
 }
 
 /// `rust_locked`'s `attach`: takes the lock held around registering and unregistering it.
@@ -310,7 +311,7 @@ fn cmd_locked(locked: &Arc<Locked>, reader: &mut UserSliceReader) -> Result {
         b"1" if reg.is_none() => {
             *reg = Some(Registration::register(
                 &LOCKED,
-                &THIS_MODULE,
+                locked.module,
                 locked.clone(),
             )?)
         }
@@ -318,6 +319,14 @@ fn cmd_locked(locked: &Arc<Locked>, reader: &mut UserSliceReader) -> Result {
         _ => return Err(EINVAL),
     }
     Ok(())
+}
+
+/// Which of the two is registered, and the module that registers them.
+#[pin_data]
+struct SameNameState {
+    #[pin]
+    reg: Mutex<SameName>,
+    module: &'static ThisModule,
 }
 
 /// Which of the two is registered.
@@ -329,7 +338,7 @@ enum SameName {
 
 const CMD_MAX: usize = 16;
 
-fn cmd_same_name(state: &Arc<Mutex<SameName>>, reader: &mut UserSliceReader) -> Result {
+fn cmd_same_name(state: &Arc<SameNameState>, reader: &mut UserSliceReader) -> Result {
     let mut buf = [0u8; CMD_MAX];
     let len = reader.len();
     if len >= CMD_MAX {
@@ -337,20 +346,21 @@ fn cmd_same_name(state: &Arc<Mutex<SameName>>, reader: &mut UserSliceReader) -> 
     }
     reader.read_slice(&mut buf[..len])?;
     let cmd = buf[..len].strip_suffix(b"\n").unwrap_or(&buf[..len]);
-    let mut state = state.lock();
+    let module = state.module;
+    let mut state = state.reg.lock();
     // Unregister first: both have one name.
     *state = SameName::None;
     *state = match cmd {
         b"none" => SameName::None,
-        b"trusted" => SameName::Trusted(Registration::register(&TRUSTED, &THIS_MODULE, ())?),
-        b"plain" => SameName::Plain(Registration::register(&PLAIN, &THIS_MODULE, ())?),
+        b"trusted" => SameName::Trusted(Registration::register(&TRUSTED, module, ())?),
+        b"plain" => SameName::Plain(Registration::register(&PLAIN, module, ())?),
         _ => return Err(EINVAL),
     };
     Ok(())
 }
 
 /// The module's debugfs files of `rust_same_name` and of the leak.
-type SameNameFiles = KVec<Pin<KBox<debugfs::File<Arc<Mutex<SameName>>>>>>;
+type SameNameFiles = KVec<Pin<KBox<debugfs::File<Arc<SameNameState>>>>>;
 
 struct SelftestModule {
     _signed: Registration<SignedTarget>,
@@ -359,12 +369,33 @@ struct SelftestModule {
     locked: Arc<Locked>,
     files: SameNameFiles,
     _dir: Dir,
-    same_name: Arc<Mutex<SameName>>,
+    same_name: Arc<SameNameState>,
+}
+
+/// A write-only debugfs file `name` in `dir` whose writes call `cmd` (a function item, as
+/// `kernel::debugfs` requires) with `data`.
+fn cmd_file<T, W>(
+    dir: &Dir,
+    name: &CStr,
+    data: &Arc<T>,
+    cmd: &'static W,
+) -> Result<Pin<KBox<debugfs::File<Arc<T>>>>>
+where
+    T: Send + Sync + 'static,
+    W: Fn(&Arc<T>, &mut UserSliceReader) -> Result + Send + Sync,
+{
+    KBox::pin_init(dir.write_callback_file(name, data.clone(), cmd), GFP_KERNEL)
 }
 
 impl kernel::Module for SelftestModule {
     fn init(module: &'static ThisModule) -> Result<Self> {
-        let same_name = Arc::pin_init(new_mutex!(SameName::None), GFP_KERNEL)?;
+        let same_name = Arc::pin_init(
+            pin_init!(SameNameState {
+                reg <- new_mutex!(SameName::None),
+                module,
+            }),
+            GFP_KERNEL,
+        )?;
         let mut this = SelftestModule {
             _signed: Registration::register(&SIGNED, module, ())?,
             _thread: Registration::register(&THREAD, module, ())?,
@@ -372,6 +403,7 @@ impl kernel::Module for SelftestModule {
             locked: Arc::pin_init(
                 pin_init!(Locked {
                     reg <- new_mutex!(None),
+                    module,
                 }),
                 GFP_KERNEL,
             )?,
@@ -379,27 +411,19 @@ impl kernel::Module for SelftestModule {
             _dir: Dir::new(c_str!("rust_bpf_iter_selftest")),
             same_name,
         };
-        type Cmd = fn(&Arc<Mutex<SameName>>, &mut UserSliceReader) -> Result;
-        let files: [(&CStr, &'static Cmd); 2] = [
-            (c_str!("same_name"), &(cmd_same_name as Cmd)),
-            (c_str!("leak"), &(cmd_leak as Cmd)),
+        let (dir, state) = (&this._dir, &this.same_name);
+        let files = [
+            cmd_file(dir, c_str!("same_name"), state, &cmd_same_name)?,
+            cmd_file(dir, c_str!("leak"), state, &cmd_leak)?,
         ];
         this.files.reserve(files.len(), GFP_KERNEL)?;
-        for (name, cmd) in files {
-            let file = this
-                ._dir
-                .write_callback_file(name, this.same_name.clone(), cmd);
-            let file: Result<Pin<KBox<_>>> = KBox::try_pin_init(file, GFP_KERNEL);
-            this.files.push(file?, GFP_KERNEL)?;
+        for file in files {
+            this.files.push(file, GFP_KERNEL)?;
         }
-        type LockedCmd = fn(&Arc<Locked>, &mut UserSliceReader) -> Result;
-        let file = this._dir.write_callback_file(
-            c_str!("locked"),
-            this.locked.clone(),
-            &(cmd_locked as LockedCmd),
-        );
-        let file: Result<Pin<KBox<_>>> = KBox::try_pin_init(file, GFP_KERNEL);
-        this.locked_file = Some(file?);
+        let file =
+            this._dir
+                .write_callback_file(c_str!("locked"), this.locked.clone(), &cmd_locked);
+        this.locked_file = Some(KBox::pin_init(file, GFP_KERNEL)?);
         Ok(this)
     }
 }
@@ -409,7 +433,7 @@ impl Drop for SelftestModule {
         // No more writes (removing a file waits for those in progress), then unregister.
         drop(core::mem::take(&mut self.files));
         drop(self.locked_file.take());
-        *self.same_name.lock() = SameName::None;
+        *self.same_name.reg.lock() = SameName::None;
         // Unregisters, and breaks the cycle through the registration's data.
         *self.locked.reg.lock() = None;
     }
@@ -418,7 +442,6 @@ impl Drop for SelftestModule {
 module! {
     type: SelftestModule,
     name: "rust_bpf_iter_selftest",
-    author: "rust-bpf-iter developers",
     description: "Soundness selftests of kernel::bpf::iter (not a sample)",
     license: "GPL",
 }

@@ -30,7 +30,7 @@ use kernel::seq_file::SeqFile;
 use kernel::seq_print;
 use kernel::sync::rcu;
 use kernel::task::Task;
-use kernel::types::ARef;
+use kernel::sync::aref::ARef;
 use kernel::{c_str, prelude::*};
 
 /// The walk over tasks that the three targets share (C's `struct bpf_iter_seq_task_common`
@@ -525,7 +525,6 @@ impl iter::Target for RustTaskVma {
 kernel::module_bpf_iter_target! {
     targets: [RustTask, RustTaskFile, RustTaskVma],
     name: "rust_bpf_iter_task",
-    author: "rust-bpf-iter developers",
     description: "Rust twins of the task, task_file and task_vma BPF iterator targets",
     license: "GPL",
 }

@@ -5,7 +5,7 @@
 // expect: no method named `group_leader` found
 
 use kernel::task::Task;
-use kernel::types::ARef;
+use kernel::sync::aref::ARef;
 
 pub fn leader_pid(task: &ARef<Task>) -> i32 {
     let _ = task;

@@ -6,7 +6,7 @@
 
 use kernel::bpf::iter::TrustedBtfPtr;
 use kernel::task::Task;
-use kernel::types::ARef;
+use kernel::sync::aref::ARef;
 
 pub fn slot<'a>(task: &'a ARef<Task>) -> TrustedBtfPtr<'a, Task> {
     let t: &'a Task = task;

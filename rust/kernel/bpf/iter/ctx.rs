@@ -8,7 +8,7 @@ use super::Origin;
 use crate::{
     bindings, c_str,
     str::CStr,
-    types::{ARef, AlwaysRefCounted},
+    sync::aref::{ARef, AlwaysRefCounted},
 };
 use core::{marker::PhantomData, mem::size_of, ptr};
 

@@ -4,13 +4,13 @@
 //! `TaskFilter`, a cgroup walk (`CgroupRef`, `CgroupOrder`), a map (`MapRef`) or parameters of
 //! the target's own), and what `BPF_OBJ_GET_INFO_BY_FD` reports of them (`LinkInfoOut`).
 
-#[cfg(CONFIG_CGROUPS)]
-use crate::c_str;
 use crate::{
     bindings,
     error::{code::*, Result},
-    types::{AsBytes, FromBytes},
+    transmute::{AsBytes, FromBytes},
 };
+#[cfg(CONFIG_CGROUPS)]
+use crate::{bpf::compat, c_str};
 use core::{
     marker::PhantomData,
     mem::size_of,
@@ -278,7 +278,7 @@ impl LinkInfo {
             } else if c.cgroup_id != 0 {
                 bindings::cgroup_get_from_id(c.cgroup_id)
             } else {
-                bindings::cgroup_get_from_path(c_str!("/").as_char_ptr())
+                bindings::cgroup_get_from_path(compat::cstr_ptr(c_str!("/")))
             }
         };
         let cgrp = crate::error::from_err_ptr(cgrp)?;

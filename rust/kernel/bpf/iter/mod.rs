@@ -26,7 +26,7 @@
 //! [`Documentation/bpf/bpf_iterators.rst`]: srctree/Documentation/bpf/bpf_iterators.rst
 //! [`Documentation/rust/bpf_iter.rst`]: srctree/Documentation/rust/bpf_iter.rst
 
-use crate::{bindings, str::CStr};
+use crate::bindings;
 
 mod ctx;
 mod link;
@@ -82,20 +82,6 @@ pub const fn name_is_valid(name: &[u8]) -> bool {
         i += 1;
     }
     true
-}
-
-/// The bytes of `c` without the NUL, in constant context.
-const fn cstr_bytes(c: &'static CStr) -> &'static [u8] {
-    let p = c.as_char_ptr().cast::<u8>();
-    let mut n = 0;
-    // SAFETY: `c` is NUL-terminated: every byte up to and including the NUL is readable, and
-    // they stay valid for `'static`.
-    unsafe {
-        while *p.add(n) != 0 {
-            n += 1;
-        }
-        core::slice::from_raw_parts(p, n)
-    }
 }
 
 /// Where the BTF of a type that a program sees lives.

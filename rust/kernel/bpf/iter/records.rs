@@ -5,7 +5,8 @@
 //! see (`bpf_iter_btf_struct!`, with `BtfField`), from which the C of its BTF is generated and
 //! checked (`scripts/rust_bpf_iter_btf.py`, `tools/harness/layout_check.py`).
 
-use super::{cstr_bytes, ArgSpec, Context, Origin, Target, TargetVTable};
+use super::{ArgSpec, Context, Origin, Target, TargetVTable};
+use crate::bpf::compat;
 
 /// Size of one [`LayoutRecord`] and of one [`TypeRecord`].
 pub const LAYOUT_RECORD_SIZE: usize = 1024;
@@ -54,7 +55,7 @@ impl LayoutRecord {
         put(&mut b, 0, b"RBIL", 5);
         b[4] = 3;
         b[5] = args.len() as u8;
-        put(&mut b, 8, cstr_bytes(T::NAME), LAYOUT_NAME_LEN);
+        put(&mut b, 8, compat::cstr_bytes(T::NAME), LAYOUT_NAME_LEN);
         let mut i = 0;
         while i < args.len() {
             let at = 64 + LAYOUT_SLOT_SIZE * i;
@@ -78,7 +79,7 @@ impl LayoutRecord {
                         Origin::Owner => 1,
                     },
                     size,
-                    cstr_bytes(name),
+                    compat::cstr_bytes(name),
                     header,
                 ),
             };
@@ -201,8 +202,8 @@ impl TypeRecord {
 /// structs, declare it as a field; a compile-time error says so otherwise).
 ///
 /// [`BtfType`]: super::BtfType
-/// [`FromBytes`]: crate::types::FromBytes
-/// [`AsBytes`]: crate::types::AsBytes
+/// [`FromBytes`]: crate::transmute::FromBytes
+/// [`AsBytes`]: crate::transmute::AsBytes
 /// [`LinkInfo::custom`]: super::LinkInfo::custom
 /// [`LinkInfoOut::set_custom`]: super::LinkInfoOut::set_custom
 ///
@@ -210,7 +211,7 @@ impl TypeRecord {
 ///
 /// ```
 /// use kernel::bpf::iter::{BtfType, Origin};
-/// use kernel::types::{AsBytes, FromBytes};
+/// use kernel::transmute::{AsBytes, FromBytes};
 ///
 /// kernel::bpf_iter_btf_struct! {
 ///     /// One record of a collection.
@@ -264,7 +265,7 @@ macro_rules! bpf_iter_btf_struct {
         }
 
         const _: () = {
-            const fn bytes<T: $crate::types::FromBytes + $crate::types::AsBytes>() {}
+            const fn bytes<T: $crate::transmute::FromBytes + $crate::transmute::AsBytes>() {}
             $(bytes::<$ty>();)+
             ::core::assert!(
                 ::core::mem::size_of::<$name>() == 0 $(+ ::core::mem::size_of::<$ty>())+,
@@ -274,12 +275,12 @@ macro_rules! bpf_iter_btf_struct {
 
         // SAFETY: `$name` is `#[repr(C)]` and every field is `FromBytes` (asserted above): any bit
         // pattern of each field, hence of the struct, is valid. No field has interior mutability.
-        unsafe impl $crate::types::FromBytes for $name {}
+        unsafe impl $crate::transmute::FromBytes for $name {}
 
         // SAFETY: `$name` is `#[repr(C)]` without padding (its size is the sum of its fields',
         // asserted above) and every field is `AsBytes`: a value has no uninitialized byte. No
         // field has interior mutability.
-        unsafe impl $crate::types::AsBytes for $name {}
+        unsafe impl $crate::transmute::AsBytes for $name {}
 
         const _: () = {
             #[used]

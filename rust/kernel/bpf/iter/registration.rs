@@ -6,12 +6,15 @@
 //! context against the BTF anchor and registers it; and `module_bpf_iter_target!`.
 
 use super::{
-    cstr_bytes, name_is_valid, ArgSpec, Context, LinkInfo, LinkInfoOut, Origin, Prog, Target,
-    VerifyingProg, ANCHOR_PREFIX, MAX_NAME_LEN, MAX_TYPED_ARGS,
+    name_is_valid, ArgSpec, Context, LinkInfo, LinkInfoOut, Origin, Prog, Target, VerifyingProg,
+    ANCHOR_PREFIX, MAX_NAME_LEN, MAX_TYPED_ARGS,
 };
 use crate::{
     bindings,
-    bpf::btf::{Btf, Kind},
+    bpf::{
+        btf::{Btf, Kind},
+        compat,
+    },
     error::{code::*, from_result, Result},
     ffi::{c_int, c_void},
     prelude::*,
@@ -127,7 +130,7 @@ impl<T: Target> Adapter<T> {
             // `reg` of a `TargetVTable<T>` (only those install this function), a static of the
             // module that the program being attached pins.
             let vtable = unsafe {
-                let reg = (*aux).target_data.cast::<bindings::bpf_iter_reg>();
+                let reg = (*aux).target_data.cast::<Opaque<bindings::bpf_iter_reg>>();
                 &*crate::container_of!(reg, TargetVTable<T>, reg)
             };
             // The kernel calls us without a lock, possibly while the registration is dropped:
@@ -140,7 +143,7 @@ impl<T: Target> Adapter<T> {
             Self::check(&link, prog)?;
             let link = KBox::new(link, GFP_KERNEL)?;
             // SAFETY: `aux` is the new link's aux info, zeroed, ours to fill.
-            unsafe { (*aux).target_data = link.into_foreign().cast_mut() };
+            unsafe { (*aux).target_data = compat::into_foreign(link) };
             Ok(0)
         })
     }
@@ -416,7 +419,7 @@ unsafe impl<T: Target> Sync for TargetVTable<T> {}
 impl<T: Target> TargetVTable<T> {
     pub(crate) const ARGS: &'static [ArgSpec] = <T::Ctx<'static> as Context>::ARGS;
     const NAME_OK: () = assert!(
-        name_is_valid(cstr_bytes(T::NAME)),
+        name_is_valid(compat::cstr_bytes(T::NAME)),
         "BPF iterator target names are 1 to 48 characters of [A-Za-z0-9_]"
     );
     const LAYOUT_OK: () = {
@@ -449,7 +452,7 @@ impl<T: Target> TargetVTable<T> {
         #[allow(clippy::let_unit_value)]
         let () = Self::LAYOUT_OK;
         let mut reg = unsafe_zeroed_reg();
-        reg.target = T::NAME.as_char_ptr();
+        reg.target = compat::cstr_ptr(T::NAME);
         reg.attach_target = Some(Adapter::<T>::attach_target);
         reg.detach_target = Some(Adapter::<T>::detach_target);
         reg.check_prog = Some(Adapter::<T>::check_prog);
@@ -507,14 +510,12 @@ impl<T: Target> TargetVTable<T> {
     fn set_data(&self, data: T::Data) -> Result {
         let cell = Arc::new(
             DataCell::<T> {
-                data: data.into_foreign(),
+                data: compat::into_foreign(data),
                 _p: PhantomData,
             },
             GFP_KERNEL,
         )?;
-        let old = self
-            .data
-            .swap(cell.into_foreign().cast_mut(), Ordering::AcqRel);
+        let old = self.data.swap(compat::into_foreign(cell), Ordering::AcqRel);
         debug_assert!(old.is_null());
         Ok(())
     }
@@ -543,7 +544,7 @@ impl<T: Target> TargetVTable<T> {
 ///
 /// `data` is the foreign pointer of a `T::Data`, converted back once, on drop.
 struct DataCell<T: Target> {
-    data: *const c_void,
+    data: *mut c_void,
     _p: PhantomData<T::Data>,
 }
 
@@ -727,6 +728,12 @@ impl<T: Target> Drop for Registration<T> {
     }
 }
 
+/// A BTF or target name in a message (they are ASCII), for `format_args!`: 7.3's `CStr` is
+/// `core::ffi::CStr`, which has no `core::fmt::Display`.
+fn text(name: &CStr) -> &str {
+    name.to_str().unwrap_or("<not UTF-8>")
+}
+
 /// Resolves `args` against the anchor, fills in (`first`) or checks the BTF ids of
 /// `reg.ctx_arg_info` and `reg.owner`, and registers `reg`.
 ///
@@ -747,13 +754,14 @@ fn register_raw(
         pr_err!("bpf_iter: {}: no BTF for the target's owner\n", name);
     })?;
     let mut fname = [0u8; ANCHOR_PREFIX.len() + MAX_NAME_LEN + 1];
-    let nb = name.as_bytes();
+    let nb = compat::cstr_bytes(name);
     if nb.len() > MAX_NAME_LEN {
         return Err(EINVAL);
     }
     fname[..ANCHOR_PREFIX.len()].copy_from_slice(ANCHOR_PREFIX.as_bytes());
     fname[ANCHOR_PREFIX.len()..ANCHOR_PREFIX.len() + nb.len()].copy_from_slice(nb);
-    let fname = CStr::from_bytes_with_nul(&fname[..ANCHOR_PREFIX.len() + nb.len() + 1])?;
+    let fname = CStr::from_bytes_with_nul(&fname[..ANCHOR_PREFIX.len() + nb.len() + 1])
+        .map_err(|_| EINVAL)?;
 
     let Ok(func) = owner.find(fname, Kind::Func) else {
         pr_err!(
@@ -790,7 +798,7 @@ fn register_raw(
         .filter(|t| t.kind() == Some(Kind::Ptr))
         .and_then(|t| t.referenced())
         .and_then(|t| t.skip_modifiers());
-    if !meta.is_some_and(|t| t.name().as_bytes() == b"bpf_iter_meta") {
+    if !meta.is_some_and(|t| compat::cstr_bytes(t.name()) == b"bpf_iter_meta") {
         return Err(mismatch(format_args!(
             "parameter 0 is not struct bpf_iter_meta *"
         )));
@@ -858,18 +866,20 @@ fn register_raw(
                     .find(tname, Kind::Struct)
                     .ok()
                     .and_then(|id| btf.type_by_id(id))
-                    .ok_or_else(|| mismatch(format_args!("no struct {tname} in BTF")))?;
+                    .ok_or_else(|| mismatch(format_args!("no struct {} in BTF", text(tname))))?;
                 if !declared.same(&pointee) {
                     return Err(mismatch(format_args!(
-                        "parameter {p} is struct {} *, Rust declares struct {tname} *",
-                        pointee.name()
+                        "parameter {p} is struct {} *, Rust declares struct {} *",
+                        text(pointee.name()),
+                        text(tname)
                     )));
                 }
                 // Objects of vmlinux types come from C; those of the owner's types are made in
                 // Rust, whose view must then have the size BTF gives programs.
                 if origin == Origin::Owner && declared.size() as usize != size {
                     return Err(mismatch(format_args!(
-                        "struct {tname} is {} bytes, its Rust view {size}",
+                        "struct {} is {} bytes, its Rust view {size}",
+                        text(tname),
                         declared.size()
                     )));
                 }
@@ -931,7 +941,6 @@ fn register_raw(
 /// kernel::module_bpf_iter_target! {
 ///     targets: [MyTarget],
 ///     name: "rust_my_iter",
-///     author: "Rust for Linux Contributors",
 ///     description: "A BPF iterator target",
 ///     license: "GPL",
 /// }

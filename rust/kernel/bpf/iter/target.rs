@@ -11,8 +11,11 @@ use crate::{
     prelude::*,
     seq_file::SeqFile,
     str::CStr,
-    sync::Arc,
-    types::{ARef, AlwaysRefCounted, ForeignOwnable},
+    sync::{
+        aref::{ARef, AlwaysRefCounted},
+        Arc,
+    },
+    types::ForeignOwnable,
 };
 
 /// An index into something the iterator state holds (e.g. a slice it borrows), as an item.

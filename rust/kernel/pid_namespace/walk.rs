@@ -1,58 +1,20 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! Pid namespaces, and finding tasks in them.
+//! Finding tasks in a pid namespace, and walking a thread group: the lookups of walks over
+//! tasks, such as BPF iterator targets.
 //!
-//! C headers: [`include/linux/pid_namespace.h`](srctree/include/linux/pid_namespace.h) and
-//! [`include/linux/pid.h`](srctree/include/linux/pid.h)
-//!
-//! [`PidNamespace`] has the name and shape of `kernel::pid_namespace` in later kernels (6.13).
-//! The lookups ([`PidNamespace::find_task`], [`PidNamespace::find_process`],
-//! [`PidNamespace::find_ge_task`], [`Task::next_thread`]) are for walks over tasks, such as BPF
-//! iterator targets: they run under the RCU read lock and return tasks that borrow its guard,
-//! so that none is used after the lock is released without a reference taken on it
-//! (`ARef::from`).
+//! They run under the RCU read lock and return tasks that borrow its guard, so that none is
+//! used after the lock is released without a reference taken on it (`ARef::from`).
 
+use super::PidNamespace;
 use crate::{
     bindings,
-    sync::rcu,
+    sync::{aref::ARef, rcu},
     task::{Pid, Task},
-    types::{ARef, AlwaysRefCounted, Opaque},
 };
 use core::ptr;
 
-/// Wraps the kernel's `struct pid_namespace`. Thread safe.
-///
-/// Instances are reference counted: an `ARef<PidNamespace>` owns a reference, taken with
-/// `get_pid_ns` and dropped with `put_pid_ns`.
-///
-/// # Invariants
-///
-/// The namespace is valid for as long as a `&PidNamespace` to it lives.
-#[repr(transparent)]
-pub struct PidNamespace {
-    inner: Opaque<bindings::pid_namespace>,
-}
-
 impl PidNamespace {
-    /// Returns a raw pointer to the inner C struct.
-    #[inline]
-    pub fn as_ptr(&self) -> *mut bindings::pid_namespace {
-        self.inner.get()
-    }
-
-    /// Creates a reference to a [`PidNamespace`] from a valid pointer.
-    ///
-    /// # Safety
-    ///
-    /// The caller must ensure that `ptr` is a valid pid namespace that stays valid (referenced)
-    /// for the duration of `'a`.
-    #[inline]
-    pub unsafe fn from_ptr<'a>(ptr: *const bindings::pid_namespace) -> &'a Self {
-        // SAFETY: By the safety requirements `ptr` is valid for `'a`.
-        // CAST: `PidNamespace` is a transparent wrapper of `struct pid_namespace`.
-        unsafe { &*ptr.cast() }
-    }
-
     /// Returns the task with thread id `tid` in this namespace (C's `find_task_by_pid_ns`).
     ///
     /// The task is valid while the RCU read lock is held: the result borrows `rcu`. Keep it
@@ -61,7 +23,7 @@ impl PidNamespace {
     /// # Examples
     ///
     /// ```
-    /// use kernel::{sync::rcu, task::Task, types::ARef};
+    /// use kernel::{sync::{aref::ARef, rcu}, task::Task};
     ///
     /// let current = kernel::current!();
     /// let ns = current.active_pid_ns().unwrap();
@@ -319,29 +281,6 @@ impl Task {
         // SAFETY: `self` is a valid task. `thread_pid` is set to NULL once, under
         // `tasklist_lock`, when the task is released; C reads it with `READ_ONCE`.
         !unsafe { ptr::addr_of!((*self.as_ptr()).thread_pid).read_volatile() }.is_null()
-    }
-}
-
-// SAFETY: A reference on a namespace may be dropped from any thread (`put_pid_ns` is thread
-// safe).
-unsafe impl Send for PidNamespace {}
-
-// SAFETY: Nothing reachable from `&PidNamespace` changes without synchronisation.
-unsafe impl Sync for PidNamespace {}
-
-// SAFETY: `get_pid_ns` and `put_pid_ns` increment and decrement the namespace's reference count;
-// it stays valid while the count is not zero.
-unsafe impl AlwaysRefCounted for PidNamespace {
-    #[inline]
-    fn inc_ref(&self) {
-        // SAFETY: The existence of a shared reference means the namespace is valid.
-        unsafe { bindings::get_pid_ns(self.as_ptr()) };
-    }
-
-    #[inline]
-    unsafe fn dec_ref(obj: ptr::NonNull<PidNamespace>) {
-        // SAFETY: By the safety requirements the caller owns a reference, which this drops.
-        unsafe { bindings::put_pid_ns(obj.cast().as_ptr()) }
     }
 }
 
