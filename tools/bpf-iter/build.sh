@@ -43,7 +43,7 @@ mv "$OUT/include/vmlinux.h.tmp" "$OUT/include/vmlinux.h"
 bpf_cc() { # SRC OBJ [CFLAGS...]
 	local src=$1 obj=$2
 	shift 2
-	"$CLANG" -O2 -g -target bpf -D__TARGET_ARCH_x86 \
+	"$CLANG" -O2 -g -target bpf -D__TARGET_ARCH_x86 -fms-extensions -Wno-microsoft-anon-tag \
 		-I"$OUT/include" -I"$LIBBPF_INCLUDE" "$@" \
 		-c "$src" -o "$obj" || die "compiling $src $* failed"
 }

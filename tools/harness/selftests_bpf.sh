@@ -41,10 +41,25 @@ mkdir -p "$OUT/include"
 	done | sort
 } >"$B/prog_tests/tests.h"
 
+# Later runners (7.3) register a signing certificate for signed programs
+# (verification_cert.h), made as the selftests Makefile makes it: a key pair
+# from verify_sig_setup.sh (openssl), the certificate as a C array.
+if grep -q '#include "verification_cert.h"' "$S/test_progs.c"; then
+	bash "$S/verify_sig_setup.sh" genkey "$B" >/dev/null 2>&1 ||
+		die "verify_sig_setup.sh genkey failed (openssl)"
+	{
+		echo "unsigned char test_progs_verification_cert[] = {"
+		od -v -t xC -w12 "$B/signing_key.der" | sed 's/ \(\S\+\)/ 0x\1,/g;s/^\S\+/ /;$d'
+		echo "};"
+		echo "unsigned int test_progs_verification_cert_len = $(wc -c <"$B/signing_key.der");"
+	} >"$B/verification_cert.h"
+fi
+
 # BPF objects and skeletons: each test includes the skeletons it names.
 for t in "${tests[@]}"; do
 	for skel in $(sed -n 's/^#include "\([a-z0-9_]*\)\.skel\.h"$/\1/p' "$S/prog_tests/$t.c"); do
 		in_kroot clang${KLLVM/#1/} -g -O2 --target=bpf -mcpu=v3 -Wall -Werror -D__TARGET_ARCH_x86 \
+			-fms-extensions -Wno-microsoft-anon-tag \
 			-Wno-compare-distinct-pointer-types -I"$OUT/include" -I"$S" \
 			-I"$BPFTOOL_DIR/libbpf/include" -I"$KSRC/tools/include/uapi" \
 			-c "$S/progs/$skel.c" -o "$B/$skel.bpf.o" ||
@@ -55,14 +70,17 @@ for t in "${tests[@]}"; do
 done
 
 # The runner, with the selftests Makefile's CFLAGS (OPT_FLAGS empty: -O0).
-cflags=(-g -rdynamic -Wall -Werror -fno-omit-frame-pointer -DHAVE_GENHDR
+cflags=(-g -rdynamic -Wall -Werror -fno-omit-frame-pointer -DHAVE_GENHDR -D_GNU_SOURCE=
 	-I"$B" -I"$S" -I"$BPFTOOL_DIR/libbpf/include" -I"$KSRC/tools/include"
 	-I"$KSRC/tools/include/uapi" -I"$KSRC/tools/lib" -I"$KB/include/generated")
 cp "$KSRC/kernel/bpf/disasm.c" "$KSRC/kernel/bpf/disasm.h" "$B/"
 objs=()
-for src in test_progs cgroup_helpers trace_helpers network_helpers testing_helpers \
-	btf_helpers cap_helpers unpriv_helpers netlink_helpers jit_disasm_helpers \
-	test_loader xsk disasm_helpers json_writer disasm "${tests[@]/#/prog_tests/}"; do
+# The runner's own sources: the C files of the Makefile's TRUNNER_EXTRA_SOURCES
+# for test_progs (they differ between kernels).
+mapfile -t runner < <(awk '/^TRUNNER_EXTRA_SOURCES := test_progs.c/ { f = 1 }
+	f { print; if ($0 !~ /\\$/) exit }' "$S/Makefile" | tr -s ' \t\\' '\n' | sed -n 's/^\([a-z0-9_]*\)\.c$/\1/p')
+((${#runner[@]})) || die "no TRUNNER_EXTRA_SOURCES for test_progs in $S/Makefile"
+for src in "${runner[@]}" "${tests[@]/#/prog_tests/}"; do
 	f=$S/$src.c
 	[ "$src" = disasm ] && f=$B/disasm.c
 	o=$B/$(basename "$src").o

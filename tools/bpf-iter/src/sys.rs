@@ -159,7 +159,8 @@ pub fn obj_get(path: &CStr) -> io::Result<OwnedFd> {
 }
 
 /// `pidfd_open(pid, 0)`: a pidfd for process `pid` (`ESRCH` if there is
-/// none, `EINVAL` if `pid` is a thread that does not lead its group).
+/// none; `EINVAL`, or `ENOENT` on later kernels, if `pid` is a thread that
+/// does not lead its group).
 pub fn pidfd_open(pid: u32) -> io::Result<OwnedFd> {
     // SAFETY: pidfd_open takes two integers and returns a new fd or -1.
     let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid as libc::c_int, 0 as libc::c_uint) };

@@ -16,6 +16,11 @@ expect_eq() {
 	if [ "$2" = "$3" ]; then ok "$1"; else not_ok "$1" "got '$(echo "$2" | head -c 200 | tr '\n' '|')', want '$(echo "$3" | head -c 200 | tr '\n' '|')'"; fi
 }
 
+# says_errno ERRNO TEXT: whether stdin reports errno ERRNO (e.g. EINVAL): its
+# strerror TEXT ("invalid argument", bpftool 7.5 and libbpf's messages) or
+# -ERRNO (bpftool 7.8's), in any case.
+says_errno() { grep -qiE -- "$2|-$1\b"; }
+
 # delete_module and friends, without kmod (guest-lib/bpf.py).
 # bpfpy ARGS...: guest-lib/bpf.py (a function: the clone path may have spaces).
 _GUEST_LIB=$(dirname "${BASH_SOURCE[0]}")

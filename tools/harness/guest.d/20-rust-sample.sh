@@ -48,14 +48,14 @@ if echo "$show" | grep -q "target_name rust_sample"; then ok "module: bpftool li
 # Bad input: parameters the target does not take, a program reading past a buffer.
 "$BPFTOOL" map create $FS/m type array key 4 value 4 entries 1 name m >>"$LOG" 2>&1
 err=$("$BPFTOOL" iter pin "$P/rust_sample.bpf.o" $FS/bad map pinned $FS/m 2>&1)
-if [ ! -e $FS/bad ] && echo "$err" | grep -qi "invalid argument"; then
+if [ ! -e $FS/bad ] && echo "$err" | says_errno EINVAL "invalid argument"; then
 	ok "module: link parameters refused with EINVAL"
 else
 	not_ok "module: link parameters refused with EINVAL" "$(echo "$err" | tr '\n' '|')"
 fi
 rm -f $FS/bad $FS/m
 err=$("$BPFTOOL" iter pin "$P/rust_sample_overread.bpf.o" $FS/bad 2>&1)
-if [ ! -e $FS/bad ] && echo "$err" | grep -qi "permission denied"; then
+if [ ! -e $FS/bad ] && echo "$err" | says_errno EACCES "permission denied"; then
 	ok "module: program reading past the name buffer refused with EACCES"
 else
 	not_ok "module: program reading past the name buffer refused with EACCES" "$(echo "$err" | tr '\n' '|')"

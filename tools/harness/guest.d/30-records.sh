@@ -111,7 +111,7 @@ show=$("$BPFTOOL" link show pinned $PIN 2>&1)
 if echo "$show" | grep -q "target_name rust_records"; then ok "bpftool link show"; else not_ok "bpftool link show" "$show"; fi
 "$BPFTOOL" map create $FS/m type array key 4 value 4 entries 1 name m >>"$LOG" 2>&1
 err=$("$BPFTOOL" iter pin "$PROG" $FS/bad map pinned $FS/m 2>&1)
-if [ ! -e $FS/bad ] && echo "$err" | grep -qi "invalid argument"; then
+if [ ! -e $FS/bad ] && echo "$err" | says_errno EINVAL "invalid argument"; then
 	ok "link parameters refused with EINVAL"
 else
 	not_ok "link parameters refused with EINVAL" "$(echo "$err" | tr '\n' '|')"

@@ -84,7 +84,7 @@ check "bpf_map_elem: map element" "$BPFTOOL" map update pinned $FS/m4 key 7 0 0 
 check "bpf_map_elem: link pinned" "$BPFTOOL" iter pin "$P/map_elem.bpf.o" $FS/me map pinned $FS/m4
 expect_eq "bpf_map_elem: link runs its program" "$(cat $FS/me 2>&1)" "7 42"
 err=$("$BPFTOOL" iter pin "$P/map_elem_overread.bpf.o" $FS/bad map pinned $FS/m4 2>&1)
-if [ ! -e $FS/bad ] && echo "$err" | grep -qi "permission denied"; then
+if [ ! -e $FS/bad ] && echo "$err" | says_errno EACCES "permission denied"; then
 	ok "bpf_map_elem: attach refuses a program reading 300 bytes past the key (EACCES)"
 else
 	not_ok "bpf_map_elem: attach refuses a program reading 300 bytes past the key (EACCES)" "$(echo "$err" | tr '\n' '|')"

@@ -213,7 +213,8 @@ fn params(prog: &IterProgram, p: &Params) -> Result<(IterParams, Option<OwnedFd>
         // between this check and the kernel's lookup.
         let fd = bpf_iter::sys::pidfd_open(pid).map_err(|e| match e.raw_os_error() {
             Some(libc::ESRCH) => Error::Invalid(format!("--pid {pid}: no such process")),
-            Some(libc::EINVAL) => {
+            // A thread that leads no process: EINVAL up to 6.x, ENOENT on later kernels.
+            Some(libc::EINVAL | libc::ENOENT) => {
                 Error::Invalid(format!("--pid {pid}: not a process (a thread? use --tid)"))
             }
             _ => Error::sys("pidfd_open")(e),
