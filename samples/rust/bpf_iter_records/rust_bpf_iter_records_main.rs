@@ -51,6 +51,7 @@
 //! * No link parameters are accepted (`EINVAL`). The link's fdinfo shows how many records there
 //!   were when it was attached, and how many there are now.
 
+use core::convert::Infallible;
 use kernel::bpf::iter::{self, BtfPtr, LinkInfo, Registration, TargetVTable};
 use kernel::debugfs::{self, Dir};
 use kernel::rbtree::{RBTree, RBTreeNodeReservation};
@@ -387,10 +388,9 @@ fn cmd_file<W>(
 where
     W: Fn(&Arc<Records>, &mut UserSliceReader) -> Result + Send + Sync,
 {
-    KBox::pin_init(
-        dir.write_callback_file(name, records.clone(), cmd),
-        GFP_KERNEL,
-    )
+    // The data is a plain value: an initializer that cannot fail.
+    let file = dir.write_callback_file::<_, Infallible, _>(name, records.clone(), cmd);
+    KBox::pin_init(file, GFP_KERNEL)
 }
 
 impl kernel::Module for RecordsModule {

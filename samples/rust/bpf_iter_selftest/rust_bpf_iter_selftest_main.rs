@@ -37,6 +37,7 @@
 //! which is how two types of one name get past the build's check). A program verified while
 //! one is registered must not be attached to, or replace the program of a link of, the other.
 
+use core::convert::Infallible;
 use kernel::bpf::iter::{
     self, BtfPtr, Index, LinkInfo, Registration, Scalar, TargetVTable, TaskFilter, TrustedBtfPtr,
 };
@@ -384,7 +385,9 @@ where
     T: Send + Sync + 'static,
     W: Fn(&Arc<T>, &mut UserSliceReader) -> Result + Send + Sync,
 {
-    KBox::pin_init(dir.write_callback_file(name, data.clone(), cmd), GFP_KERNEL)
+    // The data is a plain value: an initializer that cannot fail.
+    let file = dir.write_callback_file::<_, Infallible, _>(name, data.clone(), cmd);
+    KBox::pin_init(file, GFP_KERNEL)
 }
 
 impl kernel::Module for SelftestModule {
@@ -420,10 +423,12 @@ impl kernel::Module for SelftestModule {
         for file in files {
             this.files.push(file, GFP_KERNEL)?;
         }
-        let file =
-            this._dir
-                .write_callback_file(c_str!("locked"), this.locked.clone(), &cmd_locked);
-        this.locked_file = Some(KBox::pin_init(file, GFP_KERNEL)?);
+        this.locked_file = Some(cmd_file(
+            &this._dir,
+            c_str!("locked"),
+            &this.locked,
+            &cmd_locked,
+        )?);
         Ok(this)
     }
 }
