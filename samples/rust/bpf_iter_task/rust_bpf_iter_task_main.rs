@@ -28,9 +28,9 @@ use kernel::mm::{virt::VmaRef, OwnedMmapReadGuard, VmaWalk};
 use kernel::pid_namespace::PidNamespace;
 use kernel::seq_file::SeqFile;
 use kernel::seq_print;
+use kernel::sync::aref::ARef;
 use kernel::sync::rcu;
 use kernel::task::Task;
-use kernel::sync::aref::ARef;
 use kernel::{c_str, prelude::*};
 
 /// The walk over tasks that the three targets share (C's `struct bpf_iter_seq_task_common`
