@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! Walks over the mappings of an address space: [`OwnedMmapReadGuard`] holds the mmap read
-//! lock together with its reference on the address space, for a walk that keeps its place
-//! across calls (a BPF iterator target's `next`), and [`VmaWalk`] a position in the mappings
-//! under it.
+//! Walks over the mappings of an address space: `Task::get_mm()` and
+//! `MmapReadGuard::find_vma()`; [`OwnedMmapReadGuard`], which holds the mmap read lock together
+//! with its reference on the address space, for a walk that keeps its place across calls (a
+//! BPF iterator target's `next`); and [`VmaWalk`], a position in the mappings under it.
 
 use super::{virt::VmaRef, MmWithUser, MmapReadGuard};
 use crate::{

@@ -3,8 +3,10 @@
 //! Finding tasks in a pid namespace, and walking a thread group: the lookups of walks over
 //! tasks, such as BPF iterator targets.
 //!
-//! They run under the RCU read lock and return tasks that borrow its guard, so that none is
-//! used after the lock is released without a reference taken on it (`ARef::from`).
+//! The lookups run under the RCU read lock and return tasks that borrow its guard, so that none
+//! is used after the lock is released without a reference taken on it (`ARef::from`); the
+//! `get_*` ones take that reference themselves. `Task::pid_alive()` and equality of namespaces
+//! are here too.
 
 use super::PidNamespace;
 use crate::{

@@ -5,7 +5,8 @@
 //! C header: [`include/linux/mm.h`](srctree/include/linux/mm.h)
 //!
 //! [`Mm`], [`MmWithUser`], [`MmapReadGuard`] and [`virt::VmaRef`] have the names and shapes
-//! of later kernels (6.15). Walks over the mappings are in `walk.rs`, shared with later kernels.
+//! of later kernels (6.15). Walks over the mappings are in `walk.rs`, which the 7.3 build
+//! shares.
 
 use crate::{
     bindings,

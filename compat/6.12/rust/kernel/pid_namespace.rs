@@ -6,7 +6,7 @@
 //! [`include/linux/pid.h`](srctree/include/linux/pid.h)
 //!
 //! [`PidNamespace`] has the name and shape of `kernel::pid_namespace` in later kernels (6.13).
-//! Finding tasks in a namespace is in `walk.rs`, shared with later kernels.
+//! Finding tasks in a namespace is in `walk.rs`, which the 7.3 build shares.
 
 use crate::{
     bindings,

@@ -129,6 +129,8 @@ impl<T: Target> Adapter<T> {
             // SAFETY: On entry `target_data` is the target's `bpf_iter_reg`, which is the
             // `reg` of a `TargetVTable<T>` (only those install this function), a static of the
             // module that the program being attached pins.
+            // CAST: `Opaque<T>` is `repr(transparent)` over `T`: the `bpf_iter_reg` is the
+            // address of the `reg` field, which `container_of!` (type-checked on 7.3) expects.
             let vtable = unsafe {
                 let reg = (*aux).target_data.cast::<Opaque<bindings::bpf_iter_reg>>();
                 &*crate::container_of!(reg, TargetVTable<T>, reg)

@@ -58,7 +58,14 @@ impl Task {
     ///
     /// A walk over a task's files calls it again with the descriptor after the one returned. A
     /// file opened or closed meanwhile may or may not be seen, as for C's
-    /// `fget_task_next()`, which this wraps.
+    /// `fget_task_next()`, which this wraps (on 6.12, a helper of that name over
+    /// `task_lookup_next_fdget_rcu()`).
+    ///
+    /// The file is another task's: that task may be inside a `read()`, `write()` or `lseek()`
+    /// of it whose `fdget_pos()` skipped `f_pos_lock` (a single-threaded process holding the
+    /// only reference). 7.3's [`File`] says no such call is active; here one may be. What that
+    /// rule protects is `f_pos`, and nothing reachable through a `File` reads or writes it, as
+    /// C's `task_file` iterator, which hands the same files to programs, does not either.
     ///
     /// # Examples
     ///
@@ -81,6 +88,9 @@ impl Task {
         let file = unsafe { bindings::fget_task_next(self.as_ptr(), &mut fd) };
         // SAFETY: A non-NULL result is a valid file on which a reference was taken for us, at
         // descriptor `fd`. `File` is `repr(transparent)` over `struct file`.
+        // INVARIANT: The reference is counted in `f_count`. An `fdget_pos()` of the owning task
+        // that skipped `f_pos_lock` may be active (see above); `File` offers nothing that
+        // touches `f_pos`, which is what that part of 7.3's invariant guards.
         NonNull::new(file).map(|f| (fd, unsafe { ARef::from_raw(f.cast::<File>()) }))
     }
 }

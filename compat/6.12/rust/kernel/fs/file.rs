@@ -7,7 +7,8 @@
 //!
 //! The subset of `kernel::fs::File` of later kernels (6.13) that BPF iterator targets need,
 //! with the same names, so that code moves forward unchanged. A task's files are walked in
-//! `walk.rs`, shared with later kernels.
+//! `walk.rs`, which the 7.3 build shares. 7.3's `File` also says that no `fdget_pos()` that
+//! skipped `f_pos_lock` is active on it; this one does not, and nothing here touches `f_pos`.
 
 use crate::{
     bindings,
