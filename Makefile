@@ -49,8 +49,8 @@ lint: modules
 check:
 	@bash $(H)/check.sh check
 
-# make check without the debug guest, for work on something else (about 37 of
-# make check's 45 minutes): its results then count the debug guest as not run.
+# make check without the debug guest, for work on something else (it takes 25
+# to 35 minutes of make check): its results then count it as not run.
 check-normal:
 	@DEBUG_KERNEL=0 bash $(H)/check.sh check
 
