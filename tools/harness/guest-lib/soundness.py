@@ -154,7 +154,14 @@ def reaped_thread():
         os.kill(pid, 9)
         os.waitpid(pid, 0)
         need(not os.path.exists(f"/proc/{tid}"), f"thread {tid} still in /proc after the reap")
-        reaped = read()
+        # The thread leaves its group (and /proc, so that its leader can be reaped) before
+        # release_task() drops its RCU users at the end: for a moment after waitpid()
+        # bpf_task_acquire() may still succeed. Read again until it fails, 5 s at most.
+        for _ in range(50):
+            reaped = read()
+            if not reaped.endswith(" 1\n"):
+                break
+            time.sleep(0.1)
         os.close(link)
     finally:
         os.close(prog)
