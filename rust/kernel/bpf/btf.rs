@@ -201,7 +201,7 @@ impl<'a> Type<'a> {
                 // SAFETY: A `BTF_KIND_INT` type is followed by its `u32` encoding, within the
                 // type section validated when the BTF was loaded.
                 let enc = unsafe {
-                    (self.t as *const bindings::btf_type)
+                    core::ptr::from_ref(self.t)
                         .add(1)
                         .cast::<u32>()
                         .read_unaligned()
@@ -242,7 +242,7 @@ impl<'a> Type<'a> {
         // SAFETY: A `BTF_KIND_FUNC_PROTO` type is followed by `vlen` `struct btf_param`s, all
         // within the type section validated when the BTF was loaded.
         let p = unsafe {
-            &*(self.t as *const bindings::btf_type)
+            &*core::ptr::from_ref(self.t)
                 .add(1)
                 .cast::<bindings::btf_param>()
                 .add(i as usize)

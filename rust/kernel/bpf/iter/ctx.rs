@@ -280,7 +280,8 @@ macro_rules! scalar_types {
         impl private::Sealed for $t {}
         impl ScalarType for $t {
             const SIGNED: bool = <$t>::MIN != 0;
-            fn to_slot(self) -> u64 { self as $wide as u64 }
+            // Sign- or zero-extended to `$wide`, then its bits.
+            fn to_slot(self) -> u64 { <$wide>::from(self) as u64 }
             fn from_slot(v: u64) -> Self { v as $t }
         }
     )*};

@@ -155,7 +155,7 @@ impl LinkInfo {
         if w[3..].iter().any(|x| *x != 0) {
             return Err(EINVAL);
         }
-        let set = (t.tid != 0) as u32 + (t.pid != 0) as u32 + (t.pid_fd != 0) as u32;
+        let set = u32::from(t.tid != 0) + u32::from(t.pid != 0) + u32::from(t.pid_fd != 0);
         if set > 1 {
             return Err(EINVAL);
         }

@@ -800,10 +800,13 @@ fn register_raw(
         .filter(|t| t.kind() == Some(Kind::Ptr))
         .and_then(|t| t.referenced())
         .and_then(|t| t.skip_modifiers());
-    if !meta.is_some_and(|t| compat::cstr_bytes(t.name()) == b"bpf_iter_meta") {
-        return Err(mismatch(format_args!(
-            "parameter 0 is not struct bpf_iter_meta *"
-        )));
+    match meta {
+        Some(t) if compat::cstr_bytes(t.name()) == b"bpf_iter_meta" => {}
+        _ => {
+            return Err(mismatch(format_args!(
+                "parameter 0 is not struct bpf_iter_meta *"
+            )))
+        }
     }
 
     let mut btfs: [Option<Btf>; 2] = [None, None];
