@@ -51,6 +51,11 @@ prepare() {
 	local flavor=$1 kb=$2 out=$3
 	mkdir -p "$out"
 	FLAVOR=$flavor bash "$ROOT/tools/harness/modules.sh" "$out/modules"
+	# Upstream's kernel::debugfs sample, built in the tree (.config.7.3.fragment),
+	# for the records suite.
+	if [ -f "$kb/samples/rust/rust_debugfs_scoped.ko" ]; then
+		cp "$kb/samples/rust/rust_debugfs_scoped.ko" "$out/modules/"
+	fi
 	step "tools: BPF programs and bpf-iter against $kb (rust $TOOLS_RUST)"
 	BPFTOOL=$BPFTOOL_DIR/bpftool LIBBPF_INCLUDE=$BPFTOOL_DIR/libbpf/include \
 		bash "$ROOT/tools/bpf-iter/build.sh" "$kb/vmlinux" "$out" ||

@@ -14,14 +14,6 @@ KERNEL_RUST=${KERNEL_RUST:-1.95.0}
 TOOLS_RUST=${TOOLS_RUST:-1.98.0}
 # Lock held while the kernel tree of $CACHE is synced or built.
 KBUILD_LOCK=/tmp/rust-bpf-iter-kbuild-$(printf %s "$CACHE" | sha256sum | cut -c1-8).lock
-# The kernel configuration: FLAVOR=normal (.config.fragment) or FLAVOR=debug
-# (.config.fragment, then .config.debug.fragment: KASAN, lockdep, ...).
-FLAVOR=${FLAVOR:-normal}
-case "$FLAVOR" in
-normal) FRAGMENTS=("$ROOT/.config.fragment") ;;
-debug) FRAGMENTS=("$ROOT/.config.fragment" "$ROOT/.config.debug.fragment") ;;
-*) die "FLAVOR=$FLAVOR: normal or debug" ;;
-esac
 # Repo directories copied into the kernel tree as they are (both kernels); then
 # compat/$KERNEL/, whose files land at the same paths in the tree: for 6.12, the
 # kernel-crate modules later kernels have and 6.12 lacks (seq_file, fs::File,
@@ -49,6 +41,17 @@ case "$KERNEL" in
 *) die "KERNEL=$KERNEL: 6.12 or 7.3" ;;
 esac
 PATCHES=$ROOT/patches/$KERNEL
+# The kernel configuration: .config.fragment, then the kernel's own
+# (.config.$KERNEL.fragment, if there is one), then for FLAVOR=debug
+# .config.debug.fragment (KASAN, lockdep, ...).
+FLAVOR=${FLAVOR:-normal}
+FRAGMENTS=("$ROOT/.config.fragment")
+[ -f "$ROOT/.config.$KERNEL.fragment" ] && FRAGMENTS+=("$ROOT/.config.$KERNEL.fragment")
+case "$FLAVOR" in
+normal) ;;
+debug) FRAGMENTS+=("$ROOT/.config.debug.fragment") ;;
+*) die "FLAVOR=$FLAVOR: normal or debug" ;;
+esac
 # Where samples/ are built as out-of-tree modules: one copy per clone and kernel.
 MODBUILD=$CACHE/modules-build-$(printf %s "$ROOT" | sha256sum | cut -c1-8)-$KERNEL
 [ "$FLAVOR" = normal ] || MODBUILD=$MODBUILD-$FLAVOR

@@ -55,7 +55,14 @@ well_formed() {
 	fi
 }
 
-plan 35
+# Upstream's kernel::debugfs sample on kernels that have kernel::debugfs (7.x;
+# 6.12's backport in compat/ has write-only files only, which this suite's own
+# module covers): its files of every kind held open across rmmod, then used and
+# closed (7.3 patch 0021: before it, the close read the freed module's
+# file_operations and oopsed in full_proxy_release).
+UPSTREAM=0
+case $(uname -r) in 6.*) ;; *) UPSTREAM=10 ;; esac
+plan $((35 + UPSTREAM))
 
 check "insmod $MOD" insmod "$KO"
 if [ -w "$D/add" ] && [ -w "$D/del" ] && [ -w "$D/clear" ]; then
@@ -217,4 +224,41 @@ check "pin after reload" "$BPFTOOL" iter pin "$PROG" $PIN
 expect_eq "output after reload" "$(cat $PIN 2>&1)" "$(want)"
 rm -f $PIN
 check "final rmmod" unload
+
+if [ "$UPSTREAM" != 0 ]; then
+	UKO=$OUT/modules/rust_debugfs_scoped.ko
+	S=/sys/kernel/debug/rust_scoped_debugfs
+	check "upstream sample: insmod rust_debugfs_scoped" insmod "$UKO"
+	check "upstream sample: a device through control/create (write-only file)" \
+		bash -c "echo 'dev 7 8' >$S/control/create"
+	expect_eq "upstream sample: read a seq_file (read-write file)" "$(cat $S/dynamic/dev/0 2>&1)" 7
+	echo 9 >$S/dynamic/dev/1 2>>"$LOG"
+	expect_eq "upstream sample: write then read it" "$(cat $S/dynamic/dev/1 2>&1)" 9
+	expect_eq "upstream sample: read a binary file" "$(head -c 4 $S/dynamic/dev/blob 2>&1)" BBBB
+	exec 6>"$S/control/create" 7<"$S/dynamic/dev/0" 8<"$S/dynamic/dev/blob" 9>"$S/dynamic/dev/1"
+	check "upstream sample: rmmod with a file of each kind open" unload_module rust_debugfs_scoped
+	err=$( (cat <&7) 2>&1)
+	if echo "$err" | grep -qi "input/output error"; then
+		ok "upstream sample: read of a seq_file open across rmmod fails with EIO"
+	else
+		not_ok "upstream sample: read of a seq_file open across rmmod fails with EIO" "${err:-it succeeded}"
+	fi
+	err=$( (head -c 4 <&8) 2>&1)
+	if echo "$err" | grep -qi "input/output error"; then
+		ok "upstream sample: read of a binary file open across rmmod fails with EIO"
+	else
+		not_ok "upstream sample: read of a binary file open across rmmod fails with EIO" "${err:-it succeeded}"
+	fi
+	err=$( (echo "late 1" >&6) 2>&1)
+	if echo "$err" | grep -qi "input/output error"; then
+		ok "upstream sample: write to a write-only file open across rmmod fails with EIO"
+	else
+		not_ok "upstream sample: write to a write-only file open across rmmod fails with EIO" "${err:-it succeeded}"
+	fi
+	dmesg_before=$(dmesg | grep -c -E "Oops|BUG:|KASAN|general protection")
+	exec 6>&- 7<&- 8<&- 9>&-
+	sleep 0.2
+	expect_eq "upstream sample: closing them after rmmod: no Oops, BUG or KASAN report" \
+		"$(dmesg | grep -c -E "Oops|BUG:|KASAN|general protection")" "$dmesg_before"
+fi
 rm -rf "$TMP"
