@@ -15,11 +15,22 @@ mapfile -t cases < <(cd "$D" && ls ./*.rs | sed 's|^\./||; s|\.rs$||' | sort)
 echo "TAP version 13"
 echo "1..$((2 * ${#cases[@]}))"
 n=0
-# build NAME SRC: build SRC as an object of an out-of-tree tree in $W/NAME.
+# build NAME SRC: build SRC as an object of an out-of-tree tree in $W/NAME, as
+# a module crate (`module!`: 7.3's `#[vtable]` names the crate's LocalModule).
 build() {
 	rm -rf "${W:?}/$1"
 	mkdir -p "$W/$1"
 	cp "$2" "$W/$1/$1.rs"
+	cat >>"$W/$1/$1.rs" <<-EOF
+
+		kernel::prelude::module! { type: CompileFailModule, name: "$1", license: "GPL", }
+		struct CompileFailModule;
+		impl kernel::Module for CompileFailModule {
+		    fn init(_: &'static kernel::ThisModule) -> kernel::error::Result<Self> {
+		        Ok(CompileFailModule)
+		    }
+		}
+	EOF
 	echo "obj-m := $1.o" >"$W/$1/Kbuild"
 	in_kroot make -C "$KB" M="$W/$1" LLVM="$KLLVM" "$1.o" >"$W/$1/build.log" 2>&1
 }

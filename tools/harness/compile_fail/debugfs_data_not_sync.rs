@@ -4,6 +4,7 @@
 // expect: E0277
 // expect: `Cell<u32>` cannot be shared between threads safely
 
+use core::convert::Infallible;
 use kernel::debugfs::{Dir, File};
 use kernel::uaccess::UserSliceReader;
 use kernel::{c_str, prelude::*};
@@ -12,10 +13,10 @@ type Data = core::cell::Cell<u32>; // FAIL
 // type Data = core::sync::atomic::AtomicU32; // PASS
 
 pub fn make(dir: &Dir) -> Result<Pin<KBox<File<Data>>>> {
-    let file = dir.write_callback_file(
+    let file = dir.write_callback_file::<_, Infallible, _>(
         c_str!("counter"),
         Data::new(0),
         &|_: &Data, _: &mut UserSliceReader| Ok(()),
     );
-    KBox::try_pin_init(file, GFP_KERNEL)
+    KBox::pin_init(file, GFP_KERNEL)
 }
