@@ -20,11 +20,12 @@ KBUILD_LOCK=/tmp/rust-bpf-iter-kbuild-$(printf %s "$CACHE" | sha256sum | cut -c1
 # pid_namespace, mm, sync::rcu, debugfs), with their names and shapes.
 OVERLAY_DIRS=(rust samples Documentation scripts)
 
-# The kernel: KERNEL=6.12 (Debian's linux-source-6.12, built with this host's
-# clang and the rustup toolchain $KERNEL_RUST) or KERNEL=7.3 (trixie-backports'
-# linux-source-7.3, built in the Debian trixie root of buildroot.sh with its
-# clang-19, pahole, rustc and bindgen: Debian 12's clang 14 and pahole 1.24 are
-# too old for it). Each has its series in patches/$KERNEL/.
+# The kernel: KERNEL=7.3, the default (trixie-backports' linux-source-7.3,
+# built in the Debian trixie root of buildroot.sh with its clang-19, pahole,
+# rustc and bindgen: Debian 12's clang 14 and pahole 1.24 are too old for it),
+# or KERNEL=6.12 (Debian's linux-source-6.12, the LTS, built with this host's
+# clang and the rustup toolchain $KERNEL_RUST). Each has its series in
+# patches/$KERNEL/.
 # The build root (buildroot.sh): Debian trixie, the toolchain of a Rust-enabled
 # kernel build with BTF, and the kernel source; keyed by suite and packages.
 BR_SUITE=trixie
@@ -34,7 +35,7 @@ BR_PKGS=(clang-19 lld-19 llvm-19 libclang-19-dev pahole rustc rust-src rustfmt r
 BR_BACKPORTS_PKGS=(linux-source-7.3)
 BROOT=$CACHE/buildroot-$BR_SUITE-$(printf '%s\n' "$BR_SUITE" "${BR_PKGS[@]}" -- \
 	"${BR_BACKPORTS_PKGS[@]}" | sha256sum | cut -c1-12)
-KERNEL=${KERNEL:-6.12}
+KERNEL=${KERNEL:-7.3}
 case "$KERNEL" in
 6.12) KPKG=linux-source-6.12 KLLVM=1 KROOT= ;;
 7.3) KPKG=linux-source-7.3 KLLVM=-19 KROOT=$BROOT ;;
