@@ -193,6 +193,24 @@ def one_expected_warn_inside_its_window():
 
 
 @case
+def known_upstream_report_only_whole_and_with_its_frame():
+    """A known upstream report (7.3's stack-based hrtimer doctests) passes as a whole when its
+    stack names the doctest; the same report from another frame, or cut short, fails."""
+    def odebug(frame, end=True):
+        return (["ODEBUG: object 00000000e7fc22dc is on stack 00000000cd2ed44d, but NOT annotated.",
+                 "WARNING: lib/debugobjects.c:672 at debug_object_is_on_stack+0x77/0x80",
+                 "Call Trace:", " <TASK>", " hrtimer_setup+0x22/0xa0",
+                 f" {frame}+0x67/0xdd", " </TASK>"]
+                + (["---[ end trace 0000000000000000 ]---"] if end else []))
+    ok = odebug("rust_doctest_kernel_time_hrtimer_rs_1")
+    other = odebug("rust_bpf_iter_records_init")
+    cut = odebug("rust_doctest_kernel_time_hrtimer_rs_1", end=False)
+    after = ok + ["WARNING: CPU: 0 PID: 1 at kernel/bpf/bpf_iter.c:1 f+0x1"]
+    return (results.bad_lines(ok) == [] and len(results.bad_lines(other)) == 3
+            and len(results.bad_lines(cut)) == 3 and len(results.bad_lines(after)) == 1)
+
+
+@case
 def cargo_failures_counted():
     t = results.parse_cargo("c", "test result: FAILED. 3 passed; 2 failed; 0 ignored;")
     return (t.passed, t.failed) == (3, 2)
