@@ -37,6 +37,13 @@ want() { # what the program prints for the model
 	echo end
 }
 unload() { unload_module $MOD; }
+# expect_eio NAME CMD: ok if CMD fails with EIO ("Input/output error").
+expect_eio() {
+	local name=$1 err
+	shift
+	err=$("$@" 2>&1)
+	if echo "$err" | grep -qi "input/output error"; then ok "$name"; else not_ok "$name" "${err:-it succeeded}"; fi
+}
 # well_formed FILE BASE: "ID VALUE NAME" lines with strictly increasing ids,
 # then one "end"; every line of BASE (records that existed throughout) present.
 well_formed() {
@@ -203,12 +210,7 @@ exec 5>"$D/add"
 check "a write through a debugfs fd held open" bash -c 'echo "open 1" >&5'
 check "rmmod allowed once link and iterator are gone (a debugfs file open)" unload
 if [ -e "$D" ]; then not_ok "debugfs directory removed"; else ok "debugfs directory removed"; fi
-err=$( (echo "late 1" >&5) 2>&1)
-if echo "$err" | grep -qi "input/output error"; then
-	ok "a write to a debugfs file open across rmmod fails with EIO"
-else
-	not_ok "a write to a debugfs file open across rmmod fails with EIO" "${err:-it succeeded}"
-fi
+expect_eio "a write to a debugfs file open across rmmod fails with EIO" bash -c 'echo "late 1" >&5'
 dmesg_before=$(dmesg | grep -c -E "Oops|BUG:|KASAN|general protection")
 exec 5>&-
 sleep 0.2
@@ -237,24 +239,12 @@ if [ "$UPSTREAM" != 0 ]; then
 	expect_eq "upstream sample: read a binary file" "$(head -c 4 $S/dynamic/dev/blob 2>&1)" BBBB
 	exec 6>"$S/control/create" 7<"$S/dynamic/dev/0" 8<"$S/dynamic/dev/blob" 9>"$S/dynamic/dev/1"
 	check "upstream sample: rmmod with a file of each kind open" unload_module rust_debugfs_scoped
-	err=$( (cat <&7) 2>&1)
-	if echo "$err" | grep -qi "input/output error"; then
-		ok "upstream sample: read of a seq_file open across rmmod fails with EIO"
-	else
-		not_ok "upstream sample: read of a seq_file open across rmmod fails with EIO" "${err:-it succeeded}"
-	fi
-	err=$( (head -c 4 <&8) 2>&1)
-	if echo "$err" | grep -qi "input/output error"; then
-		ok "upstream sample: read of a binary file open across rmmod fails with EIO"
-	else
-		not_ok "upstream sample: read of a binary file open across rmmod fails with EIO" "${err:-it succeeded}"
-	fi
-	err=$( (echo "late 1" >&6) 2>&1)
-	if echo "$err" | grep -qi "input/output error"; then
-		ok "upstream sample: write to a write-only file open across rmmod fails with EIO"
-	else
-		not_ok "upstream sample: write to a write-only file open across rmmod fails with EIO" "${err:-it succeeded}"
-	fi
+	expect_eio "upstream sample: read of a seq_file open across rmmod fails with EIO" \
+		bash -c 'cat <&7'
+	expect_eio "upstream sample: read of a binary file open across rmmod fails with EIO" \
+		bash -c 'head -c 4 <&8'
+	expect_eio "upstream sample: write to a write-only file open across rmmod fails with EIO" \
+		bash -c 'echo "late 1" >&6'
 	dmesg_before=$(dmesg | grep -c -E "Oops|BUG:|KASAN|general protection")
 	exec 6>&- 7<&- 8<&- 9>&-
 	sleep 0.2
