@@ -66,6 +66,13 @@ prepare() {
 	bash "$ROOT/tools/harness/selftests_bpf.sh" "$kb" "$BPFTOOL_DIR" "$out"
 }
 
+# point12: the host test of soundness point 12 (Rust bindings' layouts against
+# BTF) with the current KERNEL's tree, into OUT/host-bindings.tap.
+point12() {
+	step "host: soundness point 12 (Rust bindings' layouts against BTF), on $KERNEL"
+	bash "$ROOT/tools/harness/test_bindings.sh" >"$OUT/host-bindings.tap" 2>"$OUT/host-bindings.err" || true
+}
+
 # KVM only when a probe boot proves it works within seconds; else TCG.
 accel=(--disable-kvm)
 qemu_opts=()
@@ -156,10 +163,7 @@ if [ "$MODE" = check ]; then
 		python3 "$ROOT/tools/harness/test_results.py" >"$OUT/host-harness.tap" 2>&1 || true
 	# Soundness point 12 is 6.12's (its bindings need patch 0013): with its kernel,
 	# here or in the other kernel's part below.
-	if [ "$KERNEL" = 6.12 ]; then
-		step "host: soundness point 12 (Rust bindings' layouts against BTF)"
-		bash "$ROOT/tools/harness/test_bindings.sh" >"$OUT/host-bindings.tap" 2>"$OUT/host-bindings.err" || true
-	fi
+	[ "$KERNEL" = 6.12 ] && point12
 	step "host: compile-fail tests of the Rust API (tools/harness/compile_fail)"
 	bash "$ROOT/tools/harness/compile_fail.sh" "$KBUILD" "$CACHE/compile-fail-$(printf %s "$ROOT" | sha256sum | cut -c1-8)" \
 		>"$OUT/host-compile-fail.tap" 2>"$OUT/host-compile-fail.err" || true
@@ -274,11 +278,7 @@ if [ "$MODE" = check ] && [ -n "$OTHER_KERNEL" ]; then
 			bash "$ROOT/tools/harness/bpftool.sh" >>"$OOUT/kernel.log" 2>&1; then
 			kernel_paths
 			BPFTOOL_DIR=$(bash "$ROOT/tools/harness/bpftool.sh" --path)
-			if [ "$KERNEL" = 6.12 ]; then
-				step "host: soundness point 12 (Rust bindings' layouts against BTF), on 6.12"
-				bash "$ROOT/tools/harness/test_bindings.sh" >"$OUT/host-bindings.tap" \
-					2>"$OUT/host-bindings.err" || true
-			fi
+			[ "$KERNEL" = 6.12 ] && point12
 			if (prepare normal "$KBUILD" "$OOUT") >>"$OOUT/kernel.log" 2>&1; then
 				GUEST_SUITES=$OTHER_SUITES boot "$KBUILD" "$OOUT" check "$OTHER_GUEST_TIMEOUT"
 			else

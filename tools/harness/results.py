@@ -35,14 +35,13 @@ FI_BEGIN, FI_END = "rbi: fault-inject: begin", "rbi: fault-inject: end"
 EW_BEGIN, EW_END = "rbi: expect-warn: begin", "rbi: expect-warn: end"
 # Reports of upstream code that are known and not ours, each accepted only as a whole (from its
 # first line to its "---[ end trace" line) and only when its stack names the given frame:
-# (first line, frame, why).
+# (first line, frame); the comment above each says why.
 KNOWN_UPSTREAM = [
     # 7.3's kernel::time::hrtimer doctests "Using a stack-based timer" and "Using a mutable
     # stack-based timer" set up a timer on the stack with hrtimer_setup(), not
     # hrtimer_setup_on_stack(): DEBUG_OBJECTS_TIMERS warns (HrTimer::new() has no on-stack form).
     (re.compile(r"ODEBUG: object \S+ is on stack \S+, but NOT annotated\."),
-     "rust_doctest_kernel_time_hrtimer_rs_",
-     "7.3's Rust hrtimer doctests put a timer on the stack without hrtimer_setup_on_stack()"),
+     "rust_doctest_kernel_time_hrtimer_rs_"),
 ]
 END_TRACE = "---[ end trace"
 
@@ -51,7 +50,7 @@ def known_upstream(log):
     """The indexes of the lines of LOG that belong to a report of KNOWN_UPSTREAM."""
     skip = set()
     for i, l in enumerate(log):
-        for first, frame, _ in KNOWN_UPSTREAM:
+        for first, frame in KNOWN_UPSTREAM:
             if not first.search(l):
                 continue
             end = next((j for j in range(i, min(i + 120, len(log))) if END_TRACE in log[j]), None)
