@@ -5,10 +5,13 @@
 pahole emits no BTF for Rust code, so what BPF programs see of a Rust target must be declared
 in C: the `bpf_iter_<target>` anchor that programs attach to (DEFINE_BPF_ITER_FUNC), the
 context struct `bpf_iter__<target>`, and the target's own structs that programs get pointers
-to. kernel::bpf::iter records all of it in the Rust object: one `.rust_bpf_iter_layout` record
-per target (bpf_iter_layout!, from bpf_iter_context!) and one `.rust_bpf_iter_types` record per
-own struct (bpf_iter_btf_struct!). This script turns those records into that C file, so that a
-target is written in Rust only; Kbuild runs it for `X.btf.o` in a module or a built-in
+to. The same holds for open-coded iterators (kernel::bpf::iter::OpenIter): their kfuncs
+`bpf_iter_<name>_{new,next,destroy}` must be C functions with BTF, which call the Rust ones, and
+the module's one kfunc set lists them. kernel::bpf::iter records all of it in the Rust object:
+one `.rust_bpf_iter_layout` record per target (bpf_iter_layout!, from bpf_iter_context!) and per
+open iterator (bpf_open_iter!), and one `.rust_bpf_iter_types` record per own struct
+(bpf_iter_btf_struct!). This script turns those records into that C file, so that a target is
+written in Rust only; Kbuild runs it for `X.btf.o` in a module or a built-in
 directory (`X.btf.c` from `X.o`, scripts/Makefile.build). See Documentation/rust/bpf_iter.rst.
 
   rust_bpf_iter_btf.py OBJECT.o OUT.c
@@ -19,6 +22,15 @@ import sys
 
 RECORD = 1024
 KINDS = {1: "scalar", 2: "btf", 3: "trusted btf", 4: "rdonly buf"}
+PROTECTION = {0: "plain", 1: "rcu", 2: "sleepable"}
+# The kfunc flags of each function of an open iterator, by protection (include/linux/btf.h):
+# KF_RCU_PROTECTED on new, as the kernel's task and css iterators; KF_SLEEPABLE on all three.
+FLAGS = {
+    "plain": ("KF_ITER_NEW", "KF_ITER_NEXT | KF_RET_NULL", "KF_ITER_DESTROY"),
+    "rcu": ("KF_ITER_NEW | KF_RCU_PROTECTED", "KF_ITER_NEXT | KF_RET_NULL", "KF_ITER_DESTROY"),
+    "sleepable": ("KF_ITER_NEW | KF_SLEEPABLE", "KF_ITER_NEXT | KF_RET_NULL | KF_SLEEPABLE",
+                  "KF_ITER_DESTROY | KF_SLEEPABLE"),
+}
 INTS = {1: "8", 2: "16", 4: "32", 8: "64"}
 
 
@@ -44,12 +56,18 @@ def sections(data, names):
     return out
 
 
-def targets(blob):
+def records(blob):
+    """The target (RBIL) and open iterator (RBOI) records of a .rust_bpf_iter_layout section."""
+    tgts, opens = [], []
     for at in range(0, len(blob) - RECORD + 1, RECORD):
         r = blob[at:at + RECORD]
+        if r[:4] == b"RBOI" and r[4] == 1:
+            opens.append(open_iter(r))
+            continue
         if r[:4] != b"RBIL" or r[4] != 3:
-            raise ValueError(f"layout record at offset {at}: not version 3 (a kernel crate "
-                             "that does not match this script?)")
+            raise ValueError(f"layout record at offset {at}: not a version 3 target or version 1 "
+                             "open iterator record (a kernel crate that does not match this "
+                             "script?)")
         slots = []
         for i in range(r[5]):
             s = r[64 + 104 * i:168 + 104 * i]
@@ -57,7 +75,18 @@ def targets(blob):
                           "size": struct.unpack_from("<I", s, 4)[0],
                           "type": cstr(s[8:40]), "name": cstr(s[40:72]),
                           "header": cstr(s[72:104])})
-        yield cstr(r[8:64]), slots
+        tgts.append((cstr(r[8:64]), slots))
+    return tgts, opens
+
+
+def open_iter(r):
+    """An open iterator record (kernel::bpf::iter::OpenRecord)."""
+    return {"name": cstr(r[8:64]), "ident": cstr(r[64:96]),
+            "protection": PROTECTION[r[6]],
+            "words": struct.unpack_from("<I", r, 96)[0],
+            "ret": cstr(r[100:132]),
+            "args": [(cstr(r[136 + 64 * i:168 + 64 * i]), cstr(r[168 + 64 * i:200 + 64 * i]))
+                     for i in range(r[5])]}
 
 
 def types(blob):
@@ -91,25 +120,31 @@ def generate(obj, blobs):
         " * scripts/rust_bpf_iter_btf.py: do not edit.",
         " */",
     ]
-    tgts = list(targets(blobs[".rust_bpf_iter_layout"]))
+    tgts, opens = records(blobs[".rust_bpf_iter_layout"])
     own = list(types(blobs[".rust_bpf_iter_types"]))
-    if not tgts:
-        raise ValueError(f"{obj} has no BPF iterator target (no .rust_bpf_iter_layout record)")
+    if not tgts and not opens:
+        raise ValueError(f"{obj} has no BPF iterator target and no open-coded iterator (no "
+                         ".rust_bpf_iter_layout record)")
     # Two target types of one name in a module would share one anchor, so that a program
     # verified against the context of one could be attached to the other: refused here, at
     # build time (and by the kernel at attach, for code that registers without a record).
-    seen = set()
-    for name, _ in tgts:
-        if name in seen:
-            raise ValueError(f"two target types are named {name!r}: a module's targets need "
-                             "names of their own")
-        seen.add(name)
+    # Two open iterators of one name would share kfunc names.
+    for what, names in (("target", [n for n, _ in tgts]),
+                        ("open iterator", [o["name"] for o in opens])):
+        seen = set()
+        for name in names:
+            if name in seen:
+                raise ValueError(f"two {what} types are named {name!r}: a module's {what}s "
+                                 "need names of their own")
+            seen.add(name)
     headers = ["linux/bpf.h", "linux/build_bug.h", "linux/compiler.h", "linux/stddef.h",
                "linux/types.h"]
     for _, slots in tgts:
         for s in slots:
             if s["header"] and s["header"] not in headers:
                 headers.append(s["header"])
+    if opens:
+        headers += ["linux/btf.h", "linux/btf_ids.h", "linux/module.h"]
     out += [f"#include <{h}>" for h in headers]
     for name, size, fields in own:
         out += ["", f"struct {name} {{"]
@@ -134,7 +169,62 @@ def generate(obj, blobs):
         out += ["", f"DEFINE_BPF_ITER_FUNC({name}, {params})", "",
                 "/* The context struct is in BTF for program authors, though no C reads it. */",
                 f"static const struct bpf_iter__{name} *__rust_bpf_iter_ctx_{name} __used;"]
+    if opens:
+        out += open_iters(opens)
     return "\n".join(out) + "\n"
+
+
+def open_iters(opens):
+    """The kfuncs of the open iterators, their state structs and the module's kfunc set."""
+    out = []
+    funcs = []
+    for o in opens:
+        n, rust = o["name"], f"__rust_bpf_open_iter_{o['ident']}"
+        st = f"struct bpf_iter_{n}"
+        params = "".join(f", {t} {a}" for t, a in o["args"])
+        passed = "".join(f", (u64){a}" for _, a in o["args"])
+        passed += ", 0" * (4 - len(o["args"]))
+        out += ["", f"/* The state of an open-coded {n} iterator, in the program's stack. */",
+                f"{st} {{", f"\t__u64 __opaque[{o['words']}];", "} __aligned(8);", "",
+                f"int {rust}_new({st} *it, u64 a0, u64 a1, u64 a2, u64 a3);",
+                f"{o['ret']} *{rust}_next({st} *it);",
+                f"void {rust}_destroy({st} *it);", "",
+                "__bpf_kfunc_start_defs();", "",
+                f"__bpf_kfunc int bpf_iter_{n}_new({st} *it{params})",
+                "{", f"\treturn {rust}_new(it{passed});", "}", "",
+                f"__bpf_kfunc {o['ret']} *bpf_iter_{n}_next({st} *it)",
+                "{", f"\treturn {rust}_next(it);", "}", "",
+                f"__bpf_kfunc void bpf_iter_{n}_destroy({st} *it)",
+                "{", f"\t{rust}_destroy(it);", "}", "",
+                "__bpf_kfunc_end_defs();"]
+        for fn, flags in zip(("new", "next", "destroy"), FLAGS[o["protection"]]):
+            funcs.append((f"bpf_iter_{n}_{fn}", flags))
+    out += ["", "/* The module's one kfunc set (a second one on a hook is refused). */",
+            "BTF_KFUNCS_START(__rust_bpf_kfunc_ids)"]
+    out += [f"BTF_ID_FLAGS(func, {f}, {flags})" for f, flags in funcs]
+    out += ["BTF_KFUNCS_END(__rust_bpf_kfunc_ids)", "",
+            "static const struct btf_kfunc_id_set __rust_bpf_kfunc_set = {",
+            "\t.owner = THIS_MODULE,", "\t.set = &__rust_bpf_kfunc_ids,", "};", "",
+            "/*",
+            " * What kernel::bpf::iter::register_kfuncs() registers, and the name and address of",
+            " * each kfunc, which it checks against kallsyms: the layout of its KfuncTable",
+            " * (registered: its flag, which only Rust reads and writes).",
+            " */",
+            "struct {",
+            "\tconst struct btf_kfunc_id_set *set;",
+            "\tunsigned long len;",
+            "\t_Bool registered;",
+            "\tstruct {",
+            "\t\tconst char *name;",
+            "\t\tconst void *addr;",
+            f"\t}} funcs[{len(funcs)}];",
+            "} __rust_bpf_kfuncs = {",
+            "\t.set = &__rust_bpf_kfunc_set,",
+            f"\t.len = {len(funcs)},",
+            "\t.funcs = {"]
+    out += [f'\t\t{{ "{f}", {f} }},' for f, _ in funcs]
+    out += ["\t},", "};"]
+    return out
 
 
 def main():

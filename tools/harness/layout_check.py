@@ -10,7 +10,8 @@ that programs see (`TypeRecord`, from bpf_iter_btf_struct!). The C of its BTF (t
 generated from those records (scripts/rust_bpf_iter_btf.py), or, in a module that keeps a C file
 of its own, written by hand; pahole puts it in the module's BTF. This script compares the BTF
 with the records, slot by slot and field by field, and fails if they differ or if an anchor of
-the module has no record, so a mismatch (of the generator, or of a hand-written file) is a build
+the module has no record; it checks the kfuncs of each open-coded iterator (an `OpenRecord` in
+the same section, rust/kernel/bpf/iter/open.rs) the same way, so a mismatch (of the generator, or of a hand-written file) is a build
 error rather than a registration failure or a verifier surprise.
 
   layout_check.py --vmlinux VMLINUX --bpftool BPFTOOL MODULE.ko...
@@ -48,9 +49,17 @@ def elf_section(data, name):
 
 
 def parse_records(blob):
-    recs = []
+    """The target records (RBIL) and the open iterator records (RBOI) of a module."""
+    recs, opens = [], []
     for at in range(0, len(blob) - RECORD + 1, RECORD):
         r = blob[at:at + RECORD]
+        if r[:4] == b"RBOI" and r[4] == 1:
+            cs = lambda a, b: r[a:b].split(b"\0")[0].decode()
+            opens.append({"name": cs(8, 64), "words": struct.unpack_from("<I", r, 96)[0],
+                          "ret": cs(100, 132),
+                          "args": [(cs(136 + 64 * i, 168 + 64 * i), cs(168 + 64 * i, 200 + 64 * i))
+                                   for i in range(r[5])]})
+            continue
         if r[:4] != b"RBIL" or r[4] != 3:
             raise ValueError(f"bad layout record at offset {at}")
         n = r[5]
@@ -63,7 +72,7 @@ def parse_records(blob):
                           "type": s[8:40].split(b"\0")[0].decode(),
                           "name": s[40:72].split(b"\0")[0].decode()})
         recs.append({"name": name, "slots": slots})
-    return recs
+    return recs, opens
 
 
 def parse_types(blob):
@@ -184,11 +193,23 @@ def check_record(types, rec, anchor):
     return errs
 
 
+def takes_meta(types, func):
+    """Whether FUNC `func` takes `struct bpf_iter_meta *` first: an iterator target's anchor, not
+    one of the kfuncs `bpf_iter_<name>_{new,next,destroy}` of an open-coded iterator."""
+    proto = types.get(func["type_id"])
+    if not proto or proto["kind"] != "FUNC_PROTO" or not proto["params"]:
+        return False
+    p0 = resolve(types, proto["params"][0]["type_id"])
+    meta = p0 and p0["kind"] == "PTR" and resolve(types, p0["type_id"])
+    return bool(meta) and meta.get("name") == "bpf_iter_meta"
+
+
 def check_module(types, split_ids, recs):
     """Check every record of a module and that every anchor of the module has one."""
     errs = []
     anchors = {t["name"][len("bpf_iter_"):]: t for i, t in types.items()
-               if i in split_ids and t["kind"] == "FUNC" and t["name"].startswith("bpf_iter_")}
+               if i in split_ids and t["kind"] == "FUNC" and t["name"].startswith("bpf_iter_")
+               and takes_meta(types, t)}
     by_name = {r["name"]: r for r in recs}
     for name, rec in by_name.items():
         if name not in anchors:
@@ -199,6 +220,52 @@ def check_module(types, split_ids, recs):
         if name not in by_name:
             errs.append(f"{name}: anchor bpf_iter_{name} has no layout record "
                         "(module_bpf_iter_target! or bpf_iter_layout!)")
+    return errs
+
+
+def check_open(types, split_ids, opens):
+    """Check the kfuncs of each open iterator against its record: the state struct of the
+    recorded size as the first parameter of all three, new's other parameters, next's pointer
+    to the recorded integer, destroy's void."""
+    errs = []
+    funcs = {t["name"]: t for i, t in types.items() if i in split_ids and t["kind"] == "FUNC"}
+    for o in opens:
+        n = o["name"]
+        protos = {}
+        for fn in ("new", "next", "destroy"):
+            f = funcs.get(f"bpf_iter_{n}_{fn}")
+            proto = f and types.get(f["type_id"])
+            if not proto or proto["kind"] != "FUNC_PROTO":
+                errs.append(f"{n}: no kfunc bpf_iter_{n}_{fn} in the module's BTF")
+                continue
+            protos[fn] = proto
+            p0 = proto["params"] and resolve(types, proto["params"][0]["type_id"])
+            st = p0 and p0["kind"] == "PTR" and resolve(types, p0["type_id"])
+            if not st or st["kind"] != "STRUCT" or st["name"] != f"bpf_iter_{n}":
+                errs.append(f"{n}: bpf_iter_{n}_{fn} does not take struct bpf_iter_{n} * first")
+            elif st["size"] != 8 * o["words"]:
+                e = f"{n}: struct bpf_iter_{n} is {st['size']} bytes, the Rust state {8 * o['words']}"
+                if e not in errs:
+                    errs.append(e)
+        if "new" in protos:
+            params = protos["new"]["params"][1:]
+            if [(p["name"]) for p in params] != [a for _, a in o["args"]]:
+                errs.append(f"{n}: bpf_iter_{n}_new's parameters are "
+                            f"{[p['name'] for p in params]}, Rust declares "
+                            f"{[a for _, a in o['args']]}")
+            for p, (ctype, a) in zip(params, o["args"]):
+                t = resolve(types, p["type_id"])
+                want = (ctype.startswith("__s"), int(ctype[3:]) // 8)
+                if not t or t["kind"] != "INT" or (is_signed(t), t["size"]) != want:
+                    errs.append(f"{n}: parameter {a} of bpf_iter_{n}_new is not {ctype}")
+        if "next" in protos:
+            r = resolve(types, protos["next"]["ret_type_id"])
+            v = r and r["kind"] == "PTR" and resolve(types, r["type_id"])
+            want = (o["ret"].startswith("__s"), int(o["ret"][3:]) // 8)
+            if not v or v["kind"] != "INT" or (is_signed(v), v["size"]) != want:
+                errs.append(f"{n}: bpf_iter_{n}_next does not return {o['ret']} *")
+        if "destroy" in protos and protos["destroy"]["ret_type_id"] != 0:
+            errs.append(f"{n}: bpf_iter_{n}_destroy does not return void")
     return errs
 
 
@@ -219,15 +286,17 @@ def main():
         split = btf_types(a.bpftool, ko, base=a.vmlinux)
         types = dict(base)
         types.update(split)
-        errs = check_module(types, set(split), parse_records(blob))
+        recs, opens = parse_records(blob)
+        errs = check_module(types, set(split), recs)
+        errs += check_open(types, set(split), opens)
         errs += check_types(types, set(split), own)
         for e in errs:
             print(f"{ko}: error: BPF iterator context: {e}", file=sys.stderr)
         failed |= bool(errs)
         if not errs:
-            n = len(blob) // RECORD
-            print(f"layout: {ko.rsplit('/', 1)[-1]}: {n} target(s) match their BTF anchors"
-                  + (f", {len(own)} own struct(s) match their BTF" if own else ""))
+            print(f"layout: {ko.rsplit('/', 1)[-1]}: {len(recs)} target(s) match their BTF anchors"
+                  + (f", {len(own)} own struct(s) match their BTF" if own else "")
+                  + (f", {len(opens)} open iterator(s) match their kfuncs" if opens else ""))
     return 1 if failed else 0
 
 

@@ -314,6 +314,94 @@ def layout_anchor_without_record_fails():
     return len(layout_check.check_module(LTYPES, {8}, [])) == 1
 
 
+# The kfuncs of an open iterator `o` with a 2-word state: new(it, __u32 n), __u64 *next(it),
+# void destroy(it); and a kfunc beside an anchor that is no anchor (its first parameter is no
+# struct bpf_iter_meta *).
+OTYPES = dict(LTYPES)
+OTYPES.update({
+    20: {"kind": "STRUCT", "name": "bpf_iter_o", "size": 16},
+    21: {"kind": "PTR", "type_id": 20},
+    22: {"kind": "INT", "name": "int", "size": 4, "encoding": "SIGNED"},
+    23: {"kind": "FUNC_PROTO", "ret_type_id": 22,
+         "params": [{"name": "it", "type_id": 21}, {"name": "n", "type_id": 6}]},
+    24: {"kind": "FUNC", "name": "bpf_iter_o_new", "type_id": 23},
+    25: {"kind": "PTR", "type_id": 9},
+    26: {"kind": "FUNC_PROTO", "ret_type_id": 25, "params": [{"name": "it", "type_id": 21}]},
+    27: {"kind": "FUNC", "name": "bpf_iter_o_next", "type_id": 26},
+    28: {"kind": "FUNC_PROTO", "ret_type_id": 0, "params": [{"name": "it", "type_id": 21}]},
+    29: {"kind": "FUNC", "name": "bpf_iter_o_destroy", "type_id": 28},
+})
+OSPLIT = {8, 24, 27, 29}
+OREC = {"name": "o", "words": 2, "ret": "__u64", "args": [("__u32", "n")]}
+
+
+@case
+def open_iter_kfuncs_match_passes():
+    """The kfuncs of an open iterator against its record; they are no anchors of targets."""
+    return (layout_check.check_open(OTYPES, OSPLIT, [OREC]) == []
+            and layout_check.check_module(OTYPES, OSPLIT, [lrec(GOOD)]) == [])
+
+
+@case
+def open_iter_kfuncs_mismatch_fails():
+    """Another state size, return type, argument type or name, or a missing kfunc: one error
+    each."""
+    bad = [dict(OREC, words=3), dict(OREC, ret="__u32"), dict(OREC, args=[("__s32", "n")]),
+           dict(OREC, args=[("__u32", "count")]), dict(OREC, args=[])]
+    missing = {i: t for i, t in OTYPES.items() if i != 29}
+    return (all(len(layout_check.check_open(OTYPES, OSPLIT, [r])) == 1 for r in bad)
+            and len(layout_check.check_open(missing, OSPLIT - {29}, [OREC])) == 1)
+
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "scripts"))
+import rust_bpf_iter_btf  # noqa: E402
+
+
+def open_record(name, ident, protection, words, ret, args):
+    """An OpenRecord as kernel::bpf::iter::OpenRecord::new lays it out."""
+    r = bytearray(1024)
+    r[0:4] = b"RBOI"
+    r[4], r[5], r[6] = 1, len(args), protection
+    r[8:8 + len(name)] = name.encode()
+    r[64:64 + len(ident)] = ident.encode()
+    r[96:100] = words.to_bytes(4, "little")
+    r[100:100 + len(ret)] = ret.encode()
+    for i, (t, a) in enumerate(args):
+        r[136 + 64 * i:136 + 64 * i + len(t)] = t.encode()
+        r[168 + 64 * i:168 + 64 * i + len(a)] = a.encode()
+    return bytes(r)
+
+
+@case
+def generator_open_iter_kfuncs():
+    """The C of an open iterator: its state struct, kfuncs calling the Rust shims with the
+    arguments widened, the flags of its protection, the one set and the table of names."""
+    blob = open_record("o", "O", 1, 2, "__u64", [("__u32", "n"), ("__s8", "d")])
+    c = rust_bpf_iter_btf.generate("x.o", {".rust_bpf_iter_layout": blob,
+                                           ".rust_bpf_iter_types": b""})
+    want = ["struct bpf_iter_o {\n\t__u64 __opaque[2];\n} __aligned(8);",
+            "__bpf_kfunc int bpf_iter_o_new(struct bpf_iter_o *it, __u32 n, __s8 d)",
+            "return __rust_bpf_open_iter_O_new(it, (u64)n, (u64)d, 0, 0);",
+            "__bpf_kfunc __u64 *bpf_iter_o_next(struct bpf_iter_o *it)",
+            "BTF_ID_FLAGS(func, bpf_iter_o_new, KF_ITER_NEW | KF_RCU_PROTECTED)",
+            "BTF_ID_FLAGS(func, bpf_iter_o_next, KF_ITER_NEXT | KF_RET_NULL)",
+            "BTF_ID_FLAGS(func, bpf_iter_o_destroy, KF_ITER_DESTROY)",
+            "\t.owner = THIS_MODULE,", "\t.len = 3,",
+            '{ "bpf_iter_o_destroy", bpf_iter_o_destroy },']
+    return all(w in c for w in want) and "DEFINE_BPF_ITER_FUNC" not in c
+
+
+@case
+def generator_refuses_two_open_iters_of_one_name():
+    blob = open_record("o", "A", 0, 2, "__u64", []) + open_record("o", "B", 0, 2, "__u64", [])
+    try:
+        rust_bpf_iter_btf.generate("x.o", {".rust_bpf_iter_layout": blob,
+                                           ".rust_bpf_iter_types": b""})
+    except ValueError as e:
+        return "open iterator" in str(e)
+    return False
+
+
 print("TAP version 13")
 print(f"1..{len(cases)}")
 for i, c in enumerate(cases, 1):

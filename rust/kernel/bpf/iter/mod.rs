@@ -16,6 +16,9 @@
 //! slot by slot, against the `bpf_iter_<target>` anchor in BTF that programs are verified
 //! against: a mismatch fails the registration with `EINVAL` before any program can see it.
 //!
+//! A type may also offer an open-coded iterator, the kfuncs `bpf_iter_<name>_{new,next,destroy}`
+//! that any program calls in a loop: see [`OpenIter`].
+//!
 //! Lifetimes: each program verified against a target of a module holds a reference on that
 //! module (the kernel takes it, see `bpf_iter_prog_supported()`); links and iterator fds hold the
 //! program. `rmmod` is therefore refused while any of them exists, and the target's code and
@@ -30,6 +33,7 @@ use crate::bindings;
 
 mod ctx;
 mod link;
+mod open;
 mod prog;
 mod records;
 mod registration;
@@ -41,6 +45,12 @@ pub use ctx::{
 #[cfg(CONFIG_CGROUPS)]
 pub use link::{CgroupOrder, CgroupRef};
 pub use link::{LinkInfo, LinkInfoOut, MapRef, TaskFilter, LINK_INFO_WORDS};
+pub use open::{
+    register_kfuncs, KfuncTable, Kfuncs, NewArg, NewArgs, OpenIter, Protection, Yield,
+    BPF_MAX_LOOPS, MAX_NEW_ARGS, MAX_STATE_SIZE,
+};
+#[doc(hidden)]
+pub use open::{OpenAdapter, OpenRecord};
 pub use prog::{FuncProto, HelperFn, Prog, VerifyingProg};
 pub use records::{BtfField, BtfInt, LayoutRecord, TypeRecord, LAYOUT_RECORD_SIZE};
 pub use registration::{Registration, TargetVTable};

@@ -934,27 +934,47 @@ fn register_raw(
     Ok(btfs)
 }
 
-/// Declares a module whose only job is to register BPF iterator targets.
+/// Declares a module whose only job is to offer BPF iterators: seq_file targets (`targets`,
+/// [`Target`]s), open-coded iterators (`open_iters`, [`OpenIter`]s, given by identifier), or
+/// both; one type may be in both lists.
 ///
 /// Each target is registered with `Default::default()` as its [`Target::Data`] (`()` for
 /// targets without data); a module whose targets need data of their own keeps a
-/// [`Registration`] itself.
+/// [`Registration`] itself. The open iterators' kfuncs are registered last, once every target
+/// is ([`register_kfuncs`]).
+///
+/// [`OpenIter`]: super::OpenIter
+/// [`register_kfuncs`]: super::register_kfuncs
 ///
 /// # Examples
 ///
 /// ```ignore
 /// kernel::module_bpf_iter_target! {
 ///     targets: [MyTarget],
+///     open_iters: [MyTarget],
 ///     name: "rust_my_iter",
-///     description: "A BPF iterator target",
+///     description: "A BPF iterator target and open-coded iterator",
 ///     license: "GPL",
 /// }
 /// ```
 #[macro_export]
 macro_rules! module_bpf_iter_target {
+    (targets: [$($t:ty),+ $(,)?], open_iters: [$($o:ident),+ $(,)?], $($f:tt)*) => {
+        $crate::module_bpf_iter_target!(@module [$($t),+] [$($o),+] $($f)*);
+    };
+    (open_iters: [$($o:ident),+ $(,)?], $($f:tt)*) => {
+        $crate::module_bpf_iter_target!(@module [] [$($o),+] $($f)*);
+    };
     (targets: [$($t:ty),+ $(,)?], $($f:tt)*) => {
+        $crate::module_bpf_iter_target!(@module [$($t),+] [] $($f)*);
+    };
+    (@kfuncs []) => {};
+    (@kfuncs [$($o:ident),+]) => {
+        $crate::bpf::iter::register_kfuncs($crate::bpf_kfunc_table!())?;
+    };
+    (@module [$($t:ty),*] [$($o:ident),*] $($f:tt)*) => {
         struct Module {
-            _regs: ($($crate::bpf::iter::Registration<$t>,)+),
+            _regs: ($($crate::bpf::iter::Registration<$t>,)*),
         }
 
         $crate::prelude::module! {
@@ -962,21 +982,24 @@ macro_rules! module_bpf_iter_target {
             $($f)*
         }
 
-        $($crate::bpf_iter_layout!($t);)+
+        $($crate::bpf_iter_layout!($t);)*
+        $($crate::bpf_open_iter!($o);)*
 
         impl $crate::Module for Module {
             fn init(module: &'static $crate::ThisModule) -> $crate::error::Result<Self> {
-                Ok(Module {
-                    _regs: ($({
-                        static VTABLE: $crate::bpf::iter::TargetVTable<$t> =
-                            $crate::bpf::iter::TargetVTable::new();
-                        $crate::bpf::iter::Registration::register(
-                            &VTABLE,
-                            module,
-                            ::core::default::Default::default(),
-                        )?
-                    },)+),
-                })
+                let _ = module;
+                let regs = ($({
+                    static VTABLE: $crate::bpf::iter::TargetVTable<$t> =
+                        $crate::bpf::iter::TargetVTable::new();
+                    $crate::bpf::iter::Registration::register(
+                        &VTABLE,
+                        module,
+                        ::core::default::Default::default(),
+                    )?
+                },)*);
+                // Last: the kernel keeps a module's kfunc set until the module is unloaded.
+                $crate::module_bpf_iter_target!(@kfuncs [$($o),*]);
+                Ok(Module { _regs: regs })
             }
         }
     };

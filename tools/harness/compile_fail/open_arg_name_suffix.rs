@@ -1,0 +1,28 @@
+// SPDX-License-Identifier: GPL-2.0
+//! Open-coded iterators: an argument name with `__`, whose suffix the verifier would read as an
+//! annotation (`__sz`: the size of the argument before it), is refused.
+// expect: E0080
+// expect: without `__`
+
+use kernel::bpf::iter::{OpenIter, Protection};
+use kernel::{c_str, prelude::*};
+
+struct O;
+
+impl OpenIter for O {
+    const NAME: &'static CStr = c_str!("compile_fail");
+    const PROTECTION: Protection = Protection::Plain;
+    const ARG_NAMES: &'static [&'static str] = &["n__sz"]; // FAIL
+    // const ARG_NAMES: &'static [&'static str] = &["n"]; // PASS
+    type Args = (u32,);
+    type State = u32;
+    type Item = u32;
+    fn new((n,): (u32,)) -> Result<u32> {
+        Ok(n)
+    }
+    fn next(_: &mut u32) -> Option<u32> {
+        None
+    }
+}
+
+kernel::bpf_open_iter!(O);

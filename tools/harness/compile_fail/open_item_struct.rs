@@ -1,0 +1,27 @@
+// SPDX-License-Identifier: GPL-2.0
+//! Open-coded iterators: `next` yields an integer, kept in the state; a kernel object (here a
+//! reference to a task, which would outlive `destroy` as a trusted pointer) is no `Yield`.
+// expect: E0277
+// expect: Yield
+
+use kernel::bpf::iter::{OpenIter, Protection};
+use kernel::{c_str, prelude::*};
+
+struct O;
+
+impl OpenIter for O {
+    const NAME: &'static CStr = c_str!("compile_fail");
+    const PROTECTION: Protection = Protection::Plain;
+    type Args = ();
+    type State = ();
+    type Item = &'static kernel::task::Task; // FAIL
+    // type Item = u32; // PASS
+    fn new((): ()) -> Result {
+        Err(EINVAL)
+    }
+    fn next(_: &mut ()) -> Option<Self::Item> {
+        None
+    }
+}
+
+kernel::bpf_open_iter!(O);

@@ -1,0 +1,26 @@
+// SPDX-License-Identifier: GPL-2.0
+//! Open-coded iterators: a state larger than `MAX_STATE_SIZE` does not fit the program's stack.
+// expect: E0080
+// expect: too large for the BPF stack
+
+use kernel::bpf::iter::{OpenIter, Protection};
+use kernel::{c_str, prelude::*};
+
+struct O;
+
+impl OpenIter for O {
+    const NAME: &'static CStr = c_str!("compile_fail");
+    const PROTECTION: Protection = Protection::Plain;
+    type Args = ();
+    type State = [u64; 8]; // FAIL
+    // type State = [u64; 2]; // PASS
+    type Item = u32;
+    fn new((): ()) -> Result<Self::State> {
+        Err(EINVAL)
+    }
+    fn next(_: &mut Self::State) -> Option<u32> {
+        None
+    }
+}
+
+kernel::bpf_open_iter!(O);
