@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 
 //! A BPF iterator target over a computed sequence: `rust_primes` shows the first `n` primes,
-//! `n` given per link (a `u32` link parameter: `bpf-iter run PROG.o --param u32=10`).
+//! `n` given per link (a `u32` link parameter: `bpf-iter run PROG.o --param u32=10`). The same
+//! type is an open-coded iterator too, which any program walks in a loop of its own.
 //!
 //! Programs see each prime and its index; on the final call both are zero, which no prime is:
 //!
@@ -15,13 +16,27 @@
 //! }
 //! ```
 //!
+//! The open-coded iterator yields the first `n` primes to a loop in any program, in any
+//! context (it neither sleeps nor allocates):
+//!
+//! ```c
+//! __u64 *p;
+//!
+//! bpf_for_each(rust_primes, p, 10)
+//!         bpf_printk("%llu", *p);
+//! ```
+//!
 //! This file is the example of `Documentation/rust/bpf_iter.rst`, shown there whole.
 
-use kernel::bpf::iter::{self, Index, LinkInfo, LinkInfoOut, Scalar};
+use kernel::bpf::iter::{self, Index, LinkInfo, LinkInfoOut, Protection, Scalar};
 use kernel::{c_str, prelude::*, seq_file::SeqFile, seq_print};
 
 /// The most primes a link may ask for.
 const MAX_PRIMES: u32 = 1_000_000;
+
+/// The most primes one open-coded walk may ask for: a program's loop runs in one go, without
+/// rescheduling, so it is kept short.
+const MAX_OPEN_PRIMES: u32 = 10_000;
 
 kernel::bpf_iter_context! {
     /// What programs see after `meta`: scalars only, zero on the final call.
@@ -111,9 +126,41 @@ impl iter::Target for RustPrimes {
     }
 }
 
+/// The state of an open-coded walk, in the program's stack: the primes left, and the last one.
+struct PrimesWalk {
+    left: u32,
+    prime: u64,
+}
+
+impl iter::OpenIter for RustPrimes {
+    const NAME: &'static CStr = c_str!("rust_primes");
+    const PROTECTION: Protection = Protection::Plain;
+    const ARG_NAMES: &'static [&'static str] = &["n"];
+
+    // `bpf_iter_rust_primes_new(&it, n)`: `n` from 0 to `MAX_OPEN_PRIMES`.
+    type Args = (u32,);
+    type State = PrimesWalk;
+    // `bpf_iter_rust_primes_next(&it)` returns a `__u64 *` to it.
+    type Item = u64;
+
+    fn new((n,): (u32,)) -> Result<PrimesWalk> {
+        if n > MAX_OPEN_PRIMES {
+            return Err(EINVAL);
+        }
+        Ok(PrimesWalk { left: n, prime: 1 })
+    }
+
+    fn next(walk: &mut PrimesWalk) -> Option<u64> {
+        walk.left = walk.left.checked_sub(1)?;
+        walk.prime = next_prime(walk.prime);
+        Some(walk.prime)
+    }
+}
+
 kernel::module_bpf_iter_target! {
     targets: [RustPrimes],
+    open_iters: [RustPrimes],
     name: "rust_bpf_iter_primes",
-    description: "A BPF iterator target over the first n primes",
+    description: "A BPF iterator target and open-coded iterator over the first n primes",
     license: "GPL",
 }

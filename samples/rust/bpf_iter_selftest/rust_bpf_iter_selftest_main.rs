@@ -36,10 +36,17 @@
 //! BTF anchor (generated from [`TrustedTarget`]'s record; [`PlainTarget`] registers without one,
 //! which is how two types of one name get past the build's check). A program verified while
 //! one is registered must not be attached to, or replace the program of a link of, the other.
+//!
+//! Open-coded iterators (`tools/harness/guest.d/37-open-coded.sh`): `rust_rcu_count`
+//! ([`Protection::Rcu`]) and `rust_sleep_count` ([`Protection::Sleepable`], whose state is an
+//! allocation) count from 1 to `n`. The verifier must refuse their programs where their
+//! protection does not hold; the module registers their kfuncs by hand
+//! ([`iter::register_kfuncs`]), after everything else.
 
 use core::convert::Infallible;
 use kernel::bpf::iter::{
-    self, BtfPtr, Index, LinkInfo, Registration, Scalar, TargetVTable, TaskFilter, TrustedBtfPtr,
+    self, BtfPtr, Index, LinkInfo, Protection, Registration, Scalar, TargetVTable, TaskFilter,
+    TrustedBtfPtr,
 };
 use kernel::debugfs::{self, Dir};
 use kernel::sync::aref::ARef;
@@ -360,6 +367,65 @@ fn cmd_same_name(state: &Arc<SameNameState>, reader: &mut UserSliceReader) -> Re
     Ok(())
 }
 
+/// A count from 1 to `n`: the state of both open-coded iterators.
+struct Count {
+    last: u32,
+    n: u32,
+}
+
+impl Count {
+    fn next(&mut self) -> Option<u32> {
+        (self.last < self.n).then(|| {
+            self.last += 1;
+            self.last
+        })
+    }
+}
+
+/// `bpf_for_each(rust_rcu_count, v, n)`: 1 to `n`, in an RCU read-side critical section.
+struct RcuCount;
+
+impl iter::OpenIter for RcuCount {
+    const NAME: &'static CStr = c_str!("rust_rcu_count");
+    const PROTECTION: Protection = Protection::Rcu;
+    const ARG_NAMES: &'static [&'static str] = &["n"];
+    type Args = (u32,);
+    type State = Count;
+    type Item = u32;
+
+    fn new((n,): (u32,)) -> Result<Count> {
+        Ok(Count { last: 0, n })
+    }
+
+    fn next(count: &mut Count) -> Option<u32> {
+        count.next()
+    }
+}
+
+/// `bpf_for_each(rust_sleep_count, v, n)`: 1 to `n`, from sleepable programs only, so its state
+/// may be allocated with `GFP_KERNEL` (and is freed by `destroy`).
+struct SleepCount;
+
+impl iter::OpenIter for SleepCount {
+    const NAME: &'static CStr = c_str!("rust_sleep_count");
+    const PROTECTION: Protection = Protection::Sleepable;
+    const ARG_NAMES: &'static [&'static str] = &["n"];
+    type Args = (u32,);
+    type State = KBox<Count>;
+    type Item = u32;
+
+    fn new((n,): (u32,)) -> Result<KBox<Count>> {
+        Ok(KBox::new(Count { last: 0, n }, GFP_KERNEL)?)
+    }
+
+    fn next(count: &mut KBox<Count>) -> Option<u32> {
+        count.next()
+    }
+}
+
+kernel::bpf_open_iter!(RcuCount);
+kernel::bpf_open_iter!(SleepCount);
+
 /// The module's debugfs files of `rust_same_name` and of the leak.
 type SameNameFiles = KVec<Pin<KBox<debugfs::File<Arc<SameNameState>>>>>;
 
@@ -429,6 +495,8 @@ impl kernel::Module for SelftestModule {
             &this.locked,
             &cmd_locked,
         )?);
+        // Last: the kernel keeps the module's kfunc set until the module is unloaded.
+        iter::register_kfuncs(kernel::bpf_kfunc_table!())?;
         Ok(this)
     }
 }
