@@ -18,6 +18,18 @@ pub enum Error {
     /// The kernel has no module BTF of that name (module not loaded?).
     #[error("no BTF for module `{0}` (is it loaded?)")]
     UnknownModule(String),
+    /// A program calls a kfunc (not declared `__weak`) that neither vmlinux's
+    /// nor any loaded module's BTF defines.
+    #[error(
+        "kfunc `{name}`: not in vmlinux or any module's BTF{}",
+        unread_note(unread)
+    )]
+    UnknownKfunc {
+        /// The kfunc's name (without a `___flavor` suffix).
+        name: String,
+        /// Modules whose BTF could not be read, so were not searched.
+        unread: Vec<String>,
+    },
     /// The object has no iterator program of that name, or several and no
     /// name was given.
     #[error("{0}")]
@@ -74,6 +86,19 @@ pub enum Error {
     /// Invalid argument detected in user space.
     #[error("{0}")]
     Invalid(String),
+}
+
+/// " (could not read the BTF of modules a, b)", or nothing.
+fn unread_note(unread: &[String]) -> String {
+    if unread.is_empty() {
+        String::new()
+    } else {
+        format!(
+            " (could not read the BTF of module{} {})",
+            if unread.len() == 1 { "" } else { "s" },
+            unread.join(", ")
+        )
+    }
 }
 
 impl Error {

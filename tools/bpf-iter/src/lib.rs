@@ -18,12 +18,20 @@
 //!   relocations are resolved against vmlinux only, so module-only types
 //!   (the `struct bpf_iter__<target>` context) must be declared without
 //!   `preserve_access_index` in module-target programs.
+//! * **kfuncs of modules**: aya-obj 0.6 resolves kfunc calls against vmlinux
+//!   BTF only, and aya never passes the `fd_array` that names a module's BTF
+//!   to the verifier. A program (on any target) that calls a kfunc defined
+//!   in a module's BTF is therefore loaded through the crate's own pipeline
+//!   too, which resolves those calls itself ([`kfunc`]) and passes
+//!   `fd_array`. A program that calls none takes one of the paths above,
+//!   unchanged.
 //!
 //! Attaching always goes through [`sys::iter_link_create`] because aya's
 //! `Iter::attach()` cannot pass a `union bpf_iter_link_info`.
 
 pub mod btf;
 pub mod error;
+pub mod kfunc;
 pub mod sys;
 pub mod tap;
 
@@ -44,6 +52,7 @@ pub use error::{Error, Result};
 pub use sys::IterLinkInfo;
 
 use btf::KernelBtf;
+use kfunc::ModuleKfunc;
 
 /// Directory of kernel BTF files.
 pub const SYS_BTF: &str = "/sys/kernel/btf";
@@ -366,21 +375,69 @@ pub struct TargetEntry {
     pub params: ParamKind,
 }
 
-/// The iterator targets of a kernel, and the module BTF that could not be
-/// read.
+/// One open-coded iterator of the running kernel: kfuncs
+/// `bpf_iter_<name>_new`, `_next` and `_destroy` ([`btf::OpenIter`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct OpenIterEntry {
+    /// `<name>` (`num`, `task`, ...).
+    pub name: String,
+    /// `vmlinux` or the module name, as [`TargetEntry::source`].
+    pub source: String,
+    /// `sizeof(struct bpf_iter_<name>)`, in bytes.
+    pub state_size: u32,
+    /// The parameters of `bpf_iter_<name>_new` after the state.
+    pub new_args: Vec<btf::IterArg>,
+    /// What `bpf_iter_<name>_next` returns: `int *`, `struct task_struct *`.
+    pub next_returns: String,
+}
+
+impl OpenIterEntry {
+    fn new(it: btf::OpenIter, source: &str) -> Self {
+        OpenIterEntry {
+            name: it.name,
+            source: source.into(),
+            state_size: it.state_size,
+            new_args: it.new_args,
+            next_returns: it.next_returns,
+        }
+    }
+}
+
+impl std::fmt::Display for OpenIterEntry {
+    /// `bpf-iter list`'s line: name, source, state size, `new`'s parameters
+    /// and what `next` yields.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let args: Vec<String> = self.new_args.iter().map(|a| a.to_string()).collect();
+        write!(
+            f,
+            "{:<24} {:<24} state {} B  new({})  next -> {}",
+            self.name,
+            self.source,
+            self.state_size,
+            args.join(", "),
+            self.next_returns
+        )
+    }
+}
+
+/// The iterator targets and open-coded iterators of a kernel, and the module
+/// BTF that could not be read.
 #[derive(Debug, Default)]
 pub struct TargetList {
     /// The targets: vmlinux's first, then the modules' by module name.
     pub targets: Vec<TargetEntry>,
+    /// The open-coded iterators, in the same order: vmlinux's first (by
+    /// name), then the modules' by module name.
+    pub open_iters: Vec<OpenIterEntry>,
     /// Modules whose BTF was left out, with the reason (a module unloaded
     /// while listing, BTF of a newer kind than this tool reads, ...).
     pub skipped: Vec<(String, Error)>,
 }
 
-/// Lists the iterator targets in every BTF of `btf_dir` (normally
-/// [`SYS_BTF`]): vmlinux first, then modules by name. vmlinux's BTF is read
-/// once; a module's BTF that cannot be read is skipped (and reported in
-/// [`TargetList::skipped`]), not an error.
+/// Lists the iterator targets and open-coded iterators in every BTF of
+/// `btf_dir` (normally [`SYS_BTF`]): vmlinux first, then modules by name.
+/// vmlinux's BTF is read once; a module's BTF that cannot be read is skipped
+/// (and reported in [`TargetList::skipped`]), not an error.
 pub fn list_targets(btf_dir: &Path) -> Result<TargetList> {
     let vmlinux = KernelBtf::from_file(&btf_dir.join("vmlinux"), None)?;
     let mut out: Vec<TargetEntry> = vmlinux
@@ -392,6 +449,11 @@ pub fn list_targets(btf_dir: &Path) -> Result<TargetList> {
             source: "vmlinux".into(),
             btf_id,
         })
+        .collect();
+    let mut open_iters: Vec<OpenIterEntry> = vmlinux
+        .open_iters()
+        .into_iter()
+        .map(|it| OpenIterEntry::new(it, "vmlinux"))
         .collect();
     let mut skipped = Vec::new();
     for module in module_names(btf_dir)? {
@@ -412,14 +474,21 @@ pub fn list_targets(btf_dir: &Path) -> Result<TargetList> {
                     params: ParamKind::Unknown,
                 }),
         );
+        open_iters.extend(
+            m.open_iters()
+                .into_iter()
+                .map(|it| OpenIterEntry::new(it, &module)),
+        );
     }
     Ok(TargetList {
         targets: out,
+        open_iters,
         skipped,
     })
 }
 
-fn module_names(btf_dir: &Path) -> Result<Vec<String>> {
+/// The module BTF files of `btf_dir`, by name.
+pub(crate) fn module_names(btf_dir: &Path) -> Result<Vec<String>> {
     let rd = fs::read_dir(btf_dir).map_err(|e| Error::Io(btf_dir.display().to_string(), e))?;
     let mut names: Vec<String> = rd
         .filter_map(|e| e.ok())
@@ -626,7 +695,12 @@ enum Keep {
     Own {
         maps: Vec<aya::maps::MapData>,
         prog_btf: Option<OwnedFd>,
-        module_btf: OwnedFd,
+        /// The target's module's BTF (`None`: a vmlinux target).
+        module_btf: Option<OwnedFd>,
+        /// The BTF of the modules whose kfuncs the program calls, in
+        /// `fd_array` order (once loaded, the program holds its own
+        /// references to them and their modules; kept like `module_btf`).
+        kfunc_btfs: Vec<OwnedFd>,
     },
 }
 
@@ -638,6 +712,7 @@ pub struct IterProgram {
     pub target: String,
     /// Where the target lives.
     pub source: TargetSource,
+    module_kfuncs: Vec<ModuleKfunc>,
     fd: OwnedFd,
     _keep: Keep,
 }
@@ -648,6 +723,7 @@ impl std::fmt::Debug for IterProgram {
             .field("name", &self.name)
             .field("target", &self.target)
             .field("source", &self.source)
+            .field("module_kfuncs", &self.module_kfuncs)
             .field("fd", &self.fd)
             .finish()
     }
@@ -681,9 +757,18 @@ impl IterProgram {
             &spec.target,
             opts.module.as_deref(),
         )?;
+        // A module target's own module is the likeliest home of its kfuncs.
+        let first = match &source {
+            TargetSource::Module(m) => Some(m.as_str()),
+            TargetSource::Vmlinux => None,
+        };
+        let kfuncs =
+            kfunc::Externs::scan(elf)?.in_modules(&vmlinux.index, Path::new(SYS_BTF), first)?;
         match source {
-            TargetSource::Vmlinux => Self::load_vmlinux(elf, spec, &vmlinux.aya),
-            TargetSource::Module(m) => Self::load_module(elf, spec, m, btf_id, &vmlinux.aya),
+            TargetSource::Vmlinux if kfuncs.is_empty() => {
+                Self::load_vmlinux(elf, spec, &vmlinux.aya)
+            }
+            source => Self::load_own(elf, spec, source, btf_id, &kfuncs, &vmlinux.aya),
         }
     }
 
@@ -718,23 +803,41 @@ impl IterProgram {
             name: spec.name.clone(),
             target: spec.target.clone(),
             source: TargetSource::Vmlinux,
+            module_kfuncs: Vec::new(),
             fd,
             _keep: Keep::Aya(Box::new(ebpf)),
         })
     }
 
-    fn load_module(
+    /// Loads through the crate's own pipeline (see the crate docs): for a
+    /// module's target (`attach_btf_obj_fd`) or a program that calls kfuncs
+    /// of modules (`fd_array`). `btf_id` is FUNC `bpf_iter_<target>` in the
+    /// BTF of `source`.
+    fn load_own(
         elf: &[u8],
         spec: &ProgSpec,
-        module: String,
+        source: TargetSource,
         btf_id: u32,
+        kfuncs: &kfunc::ModuleKfuncs,
         vmlinux: &aya::Btf,
     ) -> Result<Self> {
         use aya_obj::EbpfSectionKind;
-        let module_btf = sys::module_btf_fd(&module)
-            .map_err(|(call, source)| Error::Sys { call, source })?
-            .ok_or_else(|| Error::UnknownModule(module.clone()))?;
-        let mut obj = aya_obj::Object::parse(elf).map_err(Error::aya("parsing the object"))?;
+        let module_btf = match &source {
+            TargetSource::Module(m) => Some(open_module_btf(m)?),
+            TargetSource::Vmlinux => None,
+        };
+        let kfunc_btfs = kfuncs
+            .modules()
+            .iter()
+            .map(|m| open_module_btf(m))
+            .collect::<Result<Vec<_>>>()?;
+        let fd_array = kfunc::ModuleKfuncs::fd_array(
+            &kfunc_btfs.iter().map(|f| f.as_fd()).collect::<Vec<_>>(),
+        );
+        // aya-obj fails on a strong kfunc extern that vmlinux lacks; weak, it
+        // is left for `kfuncs.patch` below.
+        let elf = kfuncs.weakened(elf)?;
+        let mut obj = aya_obj::Object::parse(&elf).map_err(Error::aya("parsing the object"))?;
         // The object's own BTF (func/line info). An object without BTF loads
         // without it; BTF the kernel refuses is an error, with its log.
         let prog_btf =
@@ -778,6 +881,17 @@ impl IterProgram {
             .map_err(Error::aya("relocating map references"))?;
         obj.relocate_externs()
             .map_err(Error::aya("relocating externs"))?;
+        // Before relocate_calls, which copies the callees into the programs.
+        kfuncs.patch(
+            obj.functions.values_mut().map(|f| {
+                (
+                    f.section_index.0,
+                    f.section_offset,
+                    f.instructions.as_mut_slice(),
+                )
+            }),
+            &fd_array,
+        )?;
         obj.relocate_calls(&text)
             .map_err(Error::aya("relocating calls"))?;
         obj.sanitize_functions(|| true);
@@ -804,11 +918,12 @@ impl IterProgram {
             insns: &insns,
             license: &p.license,
             attach_btf_id: btf_id,
-            attach_btf_obj: Some(module_btf.as_fd()),
+            attach_btf_obj: module_btf.as_ref().map(|f| f.as_fd()),
             prog_btf: prog_btf.as_ref().map(|f| f.as_fd()),
             func_info: (func.func_info_rec_size as u32, &func_info),
             line_info: (func.line_info_rec_size as u32, &line_info),
             sleepable: spec.sleepable,
+            fd_array: &fd_array,
         })
         .map_err(|(source, log)| Error::Verifier {
             prog: spec.name.clone(),
@@ -818,14 +933,33 @@ impl IterProgram {
         Ok(IterProgram {
             name: spec.name.clone(),
             target: spec.target.clone(),
-            source: TargetSource::Module(module),
+            source,
+            module_kfuncs: kfuncs.kfuncs().to_vec(),
             fd,
             _keep: Keep::Own {
                 maps,
                 prog_btf,
                 module_btf,
+                kfunc_btfs,
             },
         })
+    }
+
+    /// The kfuncs of modules that the program calls, each with its module
+    /// (empty if it calls none, or only vmlinux's).
+    pub fn module_kfuncs(&self) -> &[ModuleKfunc] {
+        &self.module_kfuncs
+    }
+
+    /// The modules whose kfuncs the program calls, each once.
+    pub fn kfunc_modules(&self) -> Vec<&str> {
+        let mut out: Vec<&str> = Vec::new();
+        for k in &self.module_kfuncs {
+            if !out.contains(&k.module.as_str()) {
+                out.push(&k.module);
+            }
+        }
+        out
     }
 
     /// The program fd.
@@ -848,6 +982,13 @@ impl IterProgram {
             .map_err(Error::sys("BPF_LINK_CREATE"))?;
         Ok(IterLink { fd })
     }
+}
+
+/// An fd of module `module`'s BTF object.
+fn open_module_btf(module: &str) -> Result<OwnedFd> {
+    sys::module_btf_fd(module)
+        .map_err(|(call, source)| Error::Sys { call, source })?
+        .ok_or_else(|| Error::UnknownModule(module.into()))
 }
 
 /// An iterator link: each [`IterLink::open`] starts a new pass.
@@ -1374,6 +1515,96 @@ mod tests {
                 btf_id: 5,
                 params: ParamKind::Task,
             }]
+        );
+        assert_eq!(l.open_iters, vec![]);
+    }
+
+    #[test]
+    fn list_open_iters_and_targets_of_a_fake_sysfs() {
+        use btf::tests::Builder;
+        let mut v = Builder::new();
+        let int = v.int("int", 4);
+        let uint = v.int("unsigned int", 4);
+        let u32_ = v.typedef("__u32", uint);
+        let ull = v.int("unsigned long long", 8);
+        let u64_ = v.typedef("__u64", ull);
+        let u64_ptr = v.ptr(u64_);
+        let meta = v.st("bpf_iter_meta", 24);
+        let meta_ptr = v.ptr(meta);
+        v.st("bpf_iter__task", 16);
+        let task = v.func("bpf_iter_task", int, &[("meta", meta_ptr)]);
+        let int_ptr = v.ptr(int);
+        v.open_iter("num", 8, int, &[("start", int), ("end", int)], int_ptr);
+        let vmlinux = v.build();
+        let base = btf::KernelBtf::parse(&vmlinux).unwrap();
+        // a module with a target and an open-coded iterator of one name
+        let mut m = Builder::split(&base);
+        m.st("bpf_iter__rust_primes", 16);
+        let primes = m.func("bpf_iter_rust_primes", int, &[("meta", meta_ptr)]);
+        m.open_iter("rust_primes", 40, int, &[("n", u32_)], u64_ptr);
+        let dir = std::env::temp_dir().join(format!("bpf-iter-test-open-{}", std::process::id()));
+        fs::create_dir_all(&dir).unwrap();
+        fs::write(dir.join("vmlinux"), &vmlinux).unwrap();
+        fs::write(dir.join("rust_bpf_iter_primes"), m.build()).unwrap();
+        let l = list_targets(&dir).unwrap();
+        fs::remove_dir_all(&dir).unwrap();
+        assert!(l.skipped.is_empty());
+        let targets: Vec<_> = l
+            .targets
+            .iter()
+            .map(|t| (t.target.as_str(), t.source.as_str(), t.btf_id))
+            .collect();
+        assert_eq!(
+            targets,
+            vec![
+                ("task", "vmlinux", task),
+                ("rust_primes", "rust_bpf_iter_primes", primes)
+            ]
+        );
+        assert_eq!(
+            l.open_iters,
+            vec![
+                OpenIterEntry {
+                    name: "num".into(),
+                    source: "vmlinux".into(),
+                    state_size: 8,
+                    new_args: vec![
+                        btf::IterArg {
+                            ty: "int".into(),
+                            name: "start".into()
+                        },
+                        btf::IterArg {
+                            ty: "int".into(),
+                            name: "end".into()
+                        },
+                    ],
+                    next_returns: "int *".into(),
+                },
+                OpenIterEntry {
+                    name: "rust_primes".into(),
+                    source: "rust_bpf_iter_primes".into(),
+                    state_size: 40,
+                    new_args: vec![btf::IterArg {
+                        ty: "__u32".into(),
+                        name: "n".into()
+                    }],
+                    next_returns: "__u64 *".into(),
+                },
+            ]
+        );
+        assert_eq!(
+            l.open_iters[1].to_string(),
+            "rust_primes              rust_bpf_iter_primes     state 40 B  new(__u32 n)  next -> __u64 *"
+        );
+        assert_eq!(
+            serde_json::to_value(&l.open_iters[1]).unwrap(),
+            serde_json::json!({
+                "name": "rust_primes",
+                "source": "rust_bpf_iter_primes",
+                "state_size": 40,
+                "new_args": [{"type": "__u32", "name": "n"}],
+                "next_returns": "__u64 *",
+            })
         );
     }
 }

@@ -6,7 +6,8 @@
 //! * passing a `union bpf_iter_link_info` to `BPF_LINK_CREATE`
 //!   (`Iter::attach()` always sends `iter_info = NULL, iter_info_len = 0`);
 //! * loading a tracing program against a *module* BTF object
-//!   (`attach_btf_obj_fd` of `BPF_PROG_LOAD` is crate-private in aya);
+//!   (`attach_btf_obj_fd` of `BPF_PROG_LOAD` is crate-private in aya), or one
+//!   that calls kfuncs of modules (aya never passes `fd_array`);
 //! * looking a module's BTF object up by name (`BPF_BTF_GET_NEXT_ID`,
 //!   `BPF_BTF_GET_FD_BY_ID`, `BPF_OBJ_GET_INFO_BY_FD`);
 //! * reading the iterator part of `struct bpf_link_info`.
@@ -490,7 +491,10 @@ struct ProgLoadAttr {
     line_info_cnt: u32,
     attach_btf_id: u32,
     attach_btf_obj_fd: u32,
-    _pad: u32,
+    core_relo_cnt: u32,
+    /// `__aligned_u64 fd_array`: pointer to an array of `int` fds. Module BTF
+    /// fds of kfunc calls are read from it (`fd_array[insn->off]`).
+    fd_array: u64,
 }
 
 /// Everything `BPF_PROG_LOAD` needs for an iterator program.
@@ -513,6 +517,9 @@ pub struct IterProgLoad<'a> {
     pub line_info: (u32, &'a [u8]),
     /// `iter.s/` program.
     pub sleepable: bool,
+    /// BTF object fds that kfunc calls into modules refer to by index (their
+    /// `off`); entry 0 is unused, as `off` 0 means vmlinux. Empty: none passed.
+    pub fd_array: &'a [i32],
 }
 
 /// `BPF_PROG_LOAD` of a `BPF_PROG_TYPE_TRACING`/`BPF_TRACE_ITER` program,
@@ -536,6 +543,11 @@ pub fn iter_prog_load(p: &IterProgLoad<'_>) -> Result<OwnedFd, (io::Error, Strin
         prog_btf_fd: p.prog_btf.map_or(0, |f| f.as_raw_fd() as u32),
         attach_btf_id: p.attach_btf_id,
         attach_btf_obj_fd: p.attach_btf_obj.map_or(0, |f| f.as_raw_fd() as u32),
+        fd_array: if p.fd_array.is_empty() {
+            0
+        } else {
+            p.fd_array.as_ptr() as u64
+        },
         ..Default::default()
     };
     if p.prog_btf.is_some() {
@@ -547,7 +559,8 @@ pub fn iter_prog_load(p: &IterProgLoad<'_>) -> Result<OwnedFd, (io::Error, Strin
         attr.line_info_cnt = count(p.line_info);
     }
     // first try without a log, then with one to report why it failed
-    // SAFETY: layout matches `prog_load`; all buffers outlive the call.
+    // SAFETY: layout matches `prog_load`; all buffers (fd_array too) outlive
+    // the call.
     if let Ok(fd) = unsafe { bpf(cmd::PROG_LOAD, &mut attr) } {
         return Ok(owned(fd));
     }
@@ -584,6 +597,9 @@ mod tests {
         assert_eq!(offset_of!(ProgLoadAttr, line_info), 96);
         assert_eq!(offset_of!(ProgLoadAttr, attach_btf_id), 108);
         assert_eq!(offset_of!(ProgLoadAttr, attach_btf_obj_fd), 112);
+        assert_eq!(offset_of!(ProgLoadAttr, core_relo_cnt), 116);
+        assert_eq!(offset_of!(ProgLoadAttr, fd_array), 120);
+        assert_eq!(size_of::<ProgLoadAttr>(), 128);
         assert_eq!(offset_of!(BtfLoadAttr, btf_log_level), 24);
     }
 }

@@ -69,7 +69,9 @@ enum Cmd {
         /// Pin path.
         path: Option<PathBuf>,
     },
-    /// List the iterator targets of the running kernel and its modules.
+    /// List the iterator targets and the open-coded iterators (kfuncs
+    /// bpf_iter_<NAME>_new/_next/_destroy) of the running kernel and its
+    /// modules.
     List {
         /// Directory of kernel BTF files (vmlinux and modules) to read
         /// instead of the running kernel's.
@@ -302,6 +304,12 @@ struct RunJson<'a> {
 }
 
 #[derive(Serialize)]
+struct ListJson<'a> {
+    targets: &'a [bpf_iter::TargetEntry],
+    open_iters: &'a [bpf_iter::OpenIterEntry],
+}
+
+#[derive(Serialize)]
 struct PinJson<'a> {
     path: &'a Path,
     prog: &'a str,
@@ -378,12 +386,17 @@ fn run(cmd: Cmd, o: &Out) -> Result<()> {
             for (module, e) in &list.skipped {
                 eprintln!("bpf-iter: warning: skipped the BTF of module {module}: {e}");
             }
-            let l = list.targets;
             if o.json {
-                return o.json(&l).map_err(stdout_err);
+                return o
+                    .json(&ListJson {
+                        targets: &list.targets,
+                        open_iters: &list.open_iters,
+                    })
+                    .map_err(stdout_err);
             }
             let mut out = io::stdout().lock();
-            l.iter()
+            list.targets
+                .iter()
                 .try_for_each(|t| {
                     let params = serde_json::to_value(t.params).unwrap_or_default();
                     writeln!(
@@ -394,6 +407,14 @@ fn run(cmd: Cmd, o: &Out) -> Result<()> {
                         params.as_str().unwrap_or("?")
                     )
                 })
+                .map_err(stdout_err)?;
+            if list.open_iters.is_empty() {
+                return Ok(());
+            }
+            writeln!(out, "\nopen-coded iterators:").map_err(stdout_err)?;
+            list.open_iters
+                .iter()
+                .try_for_each(|it| writeln!(out, "{it}"))
                 .map_err(stdout_err)
         }
     }
