@@ -29,10 +29,11 @@ selected() { case ",${1:-$2}," in *",$2,"*) return 0 ;; esac; return 1; }
 # OTHER_SUITES, its results named <kernel>-*, besides its KUnit run and log
 # check. OTHER_KERNEL= leaves it out. The default suites keep the other kernel
 # honest where the kernels differ: the twins against C (selftest), the records
-# target and its debugfs files, the series' own fixes (link-update,
+# target and its debugfs files, open-coded iterators (their kfuncs and the
+# verifier around them), the series' own fixes (link-update,
 # selftests-bpf), bad input and the soundness points.
 if [ "$KERNEL" = 6.12 ]; then OTHER_KERNEL=${OTHER_KERNEL-7.3}; else OTHER_KERNEL=${OTHER_KERNEL-6.12}; fi
-OTHER_SUITES=${OTHER_SUITES:-selftest,records,link-update,selftests-bpf,soundness,bad-input}
+OTHER_SUITES=${OTHER_SUITES:-selftest,records,open-coded,link-update,selftests-bpf,soundness,bad-input}
 OTHER_GUEST_TIMEOUT=${OTHER_GUEST_TIMEOUT:-1200}
 start=$(date +%s)
 

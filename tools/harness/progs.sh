@@ -35,6 +35,11 @@ cc "$P/records.bpf.c" "$OUT/progs/records.bpf.o"
 "$BPFTOOL" -B "$VMLINUX" btf dump file "$OUT/modules/rust_bpf_iter_selftest.ko" format c \
 	>"$OUT/include/selftest.h" || die "bpftool could not dump the selftest module's BTF"
 cc "$P/signed.bpf.c" "$OUT/progs/signed.bpf.o"
+# The selftest module's open-coded iterators (the open-coded suite).
+cc "$P/open_selftest.bpf.c" "$OUT/progs/open_selftest.bpf.o"
+for c in RCU_NO_LOCK SLEEP_NOT_SLEEPABLE; do
+	cc "$P/open_selftest.bpf.c" "$OUT/progs/open_selftest_$c.bpf.o" -D"$c"
+done
 cc "$P/thread.bpf.c" "$OUT/progs/thread.bpf.o"
 # The cgroup target exists only with CONFIG_CGROUPS (the debug kernel has none).
 if grep -q '^struct bpf_iter__cgroup {' "$OUT/include/vmlinux.h"; then
@@ -48,6 +53,16 @@ cc "$P/params.bpf.c" "$OUT/progs/rust_map_info.bpf.o" -DMAP_INFO
 cc "$P/params.bpf.c" "$OUT/progs/rust_cgroup_info.bpf.o"
 # For samples/rust/bpf_iter_primes, the guide's example (the cli suite).
 cc "$P/primes.bpf.c" "$OUT/progs/rust_primes.bpf.o"
+# Its open-coded iterator (the open-coded suite), against the C of the module's
+# BTF as a program author gets it: the walks, then one object per case the
+# verifier must refuse.
+"$BPFTOOL" -B "$VMLINUX" btf dump file "$OUT/modules/rust_bpf_iter_primes.ko" format c \
+	>"$OUT/include/primes.h" || die "bpftool could not dump the primes module's BTF"
+cc "$P/open_primes.bpf.c" "$OUT/progs/open_primes.bpf.o"
+cc "$P/open_primes_irq.bpf.c" "$OUT/progs/open_primes_irq.bpf.o"
+for c in NO_DESTROY NEXT_AFTER_DESTROY NEW_TWICE READ_STATE WRITE_STATE SMALL_STATE; do
+	cc "$P/open_primes_refused.bpf.c" "$OUT/progs/open_primes_$c.bpf.o" -D"$c"
+done
 # make bench: an empty program and a counting one per task target and twin.
 for t in task task_file task_vma; do
 	for n in "$t" "rust_$t"; do

@@ -129,6 +129,12 @@ def list_cases():
         need(["bpf_map_elem", "vmlinux", "params", "map"] in table, "no bpf_map_elem map line")
         need(["rust_task", "rust_bpf_iter_task", "params", "unknown"] in table,
              "no rust_task line of rust_bpf_iter_task")
+        # The open-coded iterators, after a heading: the primes module's and vmlinux' num.
+        need(["open-coded", "iterators:"] in table, "no open-coded iterators heading")
+        need(["rust_primes", "rust_bpf_iter_primes", "state", "40", "B", "new(__u32", "n)",
+              "next", "->", "__u64", "*"] in table, "no rust_primes open-coded iterator line")
+        need(any(r[:2] == ["num", "vmlinux"] and "new(int" in r for r in table),
+             "no num open-coded iterator of vmlinux")
 
     @userspace
     def as_json():
@@ -138,12 +144,18 @@ def list_cases():
         need(pretty.count("\n") > 10, "-p is not pretty")
         v = json.loads(compact)
         need(v == json.loads(pretty), "-j and -p differ")
-        task = [e for e in v if e["target"] == "task"]
+        task = [e for e in v["targets"] if e["target"] == "task"]
         need(len(task) == 1 and task[0]["source"] == "vmlinux" and task[0]["params"] == "task"
              and task[0]["btf_id"] > 0, f"task entry {task}")
+        primes = [e for e in v["open_iters"] if e["name"] == "rust_primes"]
+        need(primes == [{"name": "rust_primes", "source": "rust_bpf_iter_primes",
+                         "state_size": 40, "new_args": [{"type": "__u32", "name": "n"}],
+                         "next_returns": "__u64 *"}], f"rust_primes open iterator {primes}")
 
-    return [("list: targets, source and parameters (vmlinux and the twins' module)", text),
-            ("-j list / -p list: the same JSON, compact and pretty", as_json)]
+    return [("list: targets, source and parameters (vmlinux and the twins' module), then "
+             "open-coded iterators", text),
+            ("-j list / -p list: the same JSON, compact and pretty (targets, open_iters)",
+             as_json)]
 
 
 def run_command_cases():
@@ -398,7 +410,7 @@ def cgroup_cases():
         def none():
             need(not os.path.exists("/proc/cgroups"), "CONFIG_CGROUPS but no cgroup target")
             fails(1, "run", f"{P}/task.bpf.o", "--cgroup", "/", err_has=("takes task",))
-            targets = [e["target"] for e in json_out("-j", "list")]
+            targets = [e["target"] for e in json_out("-j", "list")["targets"]]
             need("rust_map_info" in targets and "rust_cgroup_info" not in targets,
                  "rust_bpf_iter_params: rust_map_info and no rust_cgroup_info expected")
         return [("no cgroup targets without CONFIG_CGROUPS (C or Rust); --cgroup on task "

@@ -1,0 +1,179 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Open-coded iterators from Rust (kernel::bpf::iter::OpenIter): the primes
+# sample's rust_primes, walked with bpf_for_each from programs that bpf-iter
+# loads (the kfuncs are the module's: their calls name its BTF) and that
+# bpftool (libbpf) loads. Its output against trial division in BPF and against
+# the module's seq_file target of the same type; what new refuses; the
+# verifier refusing programs that misuse the iterator; the module pinned by a
+# loaded program and unloadable once it is freed. Then the selftest module's
+# RCU-protected and sleepable iterators, in programs that respect their
+# protection and in two the verifier must refuse; and a module whose iterator
+# is named as vmlinux's task iterator, which must not load.
+OUT=$1
+HERE=$(cd "$(dirname "$0")" && pwd)
+. "$HERE/../guest-lib/tap.sh"
+LOG=$OUT/open-coded.log
+: >"$LOG"
+BI=$OUT/bin/bpf-iter
+BPFTOOL=$OUT/bin/bpftool
+P=$OUT/progs
+MOD=rust_bpf_iter_primes
+PIN=/sys/fs/bpf/open_primes
+TMP=$(mktemp -d)
+REFUSED=(NO_DESTROY NEXT_AFTER_DESTROY NEW_TWICE READ_STATE WRITE_STATE SMALL_STATE)
+SELFTEST=rust_bpf_iter_selftest
+CLASH=rust_bpf_iter_clash
+plan $((21 + ${#REFUSED[@]}))
+
+# refused CASE: the verifier's message for each program it must refuse (6.12
+# says "as arg #0", 7.3 names the argument otherwise: the common part).
+refused() {
+	case $1 in
+	NO_DESTROY) echo "Unreleased reference id=" ;;
+	NEXT_AFTER_DESTROY | WRITE_STATE) echo "expected an initialized iter_rust_primes as" ;;
+	NEW_TWICE) echo "expected uninitialized iter_rust_primes as" ;;
+	READ_STATE) echo "invalid read from stack off" ;;
+	SMALL_STATE) echo "cannot pass in iter at an offset=" ;;
+	esac
+}
+
+check "insmod $MOD" insmod "$OUT/modules/$MOD.ko"
+kf=$("$BPFTOOL" btf dump file /sys/kernel/btf/$MOD 2>>"$LOG" | grep -oE "FUNC 'bpf_iter_rust_primes_(new|next|destroy)'" | sort | tr '\n' ' ')
+expect_eq "the module's BTF has the three kfuncs" "$kf" \
+	"FUNC 'bpf_iter_rust_primes_destroy' FUNC 'bpf_iter_rust_primes_new' FUNC 'bpf_iter_rust_primes_next' "
+
+"$BI" run "$P/open_primes.bpf.o" --prog rust_walk >"$TMP/rust" 2>>"$LOG"
+"$BI" run "$P/open_primes.bpf.o" --prog c_walk >"$TMP/c" 2>>"$LOG"
+if [ "$(wc -l <"$TMP/rust")" = 100 ] && cmp -s "$TMP/rust" "$TMP/c"; then
+	ok "bpf-iter: bpf_for_each(rust_primes, p, 100) prints what trial division in BPF prints"
+else
+	not_ok "bpf-iter: bpf_for_each(rust_primes, p, 100) prints what trial division in BPF prints" \
+		"$(wc -l <"$TMP/rust") lines; $(diff "$TMP/rust" "$TMP/c" | head -3 | tr '\n' '|')"
+fi
+"$BI" run "$P/rust_primes.bpf.o" --param u32=100 2>>"$LOG" | awk '{ print $2 }' >"$TMP/seq"
+if [ -s "$TMP/seq" ] && cmp -s "$TMP/rust" "$TMP/seq"; then
+	ok "the open-coded walk yields what the seq_file target of the same type shows"
+else
+	not_ok "the open-coded walk yields what the seq_file target of the same type shows" \
+		"$(diff "$TMP/rust" "$TMP/seq" | head -3 | tr '\n' '|')"
+fi
+expect_eq "new: n = 0, 10000 and 10001 (EINVAL: next yields nothing, and stays drained)" \
+	"$("$BI" run "$P/open_primes.bpf.o" --prog rust_limits 2>>"$LOG")" \
+	"n=0 ret=0 count=0 last=0
+n=10000 ret=0 count=10000 last=104729
+n=10001 ret=-22 count=0 last=0"
+
+for c in "${REFUSED[@]}"; do
+	msg=$(refused "$c")
+	out=$("$BI" run "$P/open_primes_$c.bpf.o" 2>&1)
+	echo "== $c: $out" >>"$LOG"
+	if echo "$out" | grep -qF -- "$msg"; then
+		ok "verifier refuses $c: $msg"
+	else
+		not_ok "verifier refuses $c: $msg" "$(echo "$out" | tail -3 | tr '\n' '|')"
+	fi
+done
+
+# Plain iterators run in any context: a tp_btf program at each hrtimer expiry
+# (hard interrupt context) walks the first 10 primes; bpftool attaches it and
+# pins its link, and the walks' sums are read back from its .bss.
+IRQPIN=/sys/fs/bpf/open_primes_irq
+if "$BPFTOOL" prog loadall "$P/open_primes_irq.bpf.o" $IRQPIN autoattach >>"$LOG" 2>&1; then
+	ok "bpftool: a tp_btf program (hrtimer_expire_entry) walking rust_primes attaches"
+else
+	not_ok "bpftool: a tp_btf program (hrtimer_expire_entry) walking rust_primes attaches"
+fi
+sleep 1
+counts=$(python3 - "$BPFTOOL" $IRQPIN/on_hrtimer 2>>"$LOG" <<'PY'
+import json, subprocess, sys
+bt, pin = sys.argv[1], sys.argv[2]
+j = lambda *a: json.loads(subprocess.run([bt, "-j", *a], check=True, capture_output=True, text=True).stdout)
+prog = j("link", "show", "pinned", pin)["prog_id"]
+found = {}
+def walk(v):
+    if isinstance(v, dict):
+        for k, x in v.items():
+            if k in ("hits", "bad") and isinstance(x, int):
+                found[k] = x
+            else:
+                walk(x)
+    elif isinstance(v, list):
+        for x in v:
+            walk(x)
+for m in j("prog", "show", "id", str(prog)).get("map_ids", []):
+    if j("map", "show", "id", str(m))["name"].endswith(".bss"):
+        walk(j("map", "dump", "id", str(m)))
+print(found.get("hits", -1), found.get("bad", -1))
+PY
+)
+rm -rf $IRQPIN
+read -r hits bad <<<"${counts:--1 -1}"
+if [ "$hits" -gt 0 ] 2>/dev/null && [ "$bad" = 0 ]; then
+	ok "from hard interrupts: $hits walks, each summing the first 10 primes to 129"
+else
+	not_ok "from hard interrupts: each walk sums the first 10 primes to 129" "hits=$hits bad=$bad"
+fi
+
+# libbpf resolves module kfuncs itself: bpftool pins rust_walk (the object's
+# first program) as a link of the task target.
+if "$BPFTOOL" iter pin "$P/open_primes.bpf.o" $PIN >>"$LOG" 2>&1 && cmp -s $PIN "$TMP/rust"; then
+	ok "bpftool iter pin: the same primes through libbpf's loader"
+else
+	not_ok "bpftool iter pin: the same primes through libbpf's loader" "$(head -c 200 $PIN 2>&1 | tr '\n' '|')"
+fi
+expect_eq "delete_module refused while a program calling its kfuncs is loaded" \
+	"$(bpfpy rmmod $MOD)" EAGAIN
+rm -f $PIN
+check "rmmod $MOD once the program is freed" unload_module $MOD
+out=$("$BI" run "$P/open_primes.bpf.o" --prog rust_walk 2>&1)
+echo "== after rmmod: $out" >>"$LOG"
+if echo "$out" | grep -q "kfunc .*bpf_iter_rust_primes_new.*not in vmlinux or any module"; then
+	ok "without the module, loading says which kfunc is missing"
+else
+	not_ok "without the module, loading says which kfunc is missing" "$(echo "$out" | tail -2 | tr '\n' '|')"
+fi
+
+# The selftest module's iterators (no earlier suite loads it).
+check "insmod $SELFTEST" insmod "$OUT/modules/$SELFTEST.ko"
+for p in rcu_count rcu_count_locked sleep_count; do
+	expect_eq "$p: counts 1 to 3" "$("$BI" run "$P/open_selftest.bpf.o" --prog "$p" 2>>"$LOG" | tr '\n' ' ')" "1 2 3 "
+done
+# 6.12 refuses next outside an RCU read-side critical section; 7.3 (since
+# "bpf: Enforce RCU protection for KF_RCU_PROTECTED") refuses new already.
+out=$("$BI" run "$P/open_selftest_RCU_NO_LOCK.bpf.o" 2>&1)
+echo "== RCU_NO_LOCK: $out" >>"$LOG"
+if echo "$out" | grep -qE "expected an RCU CS when using bpf_iter_rust_rcu_count_next|kernel func bpf_iter_rust_rcu_count_new requires RCU critical section protection"; then
+	ok "verifier refuses an RCU-protected iterator without RCU in a sleepable program"
+else
+	not_ok "verifier refuses an RCU-protected iterator without RCU in a sleepable program" \
+		"$(echo "$out" | tail -2 | tr '\n' '|')"
+fi
+out=$("$BI" run "$P/open_selftest_SLEEP_NOT_SLEEPABLE.bpf.o" 2>&1)
+echo "== SLEEP_NOT_SLEEPABLE: $out" >>"$LOG"
+if echo "$out" | grep -q "program must be sleepable to call sleepable kfunc bpf_iter_rust_sleep_count_new"; then
+	ok "verifier refuses a sleepable iterator in a program that is not sleepable"
+else
+	not_ok "verifier refuses a sleepable iterator in a program that is not sleepable" \
+		"$(echo "$out" | tail -2 | tr '\n' '|')"
+fi
+check "rmmod $SELFTEST" unload_module $SELFTEST
+
+# A name vmlinux has: the kernel would run vmlinux's bpf_iter_task_new for it.
+dmesg -c >/dev/null 2>&1
+out=$(insmod "$OUT/modules/$CLASH.ko" 2>&1)
+rc=$?
+echo "== insmod $CLASH: $rc $out" >>"$LOG"
+if [ $rc != 0 ] && echo "$out" | grep -qi "file exists"; then
+	ok "insmod $CLASH (an iterator named task) fails with EEXIST"
+else
+	not_ok "insmod $CLASH (an iterator named task) fails with EEXIST" "rc $rc: $out"
+fi
+if dmesg | grep -q "bpf: kfunc bpf_iter_task_new: the name is taken"; then
+	ok "the kernel log names the kfunc whose name is taken"
+else
+	not_ok "the kernel log names the kfunc whose name is taken" "$(dmesg | tail -3 | tr '\n' '|')"
+fi
+if [ ! -d /sys/module/$CLASH ]; then ok "$CLASH is not loaded"; else not_ok "$CLASH is not loaded"; fi
+rm -rf "$TMP"
