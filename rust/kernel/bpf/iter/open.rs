@@ -292,7 +292,7 @@ impl<T: OpenIter> OpenAdapter<T> {
     /// gave it (`size_of::<Raw<T>>()` bytes, aligned to 8, holding no iterator) and its
     /// arguments widened to `u64`.
     #[inline]
-    pub unsafe fn new(it: *mut c_void, raw: [u64; MAX_NEW_ARGS]) -> c_int {
+    pub unsafe fn kfunc_new(it: *mut c_void, raw: [u64; MAX_NEW_ARGS]) -> c_int {
         let _ = Self::WORDS;
         let (state, ret) = match T::new(T::Args::from_raw(raw)) {
             Ok(s) => (Some(s), 0),
@@ -322,7 +322,7 @@ impl<T: OpenIter> OpenAdapter<T> {
     /// Only called by the generated C kfunc `bpf_iter_<NAME>_next`, with the slots of an
     /// iterator that `new` initialized and `destroy` has not dropped (the verifier checks it).
     #[inline]
-    pub unsafe fn next(it: *mut c_void) -> *mut c_void {
+    pub unsafe fn kfunc_next(it: *mut c_void) -> *mut c_void {
         // SAFETY: By the safety requirements `it` is a `Raw<T>` made by `new`, which only this
         // call uses while it runs (the program cannot touch the slots).
         let raw = unsafe { &mut *it.cast::<Raw<T>>() };
@@ -353,7 +353,7 @@ impl<T: OpenIter> OpenAdapter<T> {
     /// iterator that `new` initialized and that no `destroy` dropped yet (the verifier checks
     /// it, and releases the slots after this call).
     #[inline]
-    pub unsafe fn destroy(it: *mut c_void) {
+    pub unsafe fn kfunc_destroy(it: *mut c_void) {
         // SAFETY: By the safety requirements `it` is a `Raw<T>` made by `new`, dropped here
         // once; the slot holds a `Copy` integer or nothing, which needs no drop.
         unsafe { ptr::drop_in_place(it.cast::<Raw<T>>()) };
@@ -470,7 +470,7 @@ macro_rules! bpf_open_iter {
             ) -> $crate::ffi::c_int {
                 // SAFETY: Called by that kfunc only (the symbol is named for it), which passes
                 // the verifier's slots and its arguments.
-                unsafe { $crate::bpf::iter::OpenAdapter::<$t>::new(it, [a0, a1, a2, a3]) }
+                unsafe { $crate::bpf::iter::OpenAdapter::<$t>::kfunc_new(it, [a0, a1, a2, a3]) }
             }
 
             /// # Safety
@@ -482,7 +482,7 @@ macro_rules! bpf_open_iter {
                 it: *mut $crate::ffi::c_void,
             ) -> *mut $crate::ffi::c_void {
                 // SAFETY: Called by that kfunc only, with an iterator made by `new`.
-                unsafe { $crate::bpf::iter::OpenAdapter::<$t>::next(it) }
+                unsafe { $crate::bpf::iter::OpenAdapter::<$t>::kfunc_next(it) }
             }
 
             /// # Safety
@@ -494,7 +494,7 @@ macro_rules! bpf_open_iter {
                 it: *mut $crate::ffi::c_void,
             ) {
                 // SAFETY: Called by that kfunc only, with an iterator made by `new`, once.
-                unsafe { $crate::bpf::iter::OpenAdapter::<$t>::destroy(it) }
+                unsafe { $crate::bpf::iter::OpenAdapter::<$t>::kfunc_destroy(it) }
             }
         }
     };
