@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
-//! Open-coded iterators: an argument name with `__`, whose suffix the verifier would read as an
-//! annotation (`__sz`: the size of the argument before it), is refused.
+//! An argument name of an open iterator's `new` has no `__` (the verifier would read a suffix
+//! such as `__sz`, the size of the argument before it, as an annotation).
 // expect: E0080
 // expect: without `__`
 

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
-//! Open-coded iterators: `next` yields an integer, kept in the state; a kernel object (here a
-//! reference to a task, which would outlive `destroy` as a trusted pointer) is no `Yield`.
+//! An open iterator yields integers, kept in its state (no `Yield` for a reference to a task,
+//! which would outlive `destroy` as a trusted pointer).
 // expect: E0277
 // expect: Yield
 

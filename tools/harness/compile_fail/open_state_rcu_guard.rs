@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
-//! Open-coded iterators: an RCU guard cannot live in the state, which stays in the program's
-//! stack while the program runs (and, sleepable, sleeps) between `new`, `next` and `destroy`.
+//! An open iterator's state holds no RCU guard (it is Send): it stays in the program's stack
+//! while the program runs (and, sleepable, sleeps) between `new`, `next` and `destroy`.
 // expect: E0277
 // expect: cannot be sent between threads safely
 

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-//! Open-coded iterators: a state larger than `MAX_STATE_SIZE` does not fit the program's stack.
+//! An open iterator's state fits the BPF stack (`MAX_STATE_SIZE`), checked at compile time.
 // expect: E0080
 // expect: too large for the BPF stack
 
