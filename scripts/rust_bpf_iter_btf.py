@@ -144,7 +144,7 @@ def generate(obj, blobs):
             if s["header"] and s["header"] not in headers:
                 headers.append(s["header"])
     if opens:
-        headers += ["linux/btf.h", "linux/btf_ids.h", "linux/module.h"]
+        headers += ["linux/btf.h", "linux/btf_ids.h", "linux/module.h", "linux/preempt.h"]
     out += [f"#include <{h}>" for h in headers]
     for name, size, fields in own:
         out += ["", f"struct {name} {{"]
@@ -182,11 +182,15 @@ def open_iters(opens):
         n, rust = o["name"], f"__rust_bpf_open_iter_{o['ident']}"
         st = f"struct bpf_iter_{n}"
         params = "".join(f", {t} {a}" for t, a in o["args"])
-        passed = "".join(f", (u64){a}" for _, a in o["args"])
+        passed = ", (u64)!!in_nmi()" + "".join(f", (u64){a}" for _, a in o["args"])
         passed += ", 0" * (4 - len(o["args"]))
+        # Identifiers from the record are C text: one that is a macro (`current`) would expand.
+        for ident in [f"bpf_iter_{n}"] + [a for _, a in o["args"]]:
+            out += [f"#ifdef {ident}", f'#error "{ident} is a macro of the kernel\'s headers"',
+                    "#endif"]
         out += ["", f"/* The state of an open-coded {n} iterator, in the program's stack. */",
                 f"{st} {{", f"\t__u64 __opaque[{o['words']}];", "} __aligned(8);", "",
-                f"int {rust}_new({st} *it, u64 a0, u64 a1, u64 a2, u64 a3);",
+                f"int {rust}_new({st} *it, u64 nmi, u64 a0, u64 a1, u64 a2, u64 a3);",
                 f"{o['ret']} *{rust}_next({st} *it);",
                 f"void {rust}_destroy({st} *it);", "",
                 "__bpf_kfunc_start_defs();", "",

@@ -39,16 +39,15 @@ fi
 
 # A hand-written C file for the BTF instead of the generated one, whose anchor says the index
 # is a u64 where the Rust context says a u32: the layout check (which checks the generator's
-# output the same way) must refuse it.
+# output the same way) must refuse it. It is the generated file of the build above (the anchor,
+# the context, the open-coded iterator's kfuncs and the module's kfunc set), edited.
+gen=$CACHE/external-build-$(printf %s "$tmp/ext" | sha256sum | cut -c1-8)/rust_bpf_iter_primes_main.btf.c
 cp -r "$ROOT/samples/rust/bpf_iter_primes" "$tmp/bad"
-cat >"$tmp/bad/rust_bpf_iter_primes_btf.c" <<'EOC'
-// SPDX-License-Identifier: GPL-2.0
-#include <linux/bpf.h>
-#include <linux/types.h>
-DEFINE_BPF_ITER_FUNC(rust_primes, struct bpf_iter_meta *meta, u64 index, u64 prime)
-EOC
+sed 's/^\(DEFINE_BPF_ITER_FUNC(rust_primes, struct bpf_iter_meta \*meta,\) u32 index,/\1 u64 index,/' \
+	"$gen" >"$tmp/bad/rust_bpf_iter_primes_btf.c" 2>/dev/null
 sed -i 's/rust_bpf_iter_primes_main\.btf\.o/rust_bpf_iter_primes_btf.o/' "$tmp/bad/Makefile"
-if ! grep -q 'rust_bpf_iter_primes_btf.o' "$tmp/bad/Makefile"; then
+if ! grep -q 'rust_bpf_iter_primes_btf.o' "$tmp/bad/Makefile" ||
+	! grep -q '^DEFINE_BPF_ITER_FUNC(rust_primes, .*u64 index' "$tmp/bad/rust_bpf_iter_primes_btf.c"; then
 	echo "not ok 2 - make external: the layout check refuses a mismatched anchor # the edit did not apply"
 elif EXT="$tmp/bad" bash "$ROOT/tools/harness/modules.sh" >"$tmp/log2" 2>&1; then
 	echo "not ok 2 - make external: the layout check refuses a mismatched anchor # it built"

@@ -381,7 +381,7 @@ def generator_open_iter_kfuncs():
                                            ".rust_bpf_iter_types": b""})
     want = ["struct bpf_iter_o {\n\t__u64 __opaque[2];\n} __aligned(8);",
             "__bpf_kfunc int bpf_iter_o_new(struct bpf_iter_o *it, __u32 n, __s8 d)",
-            "return __rust_bpf_open_iter_O_new(it, (u64)n, (u64)d, 0, 0);",
+            "return __rust_bpf_open_iter_O_new(it, (u64)!!in_nmi(), (u64)n, (u64)d, 0, 0);",
             "__bpf_kfunc __u64 *bpf_iter_o_next(struct bpf_iter_o *it)",
             "BTF_ID_FLAGS(func, bpf_iter_o_new, KF_ITER_NEW | KF_RCU_PROTECTED)",
             "BTF_ID_FLAGS(func, bpf_iter_o_next, KF_ITER_NEXT | KF_RET_NULL)",

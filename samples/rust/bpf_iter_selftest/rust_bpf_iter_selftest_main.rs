@@ -12,6 +12,7 @@
 //! echo none >$D/same_name      # neither registered
 //! echo >$D/leak                # registers rust_leaked and leaks the registration
 //! echo 1 >$D/locked            # registers rust_locked (0: unregisters it)
+//! echo >$D/kfuncs              # registers the kfunc set again: EINVAL after init
 //! ```
 //!
 //! soundness-2 point 6: `rust_signed`, registered while the module is loaded, gives three objects
@@ -221,6 +222,15 @@ fn cmd_leak(state: &Arc<SameNameState>, reader: &mut UserSliceReader) -> Result 
     }
     core::mem::forget(Registration::register(&LEAKED, state.module, ())?);
     Ok(())
+}
+
+/// Registers the module's kfunc set again, after `init`: the kernel publishes a set without a
+/// lock, so `register_kfuncs` must refuse (`EINVAL`) rather than race with program loads.
+fn cmd_kfuncs(state: &Arc<SameNameState>, reader: &mut UserSliceReader) -> Result {
+    if reader.len() >= CMD_MAX {
+        return Err(EINVAL);
+    }
+    iter::register_kfuncs(state.module, kernel::bpf_kfunc_table!())
 }
 
 kernel::bpf_iter_context! {
@@ -484,6 +494,7 @@ impl kernel::Module for SelftestModule {
         let files = [
             cmd_file(dir, c_str!("same_name"), state, &cmd_same_name)?,
             cmd_file(dir, c_str!("leak"), state, &cmd_leak)?,
+            cmd_file(dir, c_str!("kfuncs"), state, &cmd_kfuncs)?,
         ];
         this.files.reserve(files.len(), GFP_KERNEL)?;
         for file in files {
@@ -496,7 +507,7 @@ impl kernel::Module for SelftestModule {
             &cmd_locked,
         )?);
         // Last: the kernel keeps the module's kfunc set until the module is unloaded.
-        iter::register_kfuncs(kernel::bpf_kfunc_table!())?;
+        iter::register_kfuncs(module, kernel::bpf_kfunc_table!())?;
         Ok(this)
     }
 }

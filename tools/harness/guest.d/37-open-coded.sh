@@ -25,7 +25,8 @@ TMP=$(mktemp -d)
 REFUSED=(NO_DESTROY NEXT_AFTER_DESTROY NEW_TWICE READ_STATE WRITE_STATE SMALL_STATE)
 SELFTEST=rust_bpf_iter_selftest
 CLASH=rust_bpf_iter_clash
-plan $((21 + ${#REFUSED[@]}))
+CLASH2=rust_bpf_iter_clash_module
+plan $((25 + ${#REFUSED[@]}))
 
 # refused CASE: the verifier's message for each program it must refuse (6.12
 # says "as arg #0", 7.3 names the argument otherwise: the common part).
@@ -37,6 +38,40 @@ refused() {
 	READ_STATE) echo "invalid read from stack off" ;;
 	SMALL_STATE) echo "cannot pass in iter at an offset=" ;;
 	esac
+}
+# clash_refused MODULE WHAT LOGLINE: insmod MODULE fails with init's EEXIST (6.12 passes it
+# on; 7.3's module loader reports it as EBUSY, keeping EEXIST for "already loaded",
+# do_init_module()), the kernel log says LOGLINE, and the module is not loaded: 3 results.
+clash_refused() {
+	local out rc want
+	dmesg -c >/dev/null 2>&1
+	out=$(insmod "$OUT/modules/$1.ko" 2>&1)
+	rc=$?
+	echo "== insmod $1: $rc $out" >>"$LOG"
+	case $(uname -r) in 6.*) want="file exists" ;; *) want="device or resource busy" ;; esac
+	if [ $rc != 0 ] && echo "$out" | grep -qi "$want"; then
+		ok "insmod $1 ($2) fails with init's EEXIST ($want)"
+	else
+		not_ok "insmod $1 ($2) fails with init's EEXIST ($want)" "rc $rc: $out"
+	fi
+	if dmesg | grep -qF "$3"; then
+		ok "$1: the kernel log names the kfunc whose name is taken"
+	else
+		not_ok "$1: the kernel log names the kfunc whose name is taken" "$(dmesg | tail -3 | tr '\n' '|')"
+	fi
+	if [ ! -d "/sys/module/$1" ]; then ok "$1 is not loaded"; else not_ok "$1 is not loaded"; fi
+}
+# expect_refused NAME OBJ REGEX: bpf-iter run OBJ fails, its output (the verifier's log)
+# matching REGEX (grep -E).
+expect_refused() {
+	local out
+	out=$("$BI" run "$2" 2>&1)
+	echo "== $1: $out" >>"$LOG"
+	if echo "$out" | grep -qE -- "$3"; then
+		ok "$1"
+	else
+		not_ok "$1" "$(echo "$out" | tail -2 | tr '\n' '|')"
+	fi
 }
 
 check "insmod $MOD" insmod "$OUT/modules/$MOD.ko"
@@ -66,14 +101,7 @@ n=10000 ret=0 count=10000 last=104729
 n=10001 ret=-22 count=0 last=0"
 
 for c in "${REFUSED[@]}"; do
-	msg=$(refused "$c")
-	out=$("$BI" run "$P/open_primes_$c.bpf.o" 2>&1)
-	echo "== $c: $out" >>"$LOG"
-	if echo "$out" | grep -qF -- "$msg"; then
-		ok "verifier refuses $c: $msg"
-	else
-		not_ok "verifier refuses $c: $msg" "$(echo "$out" | tail -3 | tr '\n' '|')"
-	fi
+	expect_refused "verifier refuses $c: $(refused "$c")" "$P/open_primes_$c.bpf.o" "$(refused "$c")"
 done
 
 # Plain iterators run in any context: a tp_btf program at each hrtimer expiry
@@ -149,41 +177,27 @@ for p in rcu_count rcu_count_locked sleep_count; do
 done
 # 6.12 refuses next outside an RCU read-side critical section; 7.3 (since
 # "bpf: Enforce RCU protection for KF_RCU_PROTECTED") refuses new already.
-out=$("$BI" run "$P/open_selftest_RCU_NO_LOCK.bpf.o" 2>&1)
-echo "== RCU_NO_LOCK: $out" >>"$LOG"
-if echo "$out" | grep -qE "expected an RCU CS when using bpf_iter_rust_rcu_count_next|kernel func bpf_iter_rust_rcu_count_new requires RCU critical section protection"; then
-	ok "verifier refuses an RCU-protected iterator without RCU in a sleepable program"
+expect_refused "verifier refuses an RCU-protected iterator without RCU in a sleepable program" \
+	"$P/open_selftest_RCU_NO_LOCK.bpf.o" \
+	"expected an RCU CS when using bpf_iter_rust_rcu_count_next|kernel func bpf_iter_rust_rcu_count_new requires RCU critical section protection"
+expect_refused "verifier refuses a sleepable iterator in a program that is not sleepable" \
+	"$P/open_selftest_SLEEP_NOT_SLEEPABLE.bpf.o" \
+	"program must be sleepable to call sleepable kfunc bpf_iter_rust_sleep_count_new"
+# After init, a second registration of the module's kfunc set is refused (EINVAL).
+if echo >/sys/kernel/debug/$SELFTEST/kfuncs 2>"$TMP/err"; then
+	not_ok "register_kfuncs after init: EINVAL" "it succeeded"
+elif grep -qi "invalid argument" "$TMP/err"; then
+	ok "register_kfuncs after init: EINVAL"
 else
-	not_ok "verifier refuses an RCU-protected iterator without RCU in a sleepable program" \
-		"$(echo "$out" | tail -2 | tr '\n' '|')"
+	not_ok "register_kfuncs after init: EINVAL" "$(cat "$TMP/err")"
 fi
-out=$("$BI" run "$P/open_selftest_SLEEP_NOT_SLEEPABLE.bpf.o" 2>&1)
-echo "== SLEEP_NOT_SLEEPABLE: $out" >>"$LOG"
-if echo "$out" | grep -q "program must be sleepable to call sleepable kfunc bpf_iter_rust_sleep_count_new"; then
-	ok "verifier refuses a sleepable iterator in a program that is not sleepable"
-else
-	not_ok "verifier refuses a sleepable iterator in a program that is not sleepable" \
-		"$(echo "$out" | tail -2 | tr '\n' '|')"
-fi
+# A name another loaded module has: the newest module's code would win for programs verified
+# against the older one's BTF.
+clash_refused "$CLASH2" "an iterator named rust_rcu_count, as the loaded $SELFTEST's" \
+	"bpf: kfunc bpf_iter_rust_rcu_count_new: the name is taken"
 check "rmmod $SELFTEST" unload_module $SELFTEST
 
 # A name vmlinux has: the kernel would run vmlinux's bpf_iter_task_new for it.
-dmesg -c >/dev/null 2>&1
-out=$(insmod "$OUT/modules/$CLASH.ko" 2>&1)
-rc=$?
-echo "== insmod $CLASH: $rc $out" >>"$LOG"
-# init's EEXIST: 6.12 passes it on; 7.3's module loader reports it as EBUSY, keeping EEXIST
-# for "already loaded" (do_init_module()). The log below says which kfunc.
-case $(uname -r) in 6.*) want="file exists" ;; *) want="device or resource busy" ;; esac
-if [ $rc != 0 ] && echo "$out" | grep -qi "$want"; then
-	ok "insmod $CLASH (an iterator named task) fails with init's EEXIST ($want)"
-else
-	not_ok "insmod $CLASH (an iterator named task) fails with init's EEXIST ($want)" "rc $rc: $out"
-fi
-if dmesg | grep -q "bpf: kfunc bpf_iter_task_new: the name is taken"; then
-	ok "the kernel log names the kfunc whose name is taken"
-else
-	not_ok "the kernel log names the kfunc whose name is taken" "$(dmesg | tail -3 | tr '\n' '|')"
-fi
-if [ ! -d /sys/module/$CLASH ]; then ok "$CLASH is not loaded"; else not_ok "$CLASH is not loaded"; fi
+clash_refused "$CLASH" "an iterator named task, as vmlinux's" \
+	"bpf: kfunc bpf_iter_task_new: the name is taken"
 rm -rf "$TMP"

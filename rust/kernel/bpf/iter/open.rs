@@ -16,8 +16,11 @@
 //! What the verifier guarantees, and the framework relies on (6.12's `verifier.c`,
 //! `process_iter_arg()`, `process_iter_next_call()`): `new` gets slots that hold no iterator;
 //! `next` and `destroy` get slots that `new` initialized and that nothing else wrote since (the
-//! program cannot read or write them); every `new` is followed by exactly one `destroy` on every
-//! path through the program (a leaked iterator is an unreleased reference, refused at load).
+//! program cannot read them; a write makes them plain stack, and `next` and `destroy` are then
+//! refused); `destroy` is called at most once. Each path of the program that ends calls it (a
+//! leaked iterator is an unreleased reference, refused at load), but a tail call from a
+//! subprogram ends the program without it: the state is then forgotten, not dropped, so a
+//! state's `Drop` must not be needed for soundness (a leak is safe).
 //! What the verifier assumes, and the framework therefore enforces: once `next` returned NULL it
 //! returns NULL for ever (the verifier treats the result of a drained iterator as zero), and a
 //! failed `new` leaves an iterator whose `next` returns NULL. The framework also bounds every
@@ -27,7 +30,7 @@
 //! [`bpf_open_iter!`]: crate::bpf_open_iter
 //! [`module_bpf_iter_target!`]: crate::module_bpf_iter_target
 
-use super::{name_is_valid, BtfInt, ScalarType, MAX_NAME_LEN};
+use super::{name_is_valid, records::put, BtfInt, ScalarType, MAX_NAME_LEN};
 use crate::{
     bindings,
     bpf::compat,
@@ -35,6 +38,7 @@ use crate::{
     ffi::{c_char, c_int, c_void},
     prelude::*,
     str::CStr,
+    ThisModule,
 };
 use core::{
     marker::PhantomData,
@@ -56,12 +60,14 @@ pub const BPF_MAX_LOOPS: u32 = 8 * 1024 * 1024;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Protection {
     /// Any program may use the iterator, in any context the program runs in: process, softirq,
-    /// hardirq or NMI (a `tp_btf` or `perf_event` program). Its code must not sleep, allocate or
-    /// take a lock other than by trylock. No flag.
+    /// hardirq (a `tp_btf` program). Its code, the state's `Drop` included, must not sleep and
+    /// may allocate with `GFP_ATOMIC` only. In NMI (a `perf_event` program) `new` fails with
+    /// `EOPNOTSUPP` and none of its code runs. No flag.
     Plain,
     /// As [`Protection::Plain`], and the program must be in an RCU read-side critical section
-    /// from `new` to the last `next`: non-sleepable programs always are, sleepable ones between
-    /// `bpf_rcu_read_lock()` and `bpf_rcu_read_unlock()` (`KF_RCU_PROTECTED`).
+    /// from `new` to `destroy`: non-sleepable programs always are, sleepable ones between
+    /// `bpf_rcu_read_lock()` and `bpf_rcu_read_unlock()` (`KF_RCU_PROTECTED`; the verifier
+    /// refuses `next` and `destroy` of such an iterator after the unlock).
     Rcu,
     /// Only sleepable programs may use the iterator (`KF_SLEEPABLE`), so its code may sleep and
     /// allocate with `GFP_KERNEL`.
@@ -154,11 +160,12 @@ unsafe impl<T: BtfInt + ScalarType> Yield for T {
 /// item, and the state's [`Drop`] is `destroy`.
 ///
 /// Which context calls what: all three run in the program, in one task, one after another,
-/// in the contexts [`OpenIter::PROTECTION`] allows. The state lives in the program's stack, in
-/// slots the program cannot read or write, from `new` to `destroy`; the verifier makes every
-/// program that calls `new` call `destroy` on every path. Between two calls the program runs,
-/// and with [`Protection::Sleepable`] it may sleep, so the state is [`Send`]: no guard of an
-/// atomic context (spinlock, RCU) lives in it.
+/// in the contexts [`OpenIter::PROTECTION`] allows (never in NMI). The state lives in the
+/// program's stack, in slots the program cannot read, from `new` to `destroy`, which the
+/// verifier makes every path that ends call (a tail call from a subprogram forgets the state
+/// instead: a leak). Between two calls the program runs, and with [`Protection::Sleepable`] it
+/// may sleep: the state is [`Send`], which keeps guards (spinlock, RCU) out of it, though all
+/// three calls are in one task.
 ///
 /// # Examples
 ///
@@ -286,17 +293,26 @@ impl<T: OpenIter> OpenAdapter<T> {
 
     /// `bpf_iter_<NAME>_new`.
     ///
+    /// In NMI context (`nmi` non-zero: a `perf_event` program, or a tracing one on a path of
+    /// NMI code) no code of the iterator's runs, [`OpenIter::new`] nor the state's `Drop`: the
+    /// iterator is made empty and `new` returns `EOPNOTSUPP`. Safe code may allocate and free
+    /// (with `GFP_ATOMIC` in any other context), which the allocators do not allow in NMI.
+    ///
     /// # Safety
     ///
     /// Only called by the generated C kfunc `bpf_iter_<NAME>_new`, with the slots the verifier
-    /// gave it (`size_of::<Raw<T>>()` bytes, aligned to 8, holding no iterator) and its
-    /// arguments widened to `u64`.
+    /// gave it (`size_of::<Raw<T>>()` bytes, aligned to 8, holding no iterator), `in_nmi()` and
+    /// its arguments widened to `u64`.
     #[inline]
-    pub unsafe fn kfunc_new(it: *mut c_void, raw: [u64; MAX_NEW_ARGS]) -> c_int {
+    pub unsafe fn kfunc_new(it: *mut c_void, nmi: u64, raw: [u64; MAX_NEW_ARGS]) -> c_int {
         let _ = Self::WORDS;
-        let (state, ret) = match T::new(T::Args::from_raw(raw)) {
-            Ok(s) => (Some(s), 0),
-            Err(e) => (None, e.to_errno()),
+        let (state, ret) = if nmi != 0 {
+            (None, -(bindings::EOPNOTSUPP as c_int))
+        } else {
+            match T::new(T::Args::from_raw(raw)) {
+                Ok(s) => (Some(s), 0),
+                Err(e) => (None, e.to_errno()),
+            }
         };
         let budget = if state.is_some() { T::MAX_ITEMS } else { 0 };
         // SAFETY: By the safety requirements `it` is valid for writes of a `Raw<T>` and holds
@@ -398,21 +414,14 @@ const CTYPE_LEN: usize = 32;
 #[doc(hidden)]
 pub struct OpenRecord([u8; RECORD_SIZE]);
 
-const fn put(buf: &mut [u8; RECORD_SIZE], at: usize, bytes: &[u8], max: usize) {
-    assert!(
-        bytes.len() < max,
-        "name too long for the open iterator record"
-    );
-    let mut i = 0;
-    while i < bytes.len() {
-        buf[at + i] = bytes[i];
-        i += 1;
-    }
-}
-
 impl OpenRecord {
     /// The record of `T`, whose Rust identifier is `ident`.
-    pub const fn new<T: OpenIter>(ident: &str) -> Self {
+    ///
+    /// # Safety
+    ///
+    /// The functions `__rust_bpf_open_iter_<ident>_{new,next,destroy}` are those that
+    /// [`bpf_open_iter!`] makes for `T` (the generated kfuncs call them with `T`'s state size).
+    pub const unsafe fn new<T: OpenIter>(ident: &str) -> Self {
         let words = OpenAdapter::<T>::WORDS;
         let types = T::Args::C_TYPES;
         let mut b = [0u8; RECORD_SIZE];
@@ -451,8 +460,10 @@ macro_rules! bpf_open_iter {
         const _: () = {
             #[used]
             #[link_section = ".rust_bpf_iter_layout"]
-            static RECORD: $crate::bpf::iter::OpenRecord =
-                $crate::bpf::iter::OpenRecord::new::<$t>(::core::stringify!($t));
+            // SAFETY: The functions of `$t` are made below, named after the same identifier.
+            static RECORD: $crate::bpf::iter::OpenRecord = unsafe {
+                $crate::bpf::iter::OpenRecord::new::<$t>(::core::stringify!($t))
+            };
         };
 
         $crate::macros::paste! {
@@ -463,6 +474,7 @@ macro_rules! bpf_open_iter {
             #[allow(non_snake_case)]
             unsafe extern "C" fn [<__rust_bpf_open_iter_ $t _new>](
                 it: *mut $crate::ffi::c_void,
+                nmi: u64,
                 a0: u64,
                 a1: u64,
                 a2: u64,
@@ -470,7 +482,7 @@ macro_rules! bpf_open_iter {
             ) -> $crate::ffi::c_int {
                 // SAFETY: Called by that kfunc only (the symbol is named for it), which passes
                 // the verifier's slots and its arguments.
-                unsafe { $crate::bpf::iter::OpenAdapter::<$t>::kfunc_new(it, [a0, a1, a2, a3]) }
+                unsafe { $crate::bpf::iter::OpenAdapter::<$t>::kfunc_new(it, nmi, [a0, a1, a2, a3]) }
             }
 
             /// # Safety
@@ -561,16 +573,24 @@ impl KfuncTable {
     }
 }
 
-/// Registers the kfuncs that the build generated for the calling module (its open iterators'),
-/// with every program type: a module has one kfunc set (the kernel refuses a second one on the
-/// same program type, and then frees the module's sets), so call this once, from `init`, after
-/// everything that may fail: the kernel keeps the set until the module is unloaded.
+/// Registers the kfuncs that the build generated for `module` (its open iterators'), with every
+/// program type, from `init`: the kernel publishes a module's kfunc set without a lock, before
+/// programs may use the module (`EINVAL` once `module` is live). A module has one kfunc set (the
+/// kernel refuses a second one on a program type, and then frees the module's sets: `EBUSY` if
+/// the table was registered before), kept until the module is unloaded, so call this after
+/// everything in `init` that may fail.
 ///
-/// The kernel finds a kfunc's code by its name, in vmlinux first (`kallsyms_lookup_name()`): a
-/// name that vmlinux or a module loaded before has too would send programs to that code. Each
-/// name must therefore lead to this module's function: `EEXIST` otherwise (logged). `EBUSY` if
-/// the table was registered before (a second set would make the kernel free the first).
-pub fn register_kfuncs(kfuncs: Kfuncs) -> Result {
+/// The kernel finds a kfunc's code by its name, in vmlinux first, then in the modules, the
+/// newest first (`kallsyms_lookup_name()`). A name that vmlinux or another loaded module has
+/// too would send programs verified against one BTF to the other's code: `EEXIST` (logged).
+/// What this cannot see is a module loaded later with such a symbol and no such check, which
+/// would shadow this module's kfuncs for programs loaded after it.
+pub fn register_kfuncs(module: &'static ThisModule, kfuncs: Kfuncs) -> Result {
+    let m = module.as_ptr();
+    // SAFETY: A non-NULL `THIS_MODULE` is the calling module's, which is loaded.
+    if !m.is_null() && unsafe { (*m).state } != bindings::module_state_MODULE_STATE_COMING {
+        return Err(EINVAL);
+    }
     let table = kfuncs.0;
     // SAFETY: By the type invariant `table` is a live generated table; `registered` is within
     // the Rust view of it, and atomic.
@@ -580,6 +600,60 @@ pub fn register_kfuncs(kfuncs: Kfuncs) -> Result {
     }
     // SAFETY: As above; this call holds the flag.
     unsafe { register_table(table) }.inspect_err(|_| registered.store(false, Ordering::Release))
+}
+
+/// A symbol search of [`register_table`]: the kfuncs' names and addresses, and the first other
+/// symbol found with one of those names.
+struct Search<'a> {
+    funcs: &'a [Kfunc],
+    clash: Option<usize>,
+}
+
+impl Search<'_> {
+    /// Notes `addr` if it has `name`, one of the kfuncs' names, and is not that kfunc: whether to
+    /// stop.
+    fn see(&mut self, name: &CStr, addr: usize) -> bool {
+        for (i, f) in self.funcs.iter().enumerate() {
+            // SAFETY: `f.name` is a NUL-terminated string of the generated table.
+            let fname = unsafe { CStr::from_char_ptr(f.name) };
+            if compat::cstr_bytes(fname) == compat::cstr_bytes(name) && f.addr as usize != addr {
+                self.clash = Some(i);
+                return true;
+            }
+        }
+        false
+    }
+}
+
+/// `module_kallsyms_on_each_symbol()`'s callback.
+///
+/// # Safety
+///
+/// `data` is a `Search`, used by nothing else during the call; `name` is a C string.
+unsafe extern "C" fn module_symbol(
+    data: *mut c_void,
+    name: *const c_char,
+    addr: crate::ffi::c_ulong,
+) -> c_int {
+    // SAFETY: By the safety requirements.
+    let (search, name) = unsafe { (&mut *data.cast::<Search<'_>>(), CStr::from_char_ptr(name)) };
+    c_int::from(search.see(name, addr as usize))
+}
+
+/// `kallsyms_on_each_match_symbol()`'s callback: a symbol of vmlinux with the name searched for.
+///
+/// # Safety
+///
+/// `data` is a `(Search, index)`: the search and the kfunc whose name is searched for, used by
+/// nothing else during the call.
+unsafe extern "C" fn vmlinux_symbol(data: *mut c_void, addr: crate::ffi::c_ulong) -> c_int {
+    // SAFETY: By the safety requirements.
+    let (search, i) = unsafe { &mut *data.cast::<(Search<'_>, usize)>() };
+    if search.funcs[*i].addr as usize != addr as usize {
+        search.clash = Some(*i);
+        return 1;
+    }
+    0
 }
 
 /// The checks and the registration of [`register_kfuncs`].
@@ -593,19 +667,45 @@ unsafe fn register_table(table: *const KfuncTable) -> Result {
     let funcs = unsafe {
         core::slice::from_raw_parts(ptr::addr_of!((*table).funcs).cast::<Kfunc>(), (*table).len)
     };
-    for f in funcs {
-        // SAFETY: `f.name` is a NUL-terminated string of the generated table.
-        let name = unsafe { CStr::from_char_ptr(f.name) };
-        // SAFETY: `name` is a valid C string.
-        let found = unsafe { bindings::kallsyms_lookup_name(f.name) };
-        if found as usize != f.addr as usize {
-            pr_err!(
-                "bpf: kfunc {}: the name is taken by other code (vmlinux or another module), \
-                 which programs calling it would reach\n",
-                name.to_str().unwrap_or("<not UTF-8>")
-            );
-            return Err(EEXIST);
+    // Every symbol of vmlinux with a kfunc's name (built-in code: other than the kfunc), then
+    // every other symbol of a loaded module with one.
+    let mut search = Search { funcs, clash: None };
+    for (i, f) in funcs.iter().enumerate() {
+        let mut one = (search, i);
+        // SAFETY: `one` is what `vmlinux_symbol` expects, and lives across the call; the name
+        // is a C string.
+        unsafe {
+            bindings::kallsyms_on_each_match_symbol(
+                Some(vmlinux_symbol),
+                f.name,
+                ptr::from_mut(&mut one).cast(),
+            )
+        };
+        search = one.0;
+        if search.clash.is_some() {
+            break;
         }
+    }
+    if search.clash.is_none() {
+        // SAFETY: `search` is what `module_symbol` expects, and lives across the call. Without
+        // modules (or kallsyms) this returns `EOPNOTSUPP`, and there is nothing to search.
+        unsafe {
+            bindings::module_kallsyms_on_each_symbol(
+                ptr::null(),
+                Some(module_symbol),
+                ptr::from_mut(&mut search).cast(),
+            )
+        };
+    }
+    if let Some(i) = search.clash {
+        // SAFETY: `name` is a NUL-terminated string of the generated table.
+        let name = unsafe { CStr::from_char_ptr(funcs[i].name) };
+        pr_err!(
+            "bpf: kfunc {}: the name is taken by other code (vmlinux or another module), \
+             which programs calling it would reach\n",
+            name.to_str().unwrap_or("<not UTF-8>")
+        );
+        return Err(EEXIST);
     }
     // SAFETY: `set` is the generated kfunc set, constant and as long-lived as its module, whose
     // BTF ids `resolve_btfids` filled in.

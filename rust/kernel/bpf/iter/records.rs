@@ -36,8 +36,10 @@ const TYPE_FIELD_SIZE: usize = 80;
 #[doc(hidden)]
 pub struct LayoutRecord([u8; LAYOUT_RECORD_SIZE]);
 
-const fn put(buf: &mut [u8; LAYOUT_RECORD_SIZE], at: usize, bytes: &[u8], max: usize) {
-    assert!(bytes.len() < max, "name too long for the layout record");
+/// Writes `bytes` at `at` of a record, which must leave room for a NUL within `max` bytes (a
+/// name of a record field; also used for the open iterators' records).
+pub(super) const fn put(buf: &mut [u8; LAYOUT_RECORD_SIZE], at: usize, bytes: &[u8], max: usize) {
+    assert!(bytes.len() < max, "name too long for the record");
     let mut i = 0;
     while i < bytes.len() {
         buf[at + i] = bytes[i];

@@ -968,9 +968,9 @@ macro_rules! module_bpf_iter_target {
     (targets: [$($t:ty),+ $(,)?], $($f:tt)*) => {
         $crate::module_bpf_iter_target!(@module [$($t),+] [] $($f)*);
     };
-    (@kfuncs []) => {};
-    (@kfuncs [$($o:ident),+]) => {
-        $crate::bpf::iter::register_kfuncs($crate::bpf_kfunc_table!())?;
+    (@kfuncs $m:ident []) => {};
+    (@kfuncs $m:ident [$($o:ident),+]) => {
+        $crate::bpf::iter::register_kfuncs($m, $crate::bpf_kfunc_table!())?;
     };
     (@module [$($t:ty),*] [$($o:ident),*] $($f:tt)*) => {
         struct Module {
@@ -998,7 +998,7 @@ macro_rules! module_bpf_iter_target {
                     )?
                 },)*);
                 // Last: the kernel keeps a module's kfunc set until the module is unloaded.
-                $crate::module_bpf_iter_target!(@kfuncs [$($o),*]);
+                $crate::module_bpf_iter_target!(@kfuncs module [$($o),*]);
                 Ok(Module { _regs: regs })
             }
         }
