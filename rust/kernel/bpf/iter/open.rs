@@ -637,7 +637,7 @@ unsafe extern "C" fn module_symbol(
 ) -> c_int {
     // SAFETY: By the safety requirements.
     let (search, name) = unsafe { (&mut *data.cast::<Search<'_>>(), CStr::from_char_ptr(name)) };
-    c_int::from(search.see(name, addr as usize))
+    c_int::from(search.see(name, addr))
 }
 
 /// `kallsyms_on_each_match_symbol()`'s callback: a symbol of vmlinux with the name searched for.
@@ -649,7 +649,7 @@ unsafe extern "C" fn module_symbol(
 unsafe extern "C" fn vmlinux_symbol(data: *mut c_void, addr: crate::ffi::c_ulong) -> c_int {
     // SAFETY: By the safety requirements.
     let (search, i) = unsafe { &mut *data.cast::<(Search<'_>, usize)>() };
-    if search.funcs[*i].addr as usize != addr as usize {
+    if search.funcs[*i].addr as usize != addr {
         search.clash = Some(*i);
         return 1;
     }
