@@ -214,6 +214,15 @@ unsafe fn owned_task(t: *mut bindings::task_struct) -> Option<ARef<Task>> {
     ptr::NonNull::new(t).map(|t| unsafe { ARef::from_raw(t.cast::<Task>()) })
 }
 
+/// The C task of `t`: `Task::as_ptr()`, which walks call once per object, and which is not
+/// inlined across crates (`Opaque::get()` is not `#[inline]`).
+#[inline(always)]
+fn raw(t: &Task) -> *mut bindings::task_struct {
+    // CAST: `Task` is a transparent wrapper of `Opaque<task_struct>`, itself a transparent
+    // wrapper of the C struct (an `UnsafeCell`, which allows the C side to change it).
+    ptr::from_ref(t).cast_mut().cast()
+}
+
 /// Turns a task found under the RCU read lock into a reference, `None` for NULL.
 ///
 /// # Safety
@@ -251,21 +260,21 @@ impl Task {
     /// ```
     ///
     /// A task that has been released (`release_task()`, after it exited and was reaped) is no
-    /// longer in its group: `None` (C's `next_tid()` of procfs checks the same).
+    /// longer in its group: `None` (C's `next_tid()` of procfs checks the same); nor is one that
+    /// `fork` is still making (a hook of `fork` may see it), whose links are its parent's.
     #[doc(alias = "__next_thread")]
     #[inline]
-    pub fn next_thread<'a>(&'a self, _rcu: &'a rcu::Guard) -> Option<&'a Task> {
-        if !self.pid_alive() {
+    pub fn next_thread<'a>(&'a self, rcu: &'a rcu::Guard) -> Option<&'a Task> {
+        if !self.attached(rcu) {
             return None;
         }
         // SAFETY: `self` is valid, and so is its `signal` (freed with the task); the thread
-        // list is walked under RCU (`_rcu`), as `__next_thread` requires. `self` was still in
-        // the list during this read section (`pid_alive`: it is unlinked with its pid
-        // detached, under `tasklist_lock`), so the thread its link points to was too.
-        let t = unsafe { bindings::__next_thread(self.as_ptr()) };
+        // list is walked under RCU (`rcu`), as `__next_thread` requires. `self` was in the list
+        // during this read section (`attached`), so the thread its link points to was too.
+        let t = unsafe { bindings::__next_thread(raw(self)) };
         // SAFETY: A thread reached from the list during the read section is freed no earlier
         // than a grace period after its unlinking, as in `task_under_rcu`: `t` is valid while
-        // `_rcu` is.
+        // `rcu` is.
         unsafe { task_under_rcu(t) }
     }
 
@@ -282,7 +291,215 @@ impl Task {
     pub fn pid_alive(&self) -> bool {
         // SAFETY: `self` is a valid task. `thread_pid` is set to NULL once, under
         // `tasklist_lock`, when the task is released; C reads it with `READ_ONCE`.
-        !unsafe { ptr::addr_of!((*self.as_ptr()).thread_pid).read_volatile() }.is_null()
+        !unsafe { ptr::addr_of!((*raw(self)).thread_pid).read_volatile() }.is_null()
+    }
+}
+
+impl Task {
+    /// This task for the rest of `rcu`'s read-side section, if it is in its thread group (not
+    /// released yet, nor still being made by `fork`): the result outlives the borrow of `self`
+    /// (an `ARef` dropped meanwhile, say), as a task found under the lock would.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use kernel::sync::{aref::ARef, rcu};
+    /// use kernel::task::Task;
+    ///
+    /// let rcu = rcu::read_lock();
+    /// let me: ARef<Task> = ARef::from(&**kernel::current!());
+    /// let t = me.under_rcu(&rcu).unwrap();
+    /// drop(me);
+    /// assert!(t.pid_alive());
+    /// ```
+    #[inline]
+    pub fn under_rcu<'a>(&self, rcu: &'a rcu::Guard) -> Option<&'a Task> {
+        // SAFETY: A task attached to its pid during the read section is released (its pid
+        // detached) no earlier than that, and freed no earlier than a grace period after its
+        // release (its `rcu_users` reference is put with `call_rcu`), as in `task_under_rcu`:
+        // valid while `rcu` is.
+        self.attached(rcu).then(|| unsafe { &*ptr::from_ref(self) })
+    }
+
+    /// Whether the task is in its thread group now: attached to its pid (C's
+    /// `pid_task(task_pid(p), PIDTYPE_PID) == p`), or `init_task`. A task being made by `fork`
+    /// is not yet (though it is alive, with a copy of its parent's pid and links, which hooks
+    /// of `fork` may see), a released one no longer; the pid is attached, and detached, in the
+    /// critical sections of `tasklist_lock` that add the task to its group's list of threads
+    /// (and to the list of processes) and remove it (`copy_process()`, `__unhash_process()`).
+    /// What the task's links were when it was attached is visible after this returns `true`.
+    fn attached(&self, _rcu: &rcu::Guard) -> bool {
+        let p = raw(self);
+        // `init_task` is attached to no pid (`init_struct_pid` has no tasks), and is in its list
+        // for ever.
+        if ptr::eq(p, ptr::addr_of!(bindings::init_task)) {
+            return true;
+        }
+        // SAFETY: `self` is a valid task; `thread_pid` is read as C's `task_pid()` does.
+        let pid = unsafe { ptr::addr_of!((*p).thread_pid).read_volatile() };
+        if pid.is_null() {
+            return false;
+        }
+        // SAFETY: A pid read from a valid task under the RCU read lock (`_rcu`) is freed no
+        // earlier than a grace period after that task let go of it (`put_pid()` of a detached
+        // pid, `delayed_put_pid`).
+        let first = unsafe { bindings::pid_task(pid, bindings::pid_type_PIDTYPE_PID) };
+        let attached = ptr::eq(first, p);
+        // Orders the reads of the task's links after that of the pid's list, which
+        // `attach_pid()` published (`hlist_add_head_rcu`) after setting them.
+        core::sync::atomic::fence(core::sync::atomic::Ordering::Acquire);
+        attached
+    }
+}
+
+/// A position in the kernel's list of processes (thread group leaders), from `init_task`, the
+/// idle task of the boot CPU, on, as C's `for_each_process()` walks it (`next_task()`), under
+/// the RCU read lock.
+///
+/// # Examples
+///
+/// ```
+/// use kernel::sync::rcu;
+/// use kernel::pid_namespace::ProcessCursor;
+///
+/// let rcu = rcu::read_lock();
+/// let mut c = ProcessCursor::start(&rcu);
+/// assert_eq!(c.task().pid(), 0);
+/// let mut found_init = false;
+/// while let Some(t) = c.advance() {
+///     found_init |= t.pid() == 1;
+///     assert_eq!(t.pid(), t.tgid_nr_ns(None));
+/// }
+/// assert!(found_init);
+/// // At the end the cursor stays where it is.
+/// assert!(c.advance().is_none());
+/// ```
+///
+/// # Invariants
+///
+/// `task` is `init_task`, or was reached from it through the list's links (`tasks.next`) within
+/// the read-side section that `'a` borrows.
+#[derive(Clone, Copy)]
+pub struct ProcessCursor<'a> {
+    task: &'a Task,
+}
+
+impl<'a> ProcessCursor<'a> {
+    /// A cursor at `init_task`, the list's head (pid 0, the first process C's iterators show).
+    #[inline]
+    pub fn start(_rcu: &'a rcu::Guard) -> Self {
+        // SAFETY: `init_task` is a static that is never freed nor moved. CAST: `Task` is a
+        // transparent wrapper of `struct task_struct`. Only its address is taken here.
+        let task = unsafe { &*ptr::addr_of!(bindings::init_task).cast::<Task>() };
+        // INVARIANT: `init_task`.
+        ProcessCursor { task }
+    }
+
+    /// The process the cursor is at.
+    #[inline]
+    pub fn task(&self) -> &'a Task {
+        self.task
+    }
+
+    /// A cursor over the threads of the process the cursor is at, from that process on.
+    #[inline]
+    pub fn threads(&self) -> ThreadCursor<'a> {
+        // INVARIANT: The process was in the list of processes during the read section, so it
+        // was in its thread group's list then too (a task joins both, and leaves both, in one
+        // critical section of `tasklist_lock`: `copy_process()`, `__unhash_process()`;
+        // `de_thread()` gives the list position to a thread already in the group).
+        ThreadCursor { task: self.task }
+    }
+
+    /// Moves to the next process of the list and returns it, or `None` (staying) when the
+    /// list leads back to `init_task`: its end. Processes that fork meanwhile may or may not
+    /// be seen (they are added at the end), as in C.
+    #[inline]
+    pub fn advance(&mut self) -> Option<&'a Task> {
+        let head = ptr::addr_of!(bindings::init_task);
+        // SAFETY: By the type invariant `self.task` was in the list during this read section,
+        // so its `tasks.next` (left as it was when it is unlinked, `list_del_rcu`) leads to a
+        // task that was in the list during it too, or to the head: C's `next_task()`, whose
+        // `list_entry_rcu` is a `READ_ONCE` of the link.
+        let next = unsafe {
+            let link = ptr::addr_of!((*raw(self.task)).tasks.next).read_volatile();
+            link.byte_sub(core::mem::offset_of!(bindings::task_struct, tasks))
+                .cast::<bindings::task_struct>()
+        };
+        if ptr::eq(next, head) {
+            return None;
+        }
+        // SAFETY: A task reached through the list during the read section is freed no earlier
+        // than a grace period after it is unlinked (`release_task()` puts its `rcu_users`
+        // reference with `call_rcu`), so it is valid while the guard `'a` borrows is.
+        // CAST: `Task` is transparent over `task_struct`.
+        // INVARIANT: Reached through the list's link.
+        self.task = unsafe { &*next.cast::<Task>() };
+        Some(self.task)
+    }
+}
+
+/// A position in a thread group's list of threads, as C's `for_each_thread()` walks it
+/// (`__next_thread()`), under the RCU read lock: unlike [`Task::next_thread`], a step checks
+/// nothing more than C does, as the cursor only ever holds threads that were in the list during
+/// the read section.
+///
+/// # Examples
+///
+/// ```
+/// use kernel::pid_namespace::ThreadCursor;
+/// use kernel::sync::rcu;
+///
+/// let rcu = rcu::read_lock();
+/// let me = kernel::current!();
+/// let mut c = ThreadCursor::new(me.group_leader(), &rcu).unwrap();
+/// let mut threads = 1;
+/// while c.advance().is_some() {
+///     assert_eq!(c.task().tgid_nr_ns(None), me.tgid_nr_ns(None));
+///     threads += 1;
+/// }
+/// assert!(threads >= 1);
+/// ```
+///
+/// # Invariants
+///
+/// `task` was in its thread group's list of threads at some time during the read section that
+/// `'a` borrows.
+#[derive(Clone, Copy)]
+pub struct ThreadCursor<'a> {
+    task: &'a Task,
+}
+
+impl<'a> ThreadCursor<'a> {
+    /// A cursor at `task`, if it is in its thread group ([`Task::under_rcu`]). The idle tasks
+    /// but `init_task` are in none (they have no pid): `None`.
+    #[inline]
+    pub fn new(task: &Task, rcu: &'a rcu::Guard) -> Option<Self> {
+        // INVARIANT: `under_rcu` saw the task attached to its pid, which it is only while it is
+        // in its group's list (`Task::attached`), or `init_task`, in its own list for ever.
+        task.under_rcu(rcu).map(|task| ThreadCursor { task })
+    }
+
+    /// The thread the cursor is at.
+    #[inline]
+    pub fn task(&self) -> &'a Task {
+        self.task
+    }
+
+    /// Moves to the next thread of the group and returns it, or `None` (staying) after the
+    /// last one.
+    #[inline]
+    pub fn advance(&mut self) -> Option<&'a Task> {
+        // SAFETY: By the type invariant the task, and so its `signal` (freed with the task),
+        // is valid; its list is walked under RCU, as `__next_thread` requires.
+        let t = unsafe { bindings::__next_thread(raw(self.task)) };
+        // SAFETY: A thread reached from the list during the read section (the task was in it
+        // then, and its link was left as it was if it was unlinked since, `list_del_rcu`) is
+        // freed no earlier than a grace period after its unlinking, as in `task_under_rcu`.
+        let next = unsafe { task_under_rcu(t) }?;
+        // INVARIANT: Reached through the list.
+        self.task = next;
+        Some(next)
     }
 }
 

@@ -3,6 +3,7 @@
 #include <linux/pid_namespace.h>
 #include <linux/rcupdate.h>
 #include <linux/sched.h>
+#include <linux/sched/task.h>
 
 struct pid_namespace *rust_helper_get_pid_ns(struct pid_namespace *ns)
 {
@@ -26,4 +27,10 @@ struct pid_namespace *rust_helper_task_get_pid_ns(struct task_struct *task)
 		get_pid_ns(ns);
 	rcu_read_unlock();
 	return ns;
+}
+
+/* A reference on @t, or NULL if its count is zero (a task being freed). */
+struct task_struct *rust_helper_tryget_task_struct(struct task_struct *t)
+{
+	return tryget_task_struct(t);
 }

@@ -14,6 +14,7 @@ use crate::{
 };
 use core::ptr;
 
+pub use walk::{ProcessCursor, ThreadCursor};
 mod walk;
 
 /// Wraps the kernel's `struct pid_namespace`. Thread safe.
