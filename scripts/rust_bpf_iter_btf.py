@@ -61,11 +61,11 @@ def records(blob):
     tgts, opens = [], []
     for at in range(0, len(blob) - RECORD + 1, RECORD):
         r = blob[at:at + RECORD]
-        if r[:4] == b"RBOI" and r[4] == 1:
+        if r[:4] == b"RBOI" and r[4] == 2:
             opens.append(open_iter(r))
             continue
         if r[:4] != b"RBIL" or r[4] != 3:
-            raise ValueError(f"layout record at offset {at}: not a version 3 target or version 1 "
+            raise ValueError(f"layout record at offset {at}: not a version 3 target or version 2 "
                              "open iterator record (a kernel crate that does not match this "
                              "script?)")
         slots = []
@@ -86,7 +86,9 @@ def open_iter(r):
             "words": struct.unpack_from("<I", r, 96)[0],
             "ret": cstr(r[100:132]),
             "args": [(cstr(r[136 + 64 * i:168 + 64 * i]), cstr(r[168 + 64 * i:200 + 64 * i]))
-                     for i in range(r[5])]}
+                     for i in range(r[5])],
+            "headers": [h for h in [cstr(r[400:432])] +
+                        [cstr(r[432 + 32 * i:464 + 32 * i]) for i in range(r[5])] if h]}
 
 
 def types(blob):
@@ -145,6 +147,9 @@ def generate(obj, blobs):
                 headers.append(s["header"])
     if opens:
         headers += ["linux/btf.h", "linux/btf_ids.h", "linux/module.h", "linux/preempt.h"]
+        for h in (h for o in opens for h in o["headers"]):
+            if h not in headers:
+                headers.append(h)
     out += [f"#include <{h}>" for h in headers]
     for name, size, fields in own:
         out += ["", f"struct {name} {{"]
@@ -176,12 +181,21 @@ def generate(obj, blobs):
 
 def open_iters(opens):
     """The kfuncs of the open iterators, their state structs and the module's kfunc set."""
-    out = []
+    out = ["",
+           "/*",
+           " * A pointer argument of new must be trusted (referenced, or trusted to live): what",
+           " * KF_TRUSTED_ARGS asks for where the kernel defines it, and the default where not.",
+           " */",
+           "#ifdef KF_TRUSTED_ARGS",
+           "#define __RUST_BPF_KF_TRUSTED KF_TRUSTED_ARGS",
+           "#else",
+           "#define __RUST_BPF_KF_TRUSTED 0",
+           "#endif"]
     funcs = []
     for o in opens:
         n, rust = o["name"], f"__rust_bpf_open_iter_{o['ident']}"
         st = f"struct bpf_iter_{n}"
-        params = "".join(f", {t} {a}" for t, a in o["args"])
+        params = "".join(f", {t}{'' if t.endswith('*') else ' '}{a}" for t, a in o["args"])
         passed = ", (u64)!!in_nmi()" + "".join(f", (u64){a}" for _, a in o["args"])
         passed += ", 0" * (4 - len(o["args"]))
         # Identifiers from the record are C text: one that is a macro (`current`) would expand.
@@ -202,6 +216,8 @@ def open_iters(opens):
                 "{", f"\t{rust}_destroy(it);", "}", "",
                 "__bpf_kfunc_end_defs();"]
         for fn, flags in zip(("new", "next", "destroy"), FLAGS[o["protection"]]):
+            if fn == "new" and any(t.endswith("*") for t, _ in o["args"]):
+                flags += " | __RUST_BPF_KF_TRUSTED"
             funcs.append((f"bpf_iter_{n}_{fn}", flags))
     out += ["", "/* The module's one kfunc set (a second one on a hook is refused). */",
             "BTF_KFUNCS_START(__rust_bpf_kfunc_ids)"]

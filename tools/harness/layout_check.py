@@ -53,7 +53,7 @@ def parse_records(blob):
     recs, opens = [], []
     for at in range(0, len(blob) - RECORD + 1, RECORD):
         r = blob[at:at + RECORD]
-        if r[:4] == b"RBOI" and r[4] == 1:
+        if r[:4] == b"RBOI" and r[4] == 2:
             cs = lambda a, b: r[a:b].split(b"\0")[0].decode()
             opens.append({"name": cs(8, 64), "words": struct.unpack_from("<I", r, 96)[0],
                           "ret": cs(100, 132),
@@ -223,10 +223,22 @@ def check_module(types, split_ids, recs):
     return errs
 
 
+def is_ctype(types, t, ctype):
+    """Whether the resolved BTF type `t` is the recorded C type: an integer (`__u32`, `__s64`)
+    or a struct (`struct task_struct`, `struct task_struct *`)."""
+    if ctype.startswith("struct "):
+        name, ptr = ctype[7:].rstrip(" *"), ctype.endswith("*")
+        if ptr:
+            t = t and t["kind"] == "PTR" and resolve(types, t["type_id"])
+        return bool(t) and t["kind"] == "STRUCT" and t["name"] == name
+    want = (ctype.startswith("__s"), int(ctype[3:]) // 8)
+    return bool(t) and t["kind"] == "INT" and (is_signed(t), t["size"]) == want
+
+
 def check_open(types, split_ids, opens):
     """Check the kfuncs of each open iterator against its record: the state struct of the
     recorded size as the first parameter of all three, new's other parameters, next's pointer
-    to the recorded integer, destroy's void."""
+    to the recorded integer or struct, destroy's void."""
     errs = []
     funcs = {t["name"]: t for i, t in types.items() if i in split_ids and t["kind"] == "FUNC"}
     for o in opens:
@@ -254,15 +266,12 @@ def check_open(types, split_ids, opens):
                             f"{[p['name'] for p in params]}, Rust declares "
                             f"{[a for _, a in o['args']]}")
             for p, (ctype, a) in zip(params, o["args"]):
-                t = resolve(types, p["type_id"])
-                want = (ctype.startswith("__s"), int(ctype[3:]) // 8)
-                if not t or t["kind"] != "INT" or (is_signed(t), t["size"]) != want:
+                if not is_ctype(types, resolve(types, p["type_id"]), ctype):
                     errs.append(f"{n}: parameter {a} of bpf_iter_{n}_new is not {ctype}")
         if "next" in protos:
             r = resolve(types, protos["next"]["ret_type_id"])
             v = r and r["kind"] == "PTR" and resolve(types, r["type_id"])
-            want = (o["ret"].startswith("__s"), int(o["ret"][3:]) // 8)
-            if not v or v["kind"] != "INT" or (is_signed(v), v["size"]) != want:
+            if not is_ctype(types, v, o["ret"]):
                 errs.append(f"{n}: bpf_iter_{n}_next does not return {o['ret']} *")
         if "destroy" in protos and protos["destroy"]["ret_type_id"] != 0:
             errs.append(f"{n}: bpf_iter_{n}_destroy does not return void")

@@ -357,11 +357,12 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "scripts"
 import rust_bpf_iter_btf  # noqa: E402
 
 
-def open_record(name, ident, protection, words, ret, args):
-    """An OpenRecord as kernel::bpf::iter::OpenRecord::new lays it out."""
+def open_record(name, ident, protection, words, ret, args, headers=()):
+    """An OpenRecord as kernel::bpf::iter::OpenRecord::new lays it out (headers: next's type's,
+    then each argument's)."""
     r = bytearray(1024)
     r[0:4] = b"RBOI"
-    r[4], r[5], r[6] = 1, len(args), protection
+    r[4], r[5], r[6] = 2, len(args), protection
     r[8:8 + len(name)] = name.encode()
     r[64:64 + len(ident)] = ident.encode()
     r[96:100] = words.to_bytes(4, "little")
@@ -369,7 +370,47 @@ def open_record(name, ident, protection, words, ret, args):
     for i, (t, a) in enumerate(args):
         r[136 + 64 * i:136 + 64 * i + len(t)] = t.encode()
         r[168 + 64 * i:168 + 64 * i + len(a)] = a.encode()
+    for i, h in enumerate(headers):
+        at = 400 + 32 * i
+        r[at:at + len(h)] = h.encode()
     return bytes(r)
+
+
+@case
+def generator_open_iter_of_tasks():
+    """An iterator that takes a task (trusted, or NULL) and yields tasks: the header of
+    struct task_struct, the pointer parameter, next returning struct task_struct *, and the
+    trusted-arguments flag on new alone."""
+    blob = open_record("t", "T", 1, 3, "struct task_struct",
+                       [("struct task_struct *", "task__nullable"), ("__u32", "flags")],
+                       ["linux/sched.h", "linux/sched.h", ""])
+    c = rust_bpf_iter_btf.generate("x.o", {".rust_bpf_iter_layout": blob,
+                                           ".rust_bpf_iter_types": b""})
+    want = ["#include <linux/sched.h>",
+            "__bpf_kfunc int bpf_iter_t_new(struct bpf_iter_t *it, struct task_struct "
+            "*task__nullable, __u32 flags)",
+            "(u64)task__nullable, (u64)flags, 0, 0);",
+            "__bpf_kfunc struct task_struct *bpf_iter_t_next(struct bpf_iter_t *it)",
+            "BTF_ID_FLAGS(func, bpf_iter_t_new, KF_ITER_NEW | KF_RCU_PROTECTED | "
+            "__RUST_BPF_KF_TRUSTED)",
+            "BTF_ID_FLAGS(func, bpf_iter_t_next, KF_ITER_NEXT | KF_RET_NULL)",
+            "#define __RUST_BPF_KF_TRUSTED KF_TRUSTED_ARGS"]
+    return all(w in c for w in want) and c.count("#include <linux/sched.h>") == 1
+
+
+@case
+def open_iter_struct_types_checked():
+    """A recorded struct type against BTF: the struct, a pointer to it, another struct, an
+    integer."""
+    types = {1: {"kind": "STRUCT", "name": "task_struct", "size": 64},
+             2: {"kind": "PTR", "type_id": 1},
+             3: {"kind": "STRUCT", "name": "file", "size": 8},
+             4: {"kind": "INT", "name": "unsigned int", "size": 4, "encoding": "(none)"}}
+    ok = lambda i, c: layout_check.is_ctype(types, types[i], c)
+    return (ok(1, "struct task_struct") and ok(2, "struct task_struct *")
+            and not ok(1, "struct task_struct *") and not ok(2, "struct task_struct")
+            and not ok(3, "struct task_struct") and not ok(4, "struct task_struct")
+            and ok(4, "__u32") and not ok(1, "__u32"))
 
 
 @case

@@ -28,7 +28,7 @@
 //!
 //! This file is the example of `Documentation/rust/bpf_iter.rst`, shown there whole.
 
-use kernel::bpf::iter::{self, Index, LinkInfo, LinkInfoOut, Protection, Scalar};
+use kernel::bpf::iter::{self, Index, LinkInfo, LinkInfoOut, Protection, Scalar, Scope};
 use kernel::{c_str, prelude::*, seq_file::SeqFile, seq_print};
 
 /// The most primes a link may ask for.
@@ -139,18 +139,18 @@ impl iter::OpenIter for RustPrimes {
 
     // `bpf_iter_rust_primes_new(&it, n)`: `n` from 0 to `MAX_OPEN_PRIMES`.
     type Args = (u32,);
-    type State = PrimesWalk;
+    type State<'r> = PrimesWalk;
     // `bpf_iter_rust_primes_next(&it)` returns a `__u64 *` to it.
-    type Item = u64;
+    type Item<'r> = u64;
 
-    fn new((n,): (u32,)) -> Result<PrimesWalk> {
+    fn new<'r>(_: Scope<'r, Self>, (n,): (u32,)) -> Result<PrimesWalk> {
         if n > MAX_OPEN_PRIMES {
             return Err(EINVAL);
         }
         Ok(PrimesWalk { left: n, prime: 1 })
     }
 
-    fn next(walk: &mut PrimesWalk) -> Option<u64> {
+    fn next<'r>(_: Scope<'r, Self>, walk: &mut PrimesWalk) -> Option<u64> {
         walk.left = walk.left.checked_sub(1)?;
         walk.prime = next_prime(walk.prime);
         Some(walk.prime)

@@ -7,7 +7,7 @@
 //! Loading the module must fail with `EEXIST` (`kernel::bpf::iter::register_kfuncs`), driven by
 //! `tools/harness/guest.d/37-open-coded.sh`.
 
-use kernel::bpf::iter::{self, Protection};
+use kernel::bpf::iter::{self, Protection, Scope};
 use kernel::{c_str, prelude::*};
 
 /// An empty walk named `task`.
@@ -17,14 +17,14 @@ impl iter::OpenIter for Clash {
     const NAME: &'static CStr = c_str!("task");
     const PROTECTION: Protection = Protection::Plain;
     type Args = ();
-    type State = ();
-    type Item = u32;
+    type State<'r> = ();
+    type Item<'r> = u32;
 
-    fn new((): ()) -> Result {
+    fn new<'r>(_: Scope<'r, Self>, (): ()) -> Result {
         Ok(())
     }
 
-    fn next(_state: &mut ()) -> Option<u32> {
+    fn next<'r>(_: Scope<'r, Self>, _state: &mut ()) -> Option<u32> {
         None
     }
 }

@@ -8,7 +8,7 @@
 //! another state size. Loading it while the selftest module is loaded must fail
 //! (`kernel::bpf::iter::register_kfuncs`), driven by `tools/harness/guest.d/37-open-coded.sh`.
 
-use kernel::bpf::iter::{self, Protection};
+use kernel::bpf::iter::{self, Protection, Scope};
 use kernel::{c_str, prelude::*};
 
 /// An empty walk named `rust_rcu_count`, with a larger state than the selftest module's.
@@ -18,14 +18,14 @@ impl iter::OpenIter for Clash {
     const NAME: &'static CStr = c_str!("rust_rcu_count");
     const PROTECTION: Protection = Protection::Plain;
     type Args = ();
-    type State = [u64; 4];
-    type Item = u32;
+    type State<'r> = [u64; 4];
+    type Item<'r> = u32;
 
-    fn new((): ()) -> Result<[u64; 4]> {
+    fn new<'r>(_: Scope<'r, Self>, (): ()) -> Result<[u64; 4]> {
         Ok([0; 4])
     }
 
-    fn next(_state: &mut [u64; 4]) -> Option<u32> {
+    fn next<'r>(_: Scope<'r, Self>, _state: &mut [u64; 4]) -> Option<u32> {
         None
     }
 }

@@ -46,8 +46,8 @@
 
 use core::convert::Infallible;
 use kernel::bpf::iter::{
-    self, BtfPtr, Index, LinkInfo, Protection, Registration, Scalar, TargetVTable, TaskFilter,
-    TrustedBtfPtr,
+    self, BtfPtr, Index, LinkInfo, Protection, Registration, Scalar, Scope, TargetVTable,
+    TaskFilter, TrustedBtfPtr,
 };
 use kernel::debugfs::{self, Dir};
 use kernel::sync::aref::ARef;
@@ -400,14 +400,14 @@ impl iter::OpenIter for RcuCount {
     const PROTECTION: Protection = Protection::Rcu;
     const ARG_NAMES: &'static [&'static str] = &["n"];
     type Args = (u32,);
-    type State = Count;
-    type Item = u32;
+    type State<'r> = Count;
+    type Item<'r> = u32;
 
-    fn new((n,): (u32,)) -> Result<Count> {
+    fn new<'r>(_: Scope<'r, Self>, (n,): (u32,)) -> Result<Count> {
         Ok(Count { last: 0, n })
     }
 
-    fn next(count: &mut Count) -> Option<u32> {
+    fn next<'r>(_: Scope<'r, Self>, count: &mut Count) -> Option<u32> {
         count.next()
     }
 }
@@ -421,20 +421,66 @@ impl iter::OpenIter for SleepCount {
     const PROTECTION: Protection = Protection::Sleepable;
     const ARG_NAMES: &'static [&'static str] = &["n"];
     type Args = (u32,);
-    type State = KBox<Count>;
-    type Item = u32;
+    type State<'r> = KBox<Count>;
+    type Item<'r> = u32;
 
-    fn new((n,): (u32,)) -> Result<KBox<Count>> {
+    fn new<'r>(_: Scope<'r, Self>, (n,): (u32,)) -> Result<KBox<Count>> {
         Ok(KBox::new(Count { last: 0, n }, GFP_KERNEL)?)
     }
 
-    fn next(count: &mut KBox<Count>) -> Option<u32> {
+    fn next<'r>(_: Scope<'r, Self>, count: &mut KBox<Count>) -> Option<u32> {
         count.next()
+    }
+}
+
+/// `bpf_for_each(rust_relapse, v)`: 1, 2, 3, then the end; asked again, its `next` would go on
+/// with 4, 5, ...: the framework must not ask (the verifier takes a drained iterator to stay
+/// drained).
+struct Relapse;
+
+impl iter::OpenIter for Relapse {
+    const NAME: &'static CStr = c_str!("rust_relapse");
+    const PROTECTION: Protection = Protection::Plain;
+    type Args = ();
+    type State<'r> = u32;
+    type Item<'r> = u32;
+
+    fn new<'r>(_: Scope<'r, Self>, (): ()) -> Result<u32> {
+        Ok(0)
+    }
+
+    fn next<'r>(_: Scope<'r, Self>, n: &mut u32) -> Option<u32> {
+        *n += 1;
+        (*n != 4).then_some(*n)
+    }
+}
+
+/// `bpf_for_each(rust_forever, v)`: 1, 2, 3, ... without end, but for the framework's bound of
+/// [`MAX_ITEMS`](iter::OpenIter::MAX_ITEMS) items.
+struct Forever;
+
+impl iter::OpenIter for Forever {
+    const NAME: &'static CStr = c_str!("rust_forever");
+    const PROTECTION: Protection = Protection::Plain;
+    const MAX_ITEMS: u32 = 1000;
+    type Args = ();
+    type State<'r> = u32;
+    type Item<'r> = u32;
+
+    fn new<'r>(_: Scope<'r, Self>, (): ()) -> Result<u32> {
+        Ok(0)
+    }
+
+    fn next<'r>(_: Scope<'r, Self>, n: &mut u32) -> Option<u32> {
+        *n = n.wrapping_add(1);
+        Some(*n)
     }
 }
 
 kernel::bpf_open_iter!(RcuCount);
 kernel::bpf_open_iter!(SleepCount);
+kernel::bpf_open_iter!(Relapse);
+kernel::bpf_open_iter!(Forever);
 
 /// The module's debugfs files of `rust_same_name` and of the leak.
 type SameNameFiles = KVec<Pin<KBox<debugfs::File<Arc<SameNameState>>>>>;

@@ -4,7 +4,7 @@
 // expect: E0080
 // expect: without `__`
 
-use kernel::bpf::iter::{OpenIter, Protection};
+use kernel::bpf::iter::{OpenIter, Protection, Scope};
 use kernel::{c_str, prelude::*};
 
 struct O;
@@ -15,12 +15,12 @@ impl OpenIter for O {
     const ARG_NAMES: &'static [&'static str] = &["n__sz"]; // FAIL
     // const ARG_NAMES: &'static [&'static str] = &["n"]; // PASS
     type Args = (u32,);
-    type State = u32;
-    type Item = u32;
-    fn new((n,): (u32,)) -> Result<u32> {
+    type State<'r> = u32;
+    type Item<'r> = u32;
+    fn new<'r>(_: Scope<'r, Self>, (n,): (u32,)) -> Result<u32> {
         Ok(n)
     }
-    fn next(_: &mut u32) -> Option<u32> {
+    fn next<'r>(_: Scope<'r, Self>, _: &mut u32) -> Option<u32> {
         None
     }
 }

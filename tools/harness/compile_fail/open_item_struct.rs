@@ -1,26 +1,29 @@
 // SPDX-License-Identifier: GPL-2.0
-//! An open iterator yields integers, kept in its state (no `Yield` for a reference to a task,
-//! which would outlive `destroy` as a trusted pointer).
+//! An open iterator yields integers, kept in its state, or kernel objects that programs know
+//! (`BtfType`): no reference to anything else, which a program would read as it pleases.
 // expect: E0277
 // expect: Yield
 
-use kernel::bpf::iter::{OpenIter, Protection};
+use kernel::bpf::iter::{OpenIter, Protection, Scope};
 use kernel::{c_str, prelude::*};
 
 struct O;
+
+static V: u32 = 7;
 
 impl OpenIter for O {
     const NAME: &'static CStr = c_str!("compile_fail");
     const PROTECTION: Protection = Protection::Plain;
     type Args = ();
-    type State = ();
-    type Item = &'static kernel::task::Task; // FAIL
-    // type Item = u32; // PASS
-    fn new((): ()) -> Result {
+    type State<'r> = ();
+    type Item<'r> = &'static u32; // FAIL
+    // type Item<'r> = u32; // PASS
+    fn new<'r>(_: Scope<'r, Self>, (): ()) -> Result {
         Err(EINVAL)
     }
-    fn next(_: &mut ()) -> Option<Self::Item> {
-        None
+    fn next<'r>(_: Scope<'r, Self>, _: &mut ()) -> Option<Self::Item<'r>> {
+        Some(&V) // FAIL
+        // Some(V) // PASS
     }
 }
 

@@ -4,7 +4,7 @@
 // expect: E0277
 // expect: cannot be sent between threads safely
 
-use kernel::bpf::iter::{OpenIter, Protection};
+use kernel::bpf::iter::{OpenIter, Protection, Scope};
 use kernel::{c_str, prelude::*};
 
 struct O;
@@ -13,13 +13,13 @@ impl OpenIter for O {
     const NAME: &'static CStr = c_str!("compile_fail");
     const PROTECTION: Protection = Protection::Plain;
     type Args = ();
-    type State = kernel::sync::rcu::Guard; // FAIL
-    // type State = u64; // PASS
-    type Item = u32;
-    fn new((): ()) -> Result<Self::State> {
+    type State<'r> = kernel::sync::rcu::Guard; // FAIL
+    // type State<'r> = u64; // PASS
+    type Item<'r> = u32;
+    fn new<'r>(_: Scope<'r, Self>, (): ()) -> Result<Self::State<'r>> {
         Err(EINVAL)
     }
-    fn next(_: &mut Self::State) -> Option<u32> {
+    fn next<'r>(_: Scope<'r, Self>, _: &mut Self::State<'r>) -> Option<u32> {
         None
     }
 }

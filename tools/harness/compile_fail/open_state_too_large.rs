@@ -3,7 +3,7 @@
 // expect: E0080
 // expect: too large for the BPF stack
 
-use kernel::bpf::iter::{OpenIter, Protection};
+use kernel::bpf::iter::{OpenIter, Protection, Scope};
 use kernel::{c_str, prelude::*};
 
 struct O;
@@ -12,13 +12,13 @@ impl OpenIter for O {
     const NAME: &'static CStr = c_str!("compile_fail");
     const PROTECTION: Protection = Protection::Plain;
     type Args = ();
-    type State = [u64; 8]; // FAIL
-    // type State = [u64; 2]; // PASS
-    type Item = u32;
-    fn new((): ()) -> Result<Self::State> {
+    type State<'r> = [u64; 8]; // FAIL
+    // type State<'r> = [u64; 2]; // PASS
+    type Item<'r> = u32;
+    fn new<'r>(_: Scope<'r, Self>, (): ()) -> Result<Self::State<'r>> {
         Err(EINVAL)
     }
-    fn next(_: &mut Self::State) -> Option<u32> {
+    fn next<'r>(_: Scope<'r, Self>, _: &mut Self::State<'r>) -> Option<u32> {
         None
     }
 }

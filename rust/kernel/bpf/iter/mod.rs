@@ -46,8 +46,8 @@ pub use ctx::{
 pub use link::{CgroupOrder, CgroupRef};
 pub use link::{LinkInfo, LinkInfoOut, MapRef, TaskFilter, LINK_INFO_WORDS};
 pub use open::{
-    register_kfuncs, KfuncTable, Kfuncs, NewArg, NewArgs, OpenIter, Protection, Yield,
-    BPF_MAX_LOOPS, MAX_NEW_ARGS, MAX_STATE_SIZE,
+    register_kfuncs, ArgDesc, CType, KfuncTable, Kfuncs, NewArg, NewArgs, OpenData, OpenDataGuard,
+    OpenIter, Protection, Scope, Yield, BPF_MAX_LOOPS, MAX_NEW_ARGS, MAX_STATE_SIZE,
 };
 #[doc(hidden)]
 pub use open::{OpenAdapter, OpenRecord};

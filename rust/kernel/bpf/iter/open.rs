@@ -30,7 +30,7 @@
 //! [`bpf_open_iter!`]: crate::bpf_open_iter
 //! [`module_bpf_iter_target!`]: crate::module_bpf_iter_target
 
-use super::{name_is_valid, records::put, BtfInt, ScalarType, MAX_NAME_LEN};
+use super::{name_is_valid, records::put, BtfType, ScalarType, MAX_NAME_LEN};
 use crate::{
     bindings,
     bpf::compat,
@@ -38,13 +38,16 @@ use crate::{
     ffi::{c_char, c_int, c_void},
     prelude::*,
     str::CStr,
+    sync::{aref::ARef, rcu},
+    task::Task,
+    types::ForeignOwnable,
     ThisModule,
 };
 use core::{
     marker::PhantomData,
     mem::{align_of, size_of, MaybeUninit},
-    ptr,
-    sync::atomic::{AtomicBool, Ordering},
+    ptr::{self, NonNull},
+    sync::atomic::{AtomicBool, AtomicPtr, Ordering},
 };
 
 /// The most bytes an iterator's state may take in the program's stack (512 bytes in all).
@@ -84,20 +87,112 @@ impl Protection {
     }
 }
 
-/// The type of an argument of `new` after the iterator: an integer, given by the program as
-/// the C type [`BtfField::C_TYPE`](super::BtfField::C_TYPE).
-pub trait NewArg: ScalarType + BtfInt {}
+/// A C type of a kfunc's argument or of what `next` returns a pointer to.
+#[derive(Clone, Copy, Debug)]
+pub enum CType {
+    /// An integer: its C type (`__u32`).
+    Int(&'static str),
+    /// A struct: its name without `struct`, and the header that defines it (empty for a
+    /// target's own structs, which the generated C file defines).
+    Struct(&'static CStr, &'static str),
+}
 
-impl<T: ScalarType + BtfInt> NewArg for T {}
+/// The type of an argument of `new` after the iterator.
+///
+/// Integers ([`ScalarType`]s), and tasks: [`ARef<Task>`] for a `struct task_struct *` that the
+/// program must pass, `Option<ARef<Task>>` for one it may pass as NULL (`__nullable`). The
+/// verifier accepts only a pointer that is referenced or trusted (`KF_TRUSTED_ARGS`), which
+/// keeps the object's memory valid for the call, but not always its count above zero (a hook
+/// on an object being freed gets a trusted pointer to it): the framework takes a reference only
+/// if the count is not zero, and `new` fails with `ESRCH` otherwise, without calling
+/// [`OpenIter::new`].
+///
+/// # Safety
+///
+/// [`NewArg::from_raw`] makes a valid `Self` from any value the verifier lets a program pass
+/// for an argument of C type [`NewArg::C_TYPE`] (NULL too, unless [`NewArg::NULLABLE`]: refused
+/// by the verifier, refused again by `from_raw`).
+pub unsafe trait NewArg: Sized {
+    /// The argument's C type: the integer's, or the object's struct (the kfunc takes a pointer).
+    const C_TYPE: CType;
+    /// Whether the program may pass NULL (the C parameter's name ends in `__nullable`).
+    const NULLABLE: bool = false;
+    /// The argument, from what the C kfunc passed on (widened to `u64` as C converts it).
+    ///
+    /// # Safety
+    ///
+    /// `raw` is what the verifier let the program pass, during this call: for an object, NULL or
+    /// a pointer to an object whose memory is valid for the call.
+    unsafe fn from_raw(raw: u64) -> Result<Self>;
+}
+
+macro_rules! int_new_args {
+    ($($t:ty),*) => {$(
+        // SAFETY: Every `u64` converts to a `$t`.
+        unsafe impl NewArg for $t {
+            const C_TYPE: CType = CType::Int(<$t as super::BtfField>::C_TYPE);
+            #[inline]
+            unsafe fn from_raw(raw: u64) -> Result<Self> {
+                Ok(<$t as ScalarType>::from_slot(raw))
+            }
+        }
+    )*};
+}
+int_new_args!(u8, u16, u32, u64, i8, i16, i32, i64);
+
+// SAFETY: A non-NULL pointer is to a task whose memory is valid for the call (the safety
+// requirements); `tryget_task_struct` takes a reference on it unless its count is zero, and
+// only then does an `ARef` (and a `&Task`, which promises a live count) exist. NULL is refused.
+unsafe impl NewArg for ARef<Task> {
+    const C_TYPE: CType = CType::Struct(<Task as BtfType>::NAME, <Task as BtfType>::C_HEADER);
+    #[inline]
+    unsafe fn from_raw(raw: u64) -> Result<Self> {
+        let p = raw as usize as *mut bindings::task_struct;
+        if p.is_null() {
+            return Err(EINVAL);
+        }
+        // SAFETY: `p` points to a task whose memory is valid for the call.
+        let t = NonNull::new(unsafe { bindings::tryget_task_struct(p) }).ok_or(ESRCH)?;
+        // SAFETY: `tryget_task_struct` took a reference on the task for us, which the `ARef`
+        // owns. CAST: `Task` is a transparent wrapper of `struct task_struct`.
+        Ok(unsafe { ARef::from_raw(t.cast::<Task>()) })
+    }
+}
+
+// SAFETY: As for `ARef<Task>`, with NULL as `None`.
+unsafe impl NewArg for Option<ARef<Task>> {
+    const C_TYPE: CType = <ARef<Task> as NewArg>::C_TYPE;
+    const NULLABLE: bool = true;
+    #[inline]
+    unsafe fn from_raw(raw: u64) -> Result<Self> {
+        if raw == 0 {
+            return Ok(None);
+        }
+        // SAFETY: By the safety requirements, which are `ARef<Task>`'s.
+        Ok(Some(unsafe { <ARef<Task> as NewArg>::from_raw(raw) }?))
+    }
+}
+
+/// An argument of `new` as the build records it.
+#[derive(Clone, Copy, Debug)]
+pub struct ArgDesc {
+    /// [`NewArg::C_TYPE`].
+    pub ty: CType,
+    /// [`NewArg::NULLABLE`].
+    pub nullable: bool,
+}
 
 /// The arguments of `new` after the iterator: `()` or a tuple of up to [`MAX_NEW_ARGS`]
 /// [`NewArg`]s.
 pub trait NewArgs: Sized + private::Sealed {
-    /// The C type of each argument.
-    const C_TYPES: &'static [&'static str];
-    /// The arguments, from what the C kfunc passed on (each widened to 64 bits as its C type
-    /// converts to `u64`).
-    fn from_raw(raw: [u64; MAX_NEW_ARGS]) -> Self;
+    /// Each argument.
+    const DESCS: &'static [ArgDesc];
+    /// The arguments, from what the C kfunc passed on.
+    ///
+    /// # Safety
+    ///
+    /// As for [`NewArg::from_raw`], for each argument (the unused ones are zero).
+    unsafe fn from_raw(raw: [u64; MAX_NEW_ARGS]) -> Result<Self>;
 }
 
 mod private {
@@ -106,17 +201,21 @@ mod private {
 
 impl private::Sealed for () {}
 impl NewArgs for () {
-    const C_TYPES: &'static [&'static str] = &[];
-    fn from_raw(_raw: [u64; MAX_NEW_ARGS]) -> Self {}
+    const DESCS: &'static [ArgDesc] = &[];
+    unsafe fn from_raw(_raw: [u64; MAX_NEW_ARGS]) -> Result<Self> {
+        Ok(())
+    }
 }
 
 macro_rules! new_args {
     ($(($($a:ident $i:tt),+)),+) => {$(
         impl<$($a: NewArg),+> private::Sealed for ($($a,)+) {}
         impl<$($a: NewArg),+> NewArgs for ($($a,)+) {
-            const C_TYPES: &'static [&'static str] = &[$(<$a as super::BtfField>::C_TYPE),+];
-            fn from_raw(raw: [u64; MAX_NEW_ARGS]) -> Self {
-                ($(<$a as ScalarType>::from_slot(raw[$i]),)+)
+            const DESCS: &'static [ArgDesc] =
+                &[$(ArgDesc { ty: <$a as NewArg>::C_TYPE, nullable: <$a as NewArg>::NULLABLE }),+];
+            unsafe fn from_raw(raw: [u64; MAX_NEW_ARGS]) -> Result<Self> {
+                // SAFETY: By the safety requirements, for each argument.
+                Ok(($(unsafe { <$a as NewArg>::from_raw(raw[$i]) }?,)+))
             }
         }
     )+};
@@ -125,30 +224,127 @@ new_args!((A 0), (A 0, B 1), (A 0, B 1, C 2), (A 0, B 1, C 2, D 3));
 
 /// What `next` yields, and how the kfunc returns it.
 ///
+/// An integer is kept in the iterator's state, and `next` returns a pointer to it, which the
+/// verifier lets the program read until `destroy` (a `T *` that carries the iterator's
+/// reference). A kernel object `&'r O` is returned as the `struct O *` it is, which the verifier
+/// lets the program use after `destroy` too: until the end of the program, or with
+/// [`Protection::Rcu`] until the end of its RCU read-side critical section (`MEM_RCU`). `'r` is
+/// the lifetime that [`Scope`] gives, which lasts that long: only [`Scope::rcu`] gives objects
+/// of that lifetime, and everything else a walk may borrow from is shorter (its state) or
+/// `'static`.
+///
 /// # Safety
 ///
-/// [`Yield::C_RET`] is the C return type of `next`, and [`Yield::ret`] returns a pointer that is
-/// valid as that type for as long as the verifier lets the program use it: a pointer to a
-/// scalar lives until `destroy` (the verifier drops it there), so it must point into the
-/// iterator's state, never to memory that a later `next` may free.
+/// [`Yield::C_RET`] is the C type `next` returns a pointer to, and [`Yield::ret`] returns a
+/// pointer that is valid as that type for as long as the verifier lets the program use it, as
+/// above: a scalar's must point into the state (in `slot`), never to memory that a later
+/// `next` may free; an object's must be valid for `'r`.
 pub unsafe trait Yield: Sized {
-    /// Where the value lives in the iterator's state between `next` and `destroy`.
-    type Slot;
+    /// Where the value lives in the iterator's state between `next` and `destroy` (`()` for an
+    /// object). Its layout does not depend on lifetimes.
+    type Slot: 'static;
     /// The C type that `next` returns a pointer to.
-    const C_RET: &'static str;
+    const C_RET: CType;
     /// Stores the value in `slot` if need be and returns the pointer `next` returns.
     fn ret(self, slot: &mut MaybeUninit<Self::Slot>) -> *mut c_void;
 }
 
-// SAFETY: The value is written to the slot in the iterator's state, which lives in the program's
-// stack until `destroy`; the pointer to it is the `T *` the kfunc returns (the verifier lets the
-// program read `sizeof(T)` bytes through it, and not write them, until `destroy`).
-unsafe impl<T: BtfInt + ScalarType> Yield for T {
-    type Slot = T;
-    const C_RET: &'static str = <T as super::BtfField>::C_TYPE;
+macro_rules! int_yields {
+    ($($t:ty),*) => {$(
+        // SAFETY: The value is written to the slot in the iterator's state, which lives in the
+        // program's stack until `destroy`; the pointer to it is the `T *` the kfunc returns (the
+        // verifier lets the program read `sizeof(T)` bytes through it, and not write them,
+        // until `destroy`).
+        unsafe impl Yield for $t {
+            type Slot = $t;
+            const C_RET: CType = CType::Int(<$t as super::BtfField>::C_TYPE);
+            #[inline]
+            fn ret(self, slot: &mut MaybeUninit<$t>) -> *mut c_void {
+                ptr::from_mut(slot.write(self)).cast()
+            }
+        }
+    )*};
+}
+int_yields!(u8, u16, u32, u64, i8, i16, i32, i64);
+
+// SAFETY: `O` is the Rust view of `struct O::NAME` (`BtfType`), so the reference is a valid
+// `struct O *`, for `'r`: the time the verifier lets the program use it (see the trait).
+unsafe impl<'r, O: BtfType> Yield for &'r O {
+    type Slot = ();
+    const C_RET: CType = CType::Struct(O::NAME, O::C_HEADER);
     #[inline]
-    fn ret(self, slot: &mut MaybeUninit<T>) -> *mut c_void {
-        ptr::from_mut(slot.write(self)).cast()
+    fn ret(self, _slot: &mut MaybeUninit<()>) -> *mut c_void {
+        ptr::from_ref(self).cast_mut().cast()
+    }
+}
+
+/// The walk that `new`, `next` and the state's `Drop` are part of, from `new` to `destroy`:
+/// what the state and the items may borrow for `'r`.
+///
+/// With [`Protection::Rcu`] the program is in one RCU read-side critical section from before
+/// `new` to after `destroy` (the verifier refuses `next` and `destroy` after an unlock), so the
+/// walk may use objects that RCU keeps alive, for `'r`: [`Scope::rcu`]. Otherwise it gives
+/// nothing, and all a walk may keep for `'r` is its own state and `'static` data.
+pub struct Scope<'r, T: ?Sized> {
+    // `&'r rcu::Guard`: not `Send` (nor is a reference to a guard), so no state keeps a scope.
+    _rcu: PhantomData<&'r rcu::Guard>,
+    // Invariant in `T`: a scope of one iterator type is never one of another (a supertype),
+    // whose protection `Scope::rcu` would check instead.
+    _t: PhantomData<*mut T>,
+}
+
+impl<T: ?Sized> Clone for Scope<'_, T> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<T: ?Sized> Copy for Scope<'_, T> {}
+
+// `rcu::Guard` only says that the RCU read lock is held while it lives: no bytes.
+const _: () = assert!(size_of::<rcu::Guard>() == 0);
+
+/// `Scope::rcu` only for [`Protection::Rcu`].
+struct RcuOnly<T: ?Sized>(PhantomData<T>);
+
+impl<T: OpenIter + ?Sized> RcuOnly<T> {
+    const CHECK: () = assert!(
+        matches!(T::PROTECTION, Protection::Rcu),
+        "Scope::rcu() is for iterators of Protection::Rcu only"
+    );
+}
+
+impl<'r, T: OpenIter + ?Sized> Scope<'r, T> {
+    /// Made by the kfuncs only, and passed to `T`'s methods, which are generic over `'r`: what
+    /// they can do with the scope is the same for every `'r`, and only the kfuncs, which
+    /// keep the state and the items within the walk, see the lifetime they stand for it.
+    fn new() -> Self {
+        Scope {
+            _rcu: PhantomData,
+            _t: PhantomData,
+        }
+    }
+
+    /// The program's RCU read-side critical section, which lasts for the whole walk and beyond:
+    /// lookups under it ([`PidNamespace::find_task`], [`Task::next_thread`],
+    /// [`ProcessCursor`]) give objects that live for `'r`, which the state may keep and `next`
+    /// may yield. Only for [`Protection::Rcu`] (a build error otherwise).
+    ///
+    /// [`PidNamespace::find_task`]: crate::pid_namespace::PidNamespace::find_task
+    /// [`Task::next_thread`]: crate::task::Task::next_thread
+    /// [`ProcessCursor`]: crate::pid_namespace::ProcessCursor
+    #[inline]
+    pub fn rcu(self) -> &'r rcu::Guard {
+        let () = RcuOnly::<T>::CHECK;
+        // SAFETY: `Guard` has no bytes (asserted above), so a dangling, aligned pointer is a
+        // valid reference to one. What a guard means, that the RCU read lock is held while it
+        // lives, holds for `'r`: with `Protection::Rcu` (checked above) the kfuncs are
+        // `KF_RCU_PROTECTED`, and the verifier lets a program call `new` only in an RCU
+        // read-side critical section (7.3) or refuses `next` and `destroy` after one that did
+        // not (6.12, which marks such an iterator untrusted), and so a program it loads runs
+        // the walk from `new` to `destroy`, and uses the items, within one section. No guard
+        // is dropped for it (a reference), so nothing unlocks.
+        unsafe { NonNull::<rcu::Guard>::dangling().as_ref() }
     }
 }
 
@@ -170,7 +366,7 @@ unsafe impl<T: BtfInt + ScalarType> Yield for T {
 /// # Examples
 ///
 /// ```
-/// use kernel::bpf::iter::{OpenIter, Protection};
+/// use kernel::bpf::iter::{OpenIter, Protection, Scope};
 /// use kernel::c_str;
 /// use kernel::prelude::*;
 ///
@@ -181,14 +377,14 @@ unsafe impl<T: BtfInt + ScalarType> Yield for T {
 ///     const NAME: &'static CStr = c_str!("countdown");
 ///     const PROTECTION: Protection = Protection::Plain;
 ///     type Args = (u32,);
-///     type State = u32;
-///     type Item = u32;
+///     type State<'r> = u32;
+///     type Item<'r> = u32;
 ///
-///     fn new((from,): (u32,)) -> Result<u32> {
+///     fn new<'r>(_: Scope<'r, Self>, (from,): (u32,)) -> Result<u32> {
 ///         Ok(from)
 ///     }
 ///
-///     fn next(left: &mut u32) -> Option<u32> {
+///     fn next<'r>(_: Scope<'r, Self>, left: &mut u32) -> Option<u32> {
 ///         let v = *left;
 ///         *left = left.checked_sub(1)?;
 ///         (v > 0).then_some(v)
@@ -218,33 +414,40 @@ pub trait OpenIter: 'static {
     /// The arguments of `new` after the iterator.
     type Args: NewArgs;
 
-    /// The iterator's state, from `new` to `destroy` (its `Drop`). At most [`MAX_STATE_SIZE`]
-    /// bytes with the framework's own (checked at compile time), aligned to at most 8.
-    type State: Send;
+    /// The iterator's state, from `new` to `destroy` (its `Drop`), which may borrow for the
+    /// walk's [`Scope`] `'r`. At most [`MAX_STATE_SIZE`] bytes with the framework's own
+    /// (checked at compile time), aligned to at most 8.
+    type State<'r>: Send;
 
-    /// What `next` yields: an integer, which the program reads through the pointer `next`
-    /// returns until `destroy`.
-    type Item: Yield;
+    /// What `next` yields ([`Yield`]): an integer, which the program reads through the pointer
+    /// `next` returns until `destroy`, or a kernel object `&'r O` of the walk's [`Scope`].
+    type Item<'r>: Yield;
 
     /// Makes the state. On error, `new` returns the error code to the program and `next`
     /// returns NULL; the program must still call `destroy`.
-    fn new(args: Self::Args) -> Result<Self::State>;
+    fn new<'r>(scope: Scope<'r, Self>, args: Self::Args) -> Result<Self::State<'r>>;
 
     /// Yields the next item, or `None` at the end: `next` then returns NULL, and does so for
     /// ever after without calling this again.
-    fn next(state: &mut Self::State) -> Option<Self::Item>;
+    fn next<'r>(scope: Scope<'r, Self>, state: &mut Self::State<'r>) -> Option<Self::Item<'r>>;
 }
 
 /// The iterator's slots in the program's stack: `struct bpf_iter_<NAME>`.
+///
+/// # Invariants
+///
+/// `state` is `Some` while `budget` is not 0.
 #[repr(C, align(8))]
 struct Raw<T: OpenIter> {
     /// Items `next` may still yield: [`OpenIter::MAX_ITEMS`] after `new`, 0 once the walk has
     /// ended (or `new` failed).
     budget: u32,
     /// The last item, which `next`'s pointer points to.
-    slot: MaybeUninit<<T::Item as Yield>::Slot>,
-    /// `None` if `new` failed.
-    state: Option<T::State>,
+    slot: MaybeUninit<<T::Item<'static> as Yield>::Slot>,
+    /// `None` if `new` failed. Its lifetime is the walk's ([`Scope`]), for which `'static`
+    /// stands here: `T`'s methods are generic over it, so they cannot tell, and only the kfuncs
+    /// see the state and its items, within the walk.
+    state: Option<T::State<'static>>,
 }
 
 /// The `extern "C"` functions behind an [`OpenIter`]'s kfuncs (called through the C kfuncs that
@@ -273,11 +476,11 @@ impl<T: OpenIter> OpenAdapter<T> {
             "OpenIter::MAX_ITEMS must be 1..=BPF_MAX_LOOPS"
         );
         assert!(
-            T::Args::C_TYPES.len() <= MAX_NEW_ARGS,
+            T::Args::DESCS.len() <= MAX_NEW_ARGS,
             "new takes at most four arguments"
         );
         assert!(
-            T::ARG_NAMES.is_empty() || T::ARG_NAMES.len() == T::Args::C_TYPES.len(),
+            T::ARG_NAMES.is_empty() || T::ARG_NAMES.len() == T::Args::DESCS.len(),
             "OpenIter::ARG_NAMES must name every argument of new, or none"
         );
         let mut i = 0;
@@ -285,6 +488,10 @@ impl<T: OpenIter> OpenAdapter<T> {
             assert!(
                 arg_name_is_valid(T::ARG_NAMES[i].as_bytes()),
                 "an argument name must be a C identifier of at most 31 bytes, without `__`"
+            );
+            assert!(
+                !T::Args::DESCS[i].nullable || T::ARG_NAMES[i].len() <= 31 - NULLABLE.len(),
+                "the name of an argument that may be NULL takes `__nullable`: 21 bytes at most"
             );
             i += 1;
         }
@@ -309,11 +516,14 @@ impl<T: OpenIter> OpenAdapter<T> {
         let (state, ret) = if nmi != 0 {
             (None, -(bindings::EOPNOTSUPP as c_int))
         } else {
-            match T::new(T::Args::from_raw(raw)) {
+            // SAFETY: By the safety requirements the arguments are what the verifier let the
+            // program pass.
+            match unsafe { T::Args::from_raw(raw) }.and_then(|args| Self::make(args)) {
                 Ok(s) => (Some(s), 0),
                 Err(e) => (None, e.to_errno()),
             }
         };
+        // INVARIANT: A budget only with a state.
         let budget = if state.is_some() { T::MAX_ITEMS } else { 0 };
         // SAFETY: By the safety requirements `it` is valid for writes of a `Raw<T>` and holds
         // none (the verifier gives `new` only uninitialized slots), so nothing is overwritten
@@ -331,6 +541,21 @@ impl<T: OpenIter> OpenAdapter<T> {
         ret
     }
 
+    /// [`OpenIter::new`] in a walk, whose lifetime `'static` stands for (see [`Raw::state`]).
+    #[inline]
+    fn make(args: T::Args) -> Result<T::State<'static>> {
+        T::new(Scope::new(), args)
+    }
+
+    /// [`OpenIter::next`] on the state of a walk, as in [`Self::make`].
+    #[inline]
+    fn step(
+        state: &mut T::State<'static>,
+        slot: &mut MaybeUninit<<T::Item<'static> as Yield>::Slot>,
+    ) -> Option<*mut c_void> {
+        T::next(Scope::new(), state).map(|item| item.ret(slot))
+    }
+
     /// `bpf_iter_<NAME>_next`.
     ///
     /// # Safety
@@ -342,17 +567,17 @@ impl<T: OpenIter> OpenAdapter<T> {
         // SAFETY: By the safety requirements `it` is a `Raw<T>` made by `new`, which only this
         // call uses while it runs (the program cannot touch the slots).
         let raw = unsafe { &mut *it.cast::<Raw<T>>() };
-        if raw.budget == 0 {
-            return ptr::null_mut();
-        }
-        let Some(state) = raw.state.as_mut() else {
+        let Some(budget) = raw.budget.checked_sub(1) else {
             return ptr::null_mut();
         };
-        match T::next(state) {
-            Some(item) => {
-                raw.budget -= 1;
-                item.ret(&mut raw.slot)
-            }
+        raw.budget = budget;
+        let Some(state) = raw.state.as_mut() else {
+            // SAFETY: `new` leaves a budget only with a state (the type invariant of `Raw`),
+            // and only `destroy` drops the state.
+            unsafe { core::hint::unreachable_unchecked() }
+        };
+        match Self::step(state, &mut raw.slot) {
+            Some(ret) => ret,
             None => {
                 // The verifier takes a drained iterator's `next` to return NULL from now on.
                 raw.budget = 0;
@@ -396,6 +621,8 @@ const fn arg_name_is_valid(name: &[u8]) -> bool {
 const RECORD_SIZE: usize = super::LAYOUT_RECORD_SIZE;
 const IDENT_LEN: usize = 32;
 const CTYPE_LEN: usize = 32;
+/// The suffix of the name of an argument that may be NULL, which the verifier reads.
+const NULLABLE: &str = "__nullable";
 
 /// The description of an open iterator for the build, placed by [`bpf_open_iter!`] in the
 /// object's `.rust_bpf_iter_layout` section beside the targets' records (and discarded from
@@ -403,16 +630,39 @@ const CTYPE_LEN: usize = 32;
 /// struct and the module's kfunc set.
 ///
 /// Format ([`LAYOUT_RECORD_SIZE`](super::LAYOUT_RECORD_SIZE) bytes, little endian): `b"RBOI"`,
-/// version 1, the number of arguments of `new`, the protection (0 plain, 1 RCU, 2 sleepable), a
+/// version 2, the number of arguments of `new`, the protection (0 plain, 1 RCU, 2 sleepable), a
 /// zero byte; the name NUL-padded to 56 bytes; the Rust type's identifier (the functions are
 /// `__rust_bpf_open_iter_<ident>_{new,next,destroy}`) NUL-padded to 32 bytes; the state's size
 /// in 8-byte words as `u32`; the C type `next` returns a pointer to, NUL-padded to 32 bytes;
-/// four zero bytes; then per argument its C type and name, NUL-padded to 32 bytes each.
+/// four zero bytes; then per argument its C type (`struct task_struct *` for an object) and
+/// its C name (with `__nullable` if it may be NULL), NUL-padded to 32 bytes each. At 400, the
+/// header that defines the type `next` returns, and at `432 + 32 * i` argument `i`'s, each
+/// NUL-padded to 32 bytes (empty for integers and a target's own structs).
 ///
 /// [`bpf_open_iter!`]: crate::bpf_open_iter
 #[repr(C, align(8))]
 #[doc(hidden)]
 pub struct OpenRecord([u8; RECORD_SIZE]);
+
+/// Writes `t` (`*` after a struct for a pointer) at `at`, and its header at `header`.
+const fn put_ctype(b: &mut [u8; RECORD_SIZE], at: usize, header: usize, t: CType, ptr: bool) {
+    match t {
+        CType::Int(name) => put(b, at, name.as_bytes(), CTYPE_LEN),
+        CType::Struct(name, h) => {
+            let name = compat::cstr_bytes(name);
+            assert!(
+                name.len() + 9 < CTYPE_LEN && h.len() < CTYPE_LEN,
+                "a struct's name or header is too long for an open iterator's record"
+            );
+            put(b, at, b"struct ", CTYPE_LEN);
+            put(b, at + 7, name, CTYPE_LEN - 7);
+            if ptr {
+                put(b, at + 7 + name.len(), b" *", 3);
+            }
+            put(b, header, h.as_bytes(), CTYPE_LEN);
+        }
+    }
+}
 
 impl OpenRecord {
     /// The record of `T`, whose Rust identifier is `ident`.
@@ -423,25 +673,35 @@ impl OpenRecord {
     /// [`bpf_open_iter!`] makes for `T` (the generated kfuncs call them with `T`'s state size).
     pub const unsafe fn new<T: OpenIter>(ident: &str) -> Self {
         let words = OpenAdapter::<T>::WORDS;
-        let types = T::Args::C_TYPES;
+        let args = T::Args::DESCS;
         let mut b = [0u8; RECORD_SIZE];
         put(&mut b, 0, b"RBOI", 5);
-        b[4] = 1;
-        b[5] = types.len() as u8;
+        b[4] = 2;
+        b[5] = args.len() as u8;
         b[6] = T::PROTECTION.code();
         put(&mut b, 8, compat::cstr_bytes(T::NAME), MAX_NAME_LEN + 8);
         put(&mut b, 64, ident.as_bytes(), IDENT_LEN);
         put(&mut b, 96, &(words as u32).to_le_bytes(), 5);
-        put(&mut b, 100, <T::Item as Yield>::C_RET.as_bytes(), CTYPE_LEN);
+        put_ctype(&mut b, 100, 400, <T::Item<'static> as Yield>::C_RET, false);
         let mut i = 0;
-        while i < types.len() {
+        while i < args.len() {
             let at = 136 + 64 * i;
-            put(&mut b, at, types[i].as_bytes(), CTYPE_LEN);
-            if T::ARG_NAMES.is_empty() {
+            put_ctype(&mut b, at, 432 + 32 * i, args[i].ty, true);
+            let name_len = if T::ARG_NAMES.is_empty() {
                 put(&mut b, at + 32, b"arg", IDENT_LEN);
                 b[at + 35] = b'1' + i as u8;
+                4
             } else {
                 put(&mut b, at + 32, T::ARG_NAMES[i].as_bytes(), IDENT_LEN);
+                T::ARG_NAMES[i].len()
+            };
+            if args[i].nullable {
+                put(
+                    &mut b,
+                    at + 32 + name_len,
+                    NULLABLE.as_bytes(),
+                    NULLABLE.len() + 1,
+                );
             }
             i += 1;
         }
@@ -510,6 +770,123 @@ macro_rules! bpf_open_iter {
             }
         }
     };
+}
+
+/// What an open iterator's walks reach of their module: a collection of its own, say.
+///
+/// A kfunc is called with nothing of its registration (a target's callbacks get its
+/// [`Target::Data`](super::Target::Data)), so a module's iterators find their data through a
+/// `static` slot: [`OpenData::set`] from `init` fills it, and the [`OpenDataGuard`] it returns,
+/// which the module keeps, empties it when dropped. [`OpenData::get`] gives the value's owned
+/// form (an `Arc` clone for an `Arc`), which a walk keeps in its state: it lives as long as the
+/// walk needs it, whatever the slot does meanwhile.
+///
+/// # Examples
+///
+/// ```
+/// use kernel::bpf::iter::OpenData;
+/// use kernel::sync::Arc;
+/// use kernel::prelude::*;
+///
+/// static SLOT: OpenData<Arc<u32>> = OpenData::new();
+///
+/// assert!(SLOT.get().is_none());
+/// let guard = SLOT.set(Arc::new(7, GFP_KERNEL)?)?;
+/// assert_eq!(SLOT.set(Arc::new(8, GFP_KERNEL)?).err(), Some(EBUSY));
+/// let held = SLOT.get().unwrap();
+/// drop(guard);
+/// assert!(SLOT.get().is_none());
+/// // A walk's handle outlives the slot's value.
+/// assert_eq!(*held, 7);
+/// # Ok::<(), Error>(())
+/// ```
+///
+/// # Invariants
+///
+/// `ptr` is NULL, or came from [`ForeignOwnable::into_foreign`] of a `D` that only the
+/// [`OpenDataGuard`] of this slot converts back, after emptying the slot and an RCU grace
+/// period.
+pub struct OpenData<D: ForeignOwnable + Send + Sync> {
+    ptr: AtomicPtr<c_void>,
+    _d: PhantomData<D>,
+}
+
+// SAFETY: The slot hands out `D`s (`get`, from any thread) and drops one (from the thread that
+// drops the guard): `D` is `Send` and `Sync`.
+unsafe impl<D: ForeignOwnable + Send + Sync> Sync for OpenData<D> {}
+
+impl<D: ForeignOwnable + Send + Sync> Default for OpenData<D> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<D: ForeignOwnable + Send + Sync> OpenData<D> {
+    /// An empty slot.
+    pub const fn new() -> Self {
+        // INVARIANT: NULL.
+        OpenData {
+            ptr: AtomicPtr::new(ptr::null_mut()),
+            _d: PhantomData,
+        }
+    }
+
+    /// Stores `data` until the returned guard is dropped; `EBUSY` (dropping `data`) if the slot
+    /// holds a value already.
+    pub fn set(&'static self, data: D) -> Result<OpenDataGuard<D>> {
+        let p = compat::into_foreign(data);
+        // INVARIANT: `p` comes from `into_foreign`, and only the guard returned converts it back.
+        if self
+            .ptr
+            .compare_exchange(ptr::null_mut(), p, Ordering::AcqRel, Ordering::Acquire)
+            .is_err()
+        {
+            // SAFETY: `p` came from `into_foreign` above and was not stored.
+            drop(unsafe { D::from_foreign(p) });
+            return Err(EBUSY);
+        }
+        Ok(OpenDataGuard { slot: self })
+    }
+
+    /// The value's owned form (an `Arc` clone), or `None` if the slot is empty. From any
+    /// context but NMI (the kfuncs run none of an iterator's code there).
+    pub fn get(&self) -> Option<D>
+    where
+        for<'a> D::Borrowed<'a>: Into<D>,
+    {
+        let _rcu = rcu::read_lock();
+        let p = self.ptr.load(Ordering::Acquire);
+        if p.is_null() {
+            return None;
+        }
+        // SAFETY: By the type invariant `p` came from `into_foreign`, and the guard converts it
+        // back only an RCU grace period after emptying the slot: after this read section,
+        // during which the borrow is turned into an owned value.
+        Some(unsafe { D::borrow(p) }.into())
+    }
+}
+
+/// Keeps an [`OpenData`] slot's value; dropping it empties the slot, waits for an RCU grace
+/// period (so that no [`OpenData::get`] still borrows the value) and drops the value. Kept by
+/// the module (dropped by its `Drop`), it outlives every program that may call the kfuncs
+/// (they hold a reference on the module).
+pub struct OpenDataGuard<D: ForeignOwnable + Send + Sync + 'static> {
+    slot: &'static OpenData<D>,
+}
+
+impl<D: ForeignOwnable + Send + Sync> Drop for OpenDataGuard<D> {
+    fn drop(&mut self) {
+        let p = self.slot.ptr.swap(ptr::null_mut(), Ordering::AcqRel);
+        // SAFETY: Called from a context that may sleep (a guard is dropped where a module's
+        // state is, never by the kfuncs).
+        unsafe { bindings::synchronize_rcu() };
+        if !p.is_null() {
+            // SAFETY: By the type invariant of `OpenData`, `p` came from `into_foreign`; no
+            // `get` borrows it any longer (a grace period has passed since the slot was
+            // emptied), and only this guard converts it back.
+            drop(unsafe { D::from_foreign(p) });
+        }
+    }
 }
 
 /// One kfunc of a [`KfuncTable`]: its name and address.
