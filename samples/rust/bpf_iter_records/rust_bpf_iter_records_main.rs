@@ -47,12 +47,32 @@
 //! * Links and iterators hold an [`Arc`] of the collection. The registration holds one too, its
 //!   [`Target::Data`](iter::Target::Data), which the framework lends to `attach`; each debugfs
 //!   file holds one, which [`debugfs`] hands to the file's write function; and the module holds
-//!   one. No global and no C: every call into C is the kernel crate's.
+//!   one. No C: every call into C is the kernel crate's. The one static is the open-coded
+//!   iterator's slot (below).
 //! * No link parameters are accepted (`EINVAL`). The link's fdinfo shows how many records there
 //!   were when it was attached, and how many there are now.
+//!
+//! # Open-coded
+//!
+//! The same type is the open-coded iterator `rust_records`, for sleepable programs (its walk
+//! takes the collection's mutex), which yields the ids of the records in order:
+//!
+//! ```c
+//! __u64 *id;
+//!
+//! bpf_for_each(rust_records, id)
+//!         bpf_printk("%llu", *id);
+//! ```
+//!
+//! A kfunc gets nothing of a registration, so the walks find the collection through a static
+//! slot ([`OPEN_RECORDS`], an [`iter::OpenData`]) that `init` fills and the module's `drop`
+//! empties; each walk keeps its own reference on the collection and an id cursor, as a seq_file
+//! walk does.
 
 use core::convert::Infallible;
-use kernel::bpf::iter::{self, BtfPtr, LinkInfo, Registration, TargetVTable};
+use kernel::bpf::iter::{
+    self, BtfPtr, LinkInfo, OpenData, OpenDataGuard, Protection, Registration, Scope, TargetVTable,
+};
 use kernel::debugfs::{self, Dir};
 use kernel::rbtree::{RBTree, RBTreeNodeReservation};
 use kernel::seq_file::SeqFile;
@@ -361,10 +381,49 @@ impl iter::Target for RecordsTarget {
     }
 }
 
+/// The collection, for the open-coded walks (their kfuncs get no registration data).
+static OPEN_RECORDS: OpenData<Arc<Records>> = OpenData::new();
+
+/// An open-coded walk: a reference on the collection, and the id to look from.
+struct OpenWalk {
+    records: Arc<Records>,
+    cursor: u64,
+}
+
+impl iter::OpenIter for RecordsTarget {
+    const NAME: &'static CStr = c_str!("rust_records");
+    // Each step takes the collection's mutex, which may sleep.
+    const PROTECTION: Protection = Protection::Sleepable;
+
+    // `bpf_iter_rust_records_new(&it)`; `next` returns a `__u64 *` to the id.
+    type Args = ();
+    type State<'r> = OpenWalk;
+    type Item<'r> = u64;
+
+    fn new<'r>(_: Scope<'r, Self>, (): ()) -> Result<OpenWalk> {
+        Ok(OpenWalk {
+            records: OPEN_RECORDS.get().ok_or(ENODEV)?,
+            cursor: 0,
+        })
+    }
+
+    fn next<'r>(_: Scope<'r, Self>, walk: &mut OpenWalk) -> Option<u64> {
+        let rec = walk.records.first_from(walk.cursor)?;
+        // Below `u64::MAX` (type invariant of `Record`).
+        walk.cursor = rec.id + 1;
+        Some(rec.id)
+    }
+}
+
+kernel::bpf_open_iter!(RecordsTarget);
+
 /// The module.
 struct RecordsModule {
     /// The debugfs files, each with a reference on the collection: removed first.
     files: KVec<Pin<KBox<debugfs::File<Arc<Records>>>>>,
+    /// The open-coded walks' slot: emptied when the module goes (no program can call the kfuncs
+    /// then: each holds a reference on the module).
+    _open: Option<OpenDataGuard<Arc<Records>>>,
     /// Their directory, removed once they are.
     _dir: Dir,
     records: Arc<Records>,
@@ -399,6 +458,7 @@ impl kernel::Module for RecordsModule {
         // From here, an error drops `this`, which unregisters the target.
         let mut this = RecordsModule {
             files: KVec::new(),
+            _open: None,
             _dir: Dir::new(c_str!("rust_bpf_iter_records")),
             records,
         };
@@ -414,6 +474,9 @@ impl kernel::Module for RecordsModule {
         for file in files {
             this.files.push(file, GFP_KERNEL)?;
         }
+        this._open = Some(OPEN_RECORDS.set(this.records.clone())?);
+        // Last: the module's one kfunc set stays registered until the module is freed.
+        iter::register_kfuncs(module, kernel::bpf_kfunc_table!())?;
         Ok(this)
     }
 }

@@ -18,14 +18,20 @@
 //! The one documented difference: a `tid` or `pid` that does not exist is refused at attach
 //! with `ESRCH` ([`TaskFilter::check_exists`]); the C targets accept it and show nothing.
 //!
+//! `rust_task` is also an open-coded iterator, the twin of C's `bpf_iter_task_{new,next,destroy}`
+//! (`bpf_for_each(rust_task, t, task, flags)`): every process, every thread, or the threads of
+//! one process, from `init_task` on, in the program's RCU read-side critical section.
+//!
 //! As in C, a read that fills the user's buffer stops on an object it did not show; the cursor
 //! (`tid`, and `fd` or the last mapping's range) stays in the iterator state and the next read
 //! starts from that object again.
 
-use kernel::bpf::iter::{self, BtfPtr, LinkInfo, LinkInfoOut, Scalar, TaskFilter, TrustedBtfPtr};
+use kernel::bpf::iter::{
+    self, BtfPtr, LinkInfo, LinkInfoOut, Protection, Scalar, Scope, TaskFilter, TrustedBtfPtr,
+};
 use kernel::fs::File;
 use kernel::mm::{virt::VmaRef, OwnedMmapReadGuard, VmaWalk};
-use kernel::pid_namespace::PidNamespace;
+use kernel::pid_namespace::{PidNamespace, ProcessCursor, ThreadCursor};
 use kernel::seq_file::SeqFile;
 use kernel::seq_print;
 use kernel::sync::aref::ARef;
@@ -206,6 +212,66 @@ impl iter::Target for RustTask {
     fn fill_link_info(link: &TaskLink, info: &mut LinkInfoOut<'_>) -> Result {
         info.set_task(link.filter);
         Ok(())
+    }
+}
+
+/// What `bpf_iter_rust_task_new`'s `flags` ask for: C's `enum bpf_iter_task_type`.
+const ALL_PROCS: u32 = 0;
+const ALL_THREADS: u32 = 1;
+const PROC_THREADS: u32 = 2;
+
+/// An open-coded `rust_task` walk (C's `struct bpf_iter_task_kern`): the list of processes
+/// (`None` for the threads of one process), and the thread `next` yields next (`None` at the
+/// end).
+struct OpenTasks<'r> {
+    procs: Option<ProcessCursor<'r>>,
+    pos: Option<ThreadCursor<'r>>,
+    all_procs: bool,
+}
+
+impl iter::OpenIter for RustTask {
+    const NAME: &'static CStr = c_str!("rust_task");
+    const PROTECTION: Protection = Protection::Rcu;
+    const ARG_NAMES: &'static [&'static str] = &["task", "flags"];
+
+    // `bpf_iter_rust_task_new(&it, task__nullable, flags)`, as C's `bpf_iter_task_new`.
+    type Args = (Option<ARef<Task>>, u32);
+    type State<'r> = OpenTasks<'r>;
+    type Item<'r> = &'r Task;
+
+    fn new<'r>(
+        scope: Scope<'r, Self>,
+        (task, flags): (Option<ARef<Task>>, u32),
+    ) -> Result<OpenTasks<'r>> {
+        let rcu = scope.rcu();
+        let (procs, pos) = match (flags, task) {
+            (ALL_PROCS | ALL_THREADS, _) => {
+                let procs = ProcessCursor::start(rcu);
+                (Some(procs), Some(procs.threads()))
+            }
+            // A task that has been released has no threads to walk: an empty walk.
+            (PROC_THREADS, Some(task)) => (None, ThreadCursor::new(&task, rcu)),
+            _ => return Err(EINVAL),
+        };
+        Ok(OpenTasks {
+            procs,
+            pos,
+            all_procs: flags == ALL_PROCS,
+        })
+    }
+
+    #[inline]
+    fn next<'r>(_: Scope<'r, Self>, walk: &mut OpenTasks<'r>) -> Option<&'r Task> {
+        let pos = walk.pos.as_mut()?;
+        let task = pos.task();
+        if walk.all_procs || pos.advance().is_none() {
+            // The next process, or (the threads of one process) the end.
+            walk.pos = walk
+                .procs
+                .as_mut()
+                .and_then(|p| p.advance().map(|_| p.threads()));
+        }
+        Some(task)
     }
 }
 
@@ -524,6 +590,7 @@ impl iter::Target for RustTaskVma {
 
 kernel::module_bpf_iter_target! {
     targets: [RustTask, RustTaskFile, RustTaskVma],
+    open_iters: [RustTask],
     name: "rust_bpf_iter_task",
     description: "Rust twins of the task, task_file and task_vma BPF iterator targets",
     license: "GPL",
