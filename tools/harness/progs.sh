@@ -63,6 +63,20 @@ cc "$P/open_primes_irq.bpf.c" "$OUT/progs/open_primes_irq.bpf.o"
 for c in NO_DESTROY NEXT_AFTER_DESTROY NEW_TWICE READ_STATE WRITE_STATE SMALL_STATE; do
 	cc "$P/open_primes_refused.bpf.c" "$OUT/progs/open_primes_$c.bpf.o" -D"$c"
 done
+# The task sample's open-coded rust_task against C's task iterator (the open-coded
+# suite), against the C of the module's BTF.
+"$BPFTOOL" -B "$VMLINUX" btf dump file "$OUT/modules/rust_bpf_iter_task.ko" format c \
+	>"$OUT/include/task.h" || die "bpftool could not dump the task module's BTF"
+cc "$P/open_task.bpf.c" "$OUT/progs/open_task.bpf.o"
+cc "$P/open_task.bpf.c" "$OUT/progs/open_task_UNTRUSTED.bpf.o" -DUNTRUSTED
+# The records sample's open-coded rust_records (the open-coded suite).
+"$BPFTOOL" -B "$VMLINUX" btf dump file "$OUT/modules/rust_bpf_iter_records.ko" format c \
+	>"$OUT/include/records.h" || die "bpftool could not dump the records module's BTF"
+cc "$P/open_records.bpf.c" "$OUT/progs/open_records.bpf.o"
+# make bench: the two open-coded task iterators, and the program without a walk.
+cc "$P/bench_open.bpf.c" "$OUT/progs/bench_open_empty.bpf.o"
+cc "$P/bench_open.bpf.c" "$OUT/progs/bench_open_task.bpf.o" -DITER=task
+cc "$P/bench_open.bpf.c" "$OUT/progs/bench_open_rust_task.bpf.o" -DITER=rust_task
 # make bench: an empty program and a counting one per task target and twin.
 for t in task task_file task_vma; do
 	for n in "$t" "rust_$t"; do

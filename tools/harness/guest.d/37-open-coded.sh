@@ -10,7 +10,9 @@
 # loaded program and unloadable once it is freed. Then the selftest module's
 # RCU-protected and sleepable iterators, in programs that respect their
 # protection and in two the verifier must refuse; and a module whose iterator
-# is named as vmlinux's task iterator, which must not load.
+# is named as vmlinux's task iterator, which must not load. Last, the task
+# sample's rust_task (an RCU-protected iterator of tasks, taking a task) side by
+# side with C's task iterator in one program.
 OUT=$1
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/../guest-lib/tap.sh"
@@ -26,7 +28,8 @@ REFUSED=(NO_DESTROY NEXT_AFTER_DESTROY NEW_TWICE READ_STATE WRITE_STATE SMALL_ST
 SELFTEST=rust_bpf_iter_selftest
 CLASH=rust_bpf_iter_clash
 CLASH2=rust_bpf_iter_clash_module
-plan $((25 + ${#REFUSED[@]}))
+TASKMOD=rust_bpf_iter_task
+plan $((40 + ${#REFUSED[@]}))
 
 # refused CASE: the verifier's message for each program it must refuse (6.12
 # says "as arg #0", 7.3 names the argument otherwise: the common part).
@@ -175,6 +178,10 @@ check "insmod $SELFTEST" insmod "$OUT/modules/$SELFTEST.ko"
 for p in rcu_count rcu_count_locked sleep_count; do
 	expect_eq "$p: counts 1 to 3" "$("$BI" run "$P/open_selftest.bpf.o" --prog "$p" 2>>"$LOG" | tr '\n' ' ')" "1 2 3 "
 done
+expect_eq "a drained iterator stays drained, though its own next would go on" \
+	"$("$BI" run "$P/open_selftest.bpf.o" --prog relapse 2>>"$LOG" | tr '\n' ' ')" "1 2 3 more 0 "
+expect_eq "an iterator without end stops after its MAX_ITEMS (1000) items" \
+	"$("$BI" run "$P/open_selftest.bpf.o" --prog forever 2>>"$LOG")" "1000 1000"
 # 6.12 refuses next outside an RCU read-side critical section; 7.3 (since
 # "bpf: Enforce RCU protection for KF_RCU_PROTECTED") refuses new already.
 expect_refused "verifier refuses an RCU-protected iterator without RCU in a sleepable program" \
@@ -200,4 +207,63 @@ check "rmmod $SELFTEST" unload_module $SELFTEST
 # A name vmlinux has: the kernel would run vmlinux's bpf_iter_task_new for it.
 clash_refused "$CLASH" "an iterator named task, as vmlinux's" \
 	"bpf: kfunc bpf_iter_task_new: the name is taken"
+
+# rust_task against C's task iterator, walked side by side in one program (one RCU
+# read-side section): each line says how many tasks both yielded and where they first
+# differed (-1: nowhere). A process with 5 more threads is running meanwhile.
+check "insmod $TASKMOD" insmod "$OUT/modules/$TASKMOD.ko"
+python3 -c 'import threading, time
+for _ in range(5): threading.Thread(target=time.sleep, args=(60,), daemon=True).start()
+time.sleep(60)' &
+THREADED=$!
+sleep 1
+"$BI" run "$P/open_task.bpf.o" >"$TMP/lockstep" 2>>"$LOG"
+kill $THREADED 2>/dev/null
+wait $THREADED 2>/dev/null
+{ echo "== lockstep:"; cat "$TMP/lockstep"; } >>"$LOG"
+field() { # field WHAT ID KEY: the value of KEY= on the line of WHAT ID
+	awk -v w="$1" -v id="$2" -v k="$3" '$1 == w && $2 == id {
+		for (i = 3; i <= NF; i++) { split($i, kv, "="); if (kv[1] == k) print kv[2] } }' "$TMP/lockstep"
+}
+procs=$(field procs 0 n)
+threads=$(field threads 0 n)
+expect_eq "every process (ALL_PROCS): C and Rust yield the same tasks" \
+	"$(field procs 0 differ) $(field procs 0 ret) $([ "${procs:-0}" -gt 1 ] && echo some)" "-1 0,0 some"
+expect_eq "every thread (ALL_THREADS): the same tasks, 5 more than processes at least" \
+	"$(field threads 0 differ) $(field threads 0 ret) $([ "${threads:-0}" -ge $((${procs:-0} + 5)) ] && echo more)" \
+	"-1 0,0 more"
+expect_eq "unknown flags: both new return EINVAL, and next yields nothing" \
+	"$(field badflags 0 n) $(field badflags 0 differ) $(field badflags 0 ret)" "0 -1 -22,-22"
+expect_eq "the threads of a NULL process: both new return EINVAL" \
+	"$(field nullproc 0 n) $(field nullproc 0 differ) $(field nullproc 0 ret)" "0 -1 -22,-22"
+expect_eq "the threads of the 6-thread process (PROC_THREADS, the target's trusted task)" \
+	"$(field proc $THREADED n) $(field proc $THREADED differ) $(field proc $THREADED ret)" "6 -1 0,0"
+nproc_lines=$(grep -c '^proc ' "$TMP/lockstep")
+bad=$(awk '$1 == "proc" && ($4 != "differ=-1" || $5 != "ret=0,0" || $3 == "n=0")' "$TMP/lockstep" | head -3)
+if [ "$nproc_lines" -gt 1 ] && [ -z "$bad" ]; then
+	ok "the threads of each of $nproc_lines processes: the same tasks"
+else
+	not_ok "the threads of each process: the same tasks" "$nproc_lines lines; $(echo "$bad" | tr '\n' '|')"
+fi
+expect_refused "verifier refuses a task that is neither referenced nor trusted (real_parent)" \
+	"$P/open_task_UNTRUSTED.bpf.o" "must be referenced or trusted"
+kf=$("$BPFTOOL" btf dump file /sys/kernel/btf/$TASKMOD 2>>"$LOG" | grep -cE "^\[[0-9]+\] FUNC 'bpf_iter_rust_task_(new|next)'|^[[:space:]]+'task__nullable' type_id=")
+expect_eq "the module's BTF: bpf_iter_rust_task_new and _next, new taking task__nullable" "$kf" 3
+check "rmmod $TASKMOD" unload_module $TASKMOD
+
+# The records sample's rust_records, over a collection the module owns, which the walks
+# reach through a static slot: the ids the seq_file target of the same type shows.
+RECMOD=rust_bpf_iter_records
+RD=/sys/kernel/debug/$RECMOD
+check "insmod $RECMOD" insmod "$OUT/modules/$RECMOD.ko"
+for r in "a 1" "b 2" "c 3"; do echo "$r" >$RD/add; done
+echo 2 >$RD/del
+open_ids=$("$BI" run "$P/open_records.bpf.o" 2>>"$LOG" | tr '\n' ' ')
+# records.bpf.o relocates its record struct against the module's BTF (CO-RE): libbpf's loader.
+"$BPFTOOL" iter pin "$P/records.bpf.o" /sys/fs/bpf/open_records_seq >>"$LOG" 2>&1
+seq_ids=$(cat /sys/fs/bpf/open_records_seq 2>>"$LOG" | awk '$1 != "end" { print $1 }' | tr '\n' ' ')
+rm -f /sys/fs/bpf/open_records_seq
+expect_eq "bpf_for_each(rust_records): the ids the seq_file target shows (1 3)" \
+	"$open_ids/$seq_ids" "1 3 /1 3 "
+check "rmmod $RECMOD" unload_module $RECMOD
 rm -rf "$TMP"
