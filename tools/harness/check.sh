@@ -223,7 +223,7 @@ if [ "$MODE" = bench ]; then
 	python3 - "$OUT/results.json" <<-'EOF' || die "make bench: see above"
 		import json, sys
 		r = json.load(open(sys.argv[1]))
-		twins, scale = r["twins"], r["scale"]
+		twins, scale, opened = r["twins"], r["scale"], r.get("open", [])
 		bad = []
 		for x in twins:
 		    if x["ratio_median"] > 1.02:
@@ -233,12 +233,21 @@ if [ "$MODE" = bench ]; then
 		    if 100 in per and 10000 in per and per[10000] > 1.5 * per[100]:
 		        bad.append(f"{t}: Rust per object {per[10000]:.1f} at 10,000 processes, "
 		                   f"{per[100]:.1f} at 100: more than 1.5x")
+		# The open-coded task iterators: Rust/C of the walk, and Rust's cost per task flat.
+		for x in opened:
+		    if x["ratio_median"] > 1.02:
+		        bad.append(f"open task, {x['procs']} processes: Rust/C {x['ratio_median']:.3f} > 1.02")
+		per = {x["procs"]: x["rust_ns_per_task"] for x in opened}
+		if 100 in per and 10000 in per and per[10000] > 1.5 * per[100]:
+		    bad.append(f"open task: Rust per task {per[10000]:.1f} at 10,000 processes, "
+		               f"{per[100]:.1f} at 100: more than 1.5x")
 		for b in bad:
 		    print(f"bench: {b}")
-		noise = [x["noise_median"] for x in twins]
-		print(f"bench: {len(twins)} twin cases, {len(bad)} over a limit; C/C (noise) "
-		      f"{min(noise):.3f}-{max(noise):.3f}" if twins else "bench: no results")
-		sys.exit(1 if bad or not twins or not scale else 0)
+		noise = [x["noise_median"] for x in twins + opened]
+		print(f"bench: {len(twins)} twin cases, {len(scale)} scale cases, {len(opened)} "
+		      f"open-coded cases, {len(bad)} over a limit; C/C (noise) "
+		      f"{min(noise):.3f}-{max(noise):.3f}" if noise else "bench: no results")
+		sys.exit(1 if bad or not (twins or scale or opened) else 0)
 	EOF
 	exit 0
 fi

@@ -18,11 +18,13 @@ if [ "$MODE" = demo ]; then
 	"$HERE/demo.sh" "$OUT"
 	rc=$?
 elif [ "$MODE" = bench ]; then
-	# make bench: rbi_bench=ROUNDS,PROCS,FDS on the kernel command line.
-	IFS=, read -r rounds procs fds <<<"${rbi_bench:-9,500,20}"
+	# make bench: rbi_bench=ROUNDS,PROCS,FDS[,SECTION+SECTION...] on the kernel
+	# command line (all of bench.py's sections without the fourth field).
+	IFS=, read -r rounds procs fds only <<<"${rbi_bench:-9,500,20}"
 	insmod "$OUT/modules/rust_bpf_iter_task.ko"
 	python3 "$HERE/guest-lib/bench.py" "$OUT" --rounds "$rounds" --procs "$procs" \
-		--fds "$fds" --drgn "$OUT/drgn.conf" >"$OUT/bench.txt" 2>"$OUT/bench.err"
+		--fds "$fds" --drgn "$OUT/drgn.conf" ${only:+--only "${only//+/,}"} \
+		>"$OUT/bench.txt" 2>"$OUT/bench.err"
 	rc=$?
 else
 	KML=/sys/kernel/debug/kmemleak

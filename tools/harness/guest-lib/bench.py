@@ -24,6 +24,12 @@ Sections (all in one boot; results in OUT/results.json):
   /proc/*/fd/*, /proc/*/maps, /proc/*/task/*/status) against reading the printing programs'
   iterators; both must list the same workload objects.
 - reads: task_file with the printing program, read with read() sizes of --read-sizes bytes.
+- open: for each N of --scale, N processes: C's open-coded task iterator against rust_task
+  (bpf_for_each over every thread, from a program of the task target pinned for this process
+  alone), interleaved; the program without the walk gives the fixed cost, subtracted for the
+  cost per task.
+
+--only SECTION,... runs those sections alone (twins, proc, reads, scale, records, open).
 
 Prints tables (or, with --tap, one TAP result per case: the smoke test of make check, which
 checks that every case ran, each twin printed what its C target printed and /proc agrees, not
@@ -292,6 +298,41 @@ def twin_cases(kid):
     return cases
 
 
+def open_section(a, bi, progs, benchload, scale, stack, tap, res):
+    """The open-coded task iterators, C and Rust, for each N of scale (see the docstring)."""
+    objs = {"c": "bench_open_task.bpf.o", "rust": "bench_open_rust_task.bpf.o",
+            "e": "bench_open_empty.bpf.o"}
+    try:
+        p = stack.enter_context(pinned(bi, progs, objs, "--tid", os.getpid()))
+        err = None
+    except Exception as e:
+        p, err = None, str(e)
+    for n in scale:
+        def run(n=n):
+            if p is None:
+                raise RuntimeError(err)
+            w = Workload(benchload, n, 0)
+            try:
+                tasks = {k: int(timed_read(p[k])[1].split()[-1]) for k in ("c", "rust")}
+                it = interleaved(p["c"], p["rust"], a.scale_rounds)
+                empty = statistics.median(timed_read(p["e"])[0]
+                                          for _ in range(max(2, a.scale_rounds)))
+                r = {"case": "open task", "procs": n, "tasks_c": tasks["c"],
+                     "tasks_rust": tasks["rust"], "empty_median_ns": empty,
+                     "c_ns_per_task": (it["c_median_ns"] - empty) / tasks["c"],
+                     "rust_ns_per_task": (it["rust_median_ns"] - empty) / tasks["rust"],
+                     **it}
+                r["per_task_ratio"] = r["rust_ns_per_task"] / r["c_ns_per_task"]
+                res["open"].append(r)
+                good = min(tasks.values()) >= n and abs(tasks["c"] - tasks["rust"]) <= 2
+                return (good, f"{tasks['c']} tasks, Rust/C {it['ratio_median']:.3f}, per "
+                        f"task {r['per_task_ratio']:.3f}",
+                        f"tasks seen: C {tasks['c']}, Rust {tasks['rust']}, {n} processes")
+            finally:
+                w.close()
+        tap.case(f"open-coded task, {n} processes", run)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("out")
@@ -309,17 +350,23 @@ def main():
     ap.add_argument("--tap", action="store_true")
     ap.add_argument("--extra", type=int, default=0, help="with --tap: results the caller adds")
     ap.add_argument("--json", help="where to write the results (default OUT/results.json)")
+    ap.add_argument("--only", default="twins,proc,reads,scale,records,open",
+                    help="the sections to run")
     a = ap.parse_args()
+    only = set(a.only.split(","))
     bi, progs = f"{a.out}/bin/bpf-iter", f"{a.out}/progs"
     benchload = f"{a.out}/bin/benchload"
     scale = [int(n) for n in a.scale.split(",") if n]
     sizes = [int(n) for n in a.read_sizes.split(",") if n]
     records = [int(n) for n in a.records.split(",") if n]
     n_twins = len(twin_cases(0))
-    tap = Tap(a.tap, n_twins + len(scale) + len(TARGETS) + len(sizes) + bool(a.drgn) +
-              bool(records) + a.extra)
+    if not only & {"proc", "scale"}:
+        a.drgn = None
+    tap = Tap(a.tap, ("twins" in only) * n_twins + ("scale" in only) * len(scale) +
+              ("proc" in only) * len(TARGETS) + ("reads" in only) * len(sizes) + bool(a.drgn) +
+              ("records" in only and bool(records)) + ("open" in only) * len(scale) + a.extra)
     res = {"procs": a.procs, "fds": a.fds, "scale_fds": a.scale_fds,
-           "twins": [], "scale": [], "proc": [], "reads": [], "records": []}
+           "twins": [], "scale": [], "proc": [], "reads": [], "records": [], "open": []}
     drgn = None
     if a.drgn:
         def run():
@@ -330,9 +377,9 @@ def main():
         tap.case("drgn loads the running kernel", run)
 
     # twins, proc and reads: PROCS processes with FDS files
-    work = Workload(benchload, a.procs, a.fds)
+    work = Workload(benchload, a.procs, a.fds) if only & {"twins", "proc", "reads"} else None
     try:
-        for name, c_obj, r_obj, params in twin_cases(work.pids[0]):
+        for name, c_obj, r_obj, params in twin_cases(work.pids[0]) if "twins" in only else ():
             def run(name=name, c_obj=c_obj, r_obj=r_obj, params=params):
                 with pinned(bi, progs, {"c": c_obj, "rust": r_obj}, *params) as p:
                     r = {"case": name, "procs": a.procs, "fds": a.fds,
@@ -342,8 +389,8 @@ def main():
                         f"{r['noise_median']:.3f}", "the twin printed other output than C")
             tap.case(name, run)
 
-        pids = set(work.pids)
-        for t in TARGETS:
+        pids = set(work.pids) if work else set()
+        for t in TARGETS if "proc" in only else ():
             def run(t=t):
                 with pinned(bi, progs, {"c": f"{t}.bpf.o", "rust": f"rust_{t}.bpf.o"}) as p:
                     it = interleaved(p["c"], p["rust"], max(1, a.rounds // 3))
@@ -371,8 +418,9 @@ def main():
                 return (r["same_objects"] and r.get("drgn_same_objects", True), text, why)
             tap.case(f"{t} against /proc", run)
 
-        with pinned(bi, progs, {"c": "task_file.bpf.o", "rust": "rust_task_file.bpf.o"}) as p:
-            for size in sizes:
+        with pinned(bi, progs, {"c": "task_file.bpf.o", "rust": "rust_task_file.bpf.o"}
+                    if "reads" in only else {}) as p:
+            for size in sizes if "reads" in only else ():
                 def run(size=size):
                     r = {"case": f"task_file printing, read({size})", "size": size,
                          **interleaved(p["c"], p["rust"], max(1, a.rounds // 3), size)}
@@ -381,7 +429,8 @@ def main():
                             "the twin printed other output than C")
                 tap.case(f"read({size})", run)
     finally:
-        work.close()
+        if work:
+            work.close()
 
     # scale: per-object cost, allocations and /proc, from 10 to 10,000 processes
     objs = {}
@@ -391,12 +440,13 @@ def main():
     allocs = None
     with contextlib.ExitStack() as stack:
         try:
-            p = stack.enter_context(pinned(bi, progs, objs))
-            allocs = Allocs()
-            stack.callback(allocs.close)
+            if "scale" in only:
+                p = stack.enter_context(pinned(bi, progs, objs))
+                allocs = Allocs()
+                stack.callback(allocs.close)
         except Exception as e:
             p, err = None, str(e)
-        for n in scale:
+        for n in scale if "scale" in only else ():
             if drgn and n > a.drgn_max:
                 # its memory is better left to the processes
                 drgn.close()
@@ -452,8 +502,13 @@ def main():
                 os.close(fd)
         return True, ", ".join(f"{r['records']}: {r['ns_per_record']:.0f}"
                                for r in res["records"]) + " per record", ""
-    if records:
+    if records and "records" in only:
         tap.case("rust_records from 10 to %d records" % records[-1], run_records)
+
+    # open: the open-coded task iterators, C and Rust, from 10 to 10,000 processes
+    if "open" in only:
+        with contextlib.ExitStack() as stack:
+            open_section(a, bi, progs, benchload, scale, stack, tap, res)
 
     if drgn:
         drgn.close()
@@ -491,6 +546,13 @@ def report(res):
               f"{r['ns_per_record']:.1f}")
     if "drgn_load_s" in res:
         print(f"drgn: loading the kernel's debug info took {res['drgn_load_s']:.1f} s")
+    print("open: C's open-coded task iterator and rust_task over every thread; instructions "
+          "(icount ns), medians")
+    for r in res["open"]:
+        print(f"  N {r['procs']:>6} tasks {r['tasks_c']:>6}  C {r['c_median_ns']:>13,.0f}  Rust "
+              f"{r['rust_median_ns']:>13,.0f}  Rust/C {r['ratio_median']:.3f}  C/C "
+              f"{r['noise_median']:.3f}  per task C {r['c_ns_per_task']:.1f} Rust "
+              f"{r['rust_ns_per_task']:.1f} ({r['per_task_ratio']:.3f})")
     print("reads: task_file, printing program, by read() size")
     for r in res["reads"]:
         print(f"  read({r['size']:>6})  C {r['c_median_ns']:>13,.0f}  Rust "
