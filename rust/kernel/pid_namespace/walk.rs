@@ -324,10 +324,14 @@ impl Task {
     /// Whether the task is in its thread group now: attached to its pid (C's
     /// `pid_task(task_pid(p), PIDTYPE_PID) == p`), or `init_task`. A task being made by `fork`
     /// is not yet (though it is alive, with a copy of its parent's pid and links, which hooks
-    /// of `fork` may see), a released one no longer; the pid is attached, and detached, in the
-    /// critical sections of `tasklist_lock` that add the task to its group's list of threads
-    /// (and to the list of processes) and remove it (`copy_process()`, `__unhash_process()`).
-    /// What the task's links were when it was attached is visible after this returns `true`.
+    /// of `fork` may see), a released one no longer. A new thread joins its group's list in the
+    /// critical section of `tasklist_lock` that attaches its pid, before it (a new process is
+    /// in its own list from `copy_signal()` on), and leaves it in the one that detaches it,
+    /// after (`copy_process()`, `__unhash_process()`); `de_thread()` swaps the pids of two
+    /// tasks that stay in the list (`exchange_tids()`), and a check that reads the pid before
+    /// the swap and the pid's task after it says `false` for a task in the list: an empty walk,
+    /// never a wrong one. What the task's links were when it was attached is visible after this
+    /// returns `true`.
     fn attached(&self, _rcu: &rcu::Guard) -> bool {
         let p = raw(self);
         // `init_task` is attached to no pid (`init_struct_pid` has no tasks), and is in its list
@@ -405,9 +409,10 @@ impl<'a> ProcessCursor<'a> {
     #[inline]
     pub fn threads(&self) -> ThreadCursor<'a> {
         // INVARIANT: The process was in the list of processes during the read section, so it
-        // was in its thread group's list then too (a task joins both, and leaves both, in one
-        // critical section of `tasklist_lock`: `copy_process()`, `__unhash_process()`;
-        // `de_thread()` gives the list position to a thread already in the group).
+        // was in its thread group's list then too: a process is in its own list from
+        // `copy_signal()` on, before `copy_process()` adds it to the list of processes, and
+        // `__unhash_process()` removes it from both in one critical section of `tasklist_lock`;
+        // `de_thread()` gives the list position to a thread already in the group.
         ThreadCursor { task: self.task }
     }
 

@@ -341,9 +341,10 @@ impl<'r, T: OpenIter + ?Sized> Scope<'r, T> {
         // lives, holds for `'r`: with `Protection::Rcu` (checked above) the kfuncs are
         // `KF_RCU_PROTECTED`, and the verifier lets a program call `new` only in an RCU
         // read-side critical section (7.3) or refuses `next` and `destroy` after one that did
-        // not (6.12, which marks such an iterator untrusted), and so a program it loads runs
-        // the walk from `new` to `destroy`, and uses the items, within one section. No guard
-        // is dropped for it (a reference), so nothing unlocks.
+        // not (6.12, which marks such an iterator untrusted: as every path of a program must
+        // call `destroy`, a program whose `new` ran outside a section does not load), and so a
+        // program it loads runs the walk from `new` to `destroy`, and uses the items, within one
+        // section. No guard is dropped for it (a reference), so nothing unlocks.
         unsafe { NonNull::<rcu::Guard>::dangling().as_ref() }
     }
 }
