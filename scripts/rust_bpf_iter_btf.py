@@ -32,6 +32,8 @@ FLAGS = {
                   "KF_ITER_DESTROY | KF_SLEEPABLE"),
 }
 INTS = {1: "8", 2: "16", 4: "32", 8: "64"}
+# The kinds of link parameters (kernel::bpf::iter::Params): 4 and 5 are the target's own.
+PARAMS = {0: "none", 1: "task", 2: "map", 3: "cgroup", 4: "int", 5: "struct"}
 
 
 def cstr(b):
@@ -64,8 +66,8 @@ def records(blob):
         if r[:4] == b"RBOI" and r[4] == 2:
             opens.append(open_iter(r))
             continue
-        if r[:4] != b"RBIL" or r[4] != 3:
-            raise ValueError(f"layout record at offset {at}: not a version 3 target or version 2 "
+        if r[:4] != b"RBIL" or r[4] != 4:
+            raise ValueError(f"layout record at offset {at}: not a version 4 target or version 2 "
                              "open iterator record (a kernel crate that does not match this "
                              "script?)")
         slots = []
@@ -75,8 +77,19 @@ def records(blob):
                           "size": struct.unpack_from("<I", s, 4)[0],
                           "type": cstr(s[8:40]), "name": cstr(s[40:72]),
                           "header": cstr(s[72:104])})
-        tgts.append((cstr(r[8:64]), slots))
+        tgts.append((cstr(r[8:64]), slots, params(r[896:960])))
     return tgts, opens
+
+
+def params(p):
+    """The link parameters of a target record: (kind, C type of the member or None)."""
+    kind, n, ctype = p[0], struct.unpack_from("<I", p, 4)[0], cstr(p[8:64])
+    if kind not in PARAMS:
+        raise ValueError(f"unknown link parameter kind {kind}")
+    name = PARAMS[kind]
+    if name in ("none", "task", "map", "cgroup"):
+        return name, None
+    return "custom", (f"struct {ctype}" if name == "struct" else ctype, n)
 
 
 def open_iter(r):
@@ -131,7 +144,7 @@ def generate(obj, blobs):
     # verified against the context of one could be attached to the other: refused here, at
     # build time (and by the kernel at attach, for code that registers without a record).
     # Two open iterators of one name would share kfunc names.
-    for what, names in (("target", [n for n, _ in tgts]),
+    for what, names in (("target", [n for n, _, _ in tgts]),
                         ("open iterator", [o["name"] for o in opens])):
         seen = set()
         for name in names:
@@ -141,7 +154,7 @@ def generate(obj, blobs):
             seen.add(name)
     headers = ["linux/bpf.h", "linux/build_bug.h", "linux/compiler.h", "linux/stddef.h",
                "linux/types.h"]
-    for _, slots in tgts:
+    for _, slots, _ in tgts:
         for s in slots:
             if s["header"] and s["header"] not in headers:
                 headers.append(s["header"])
@@ -159,7 +172,7 @@ def generate(obj, blobs):
         out.append(f"static_assert(sizeof(struct {name}) == {size});")
         for fname, _, _, off in fields:
             out.append(f"static_assert(offsetof(struct {name}, {fname}) == {off});")
-    for name, slots in tgts:
+    for name, slots, (pkind, ptype) in tgts:
         out += ["", f"struct bpf_iter__{name} {{", "\t__bpf_md_ptr(struct bpf_iter_meta *, meta);"]
         for s in slots:
             t = c_param(s)
@@ -174,9 +187,30 @@ def generate(obj, blobs):
         out += ["", f"DEFINE_BPF_ITER_FUNC({name}, {params})", "",
                 "/* The context struct is in BTF for program authors, though no C reads it. */",
                 f"static const struct bpf_iter__{name} *__rust_bpf_iter_ctx_{name} __used;"]
+        out += link_params(name, pkind, ptype)
     if opens:
         out += open_iters(opens)
     return "\n".join(out) + "\n"
+
+
+def link_params(name, kind, ctype):
+    """The struct that tells tools which link parameters a target takes (Target::Params)."""
+    if kind == "none":
+        member = []
+    elif kind == "custom":
+        t, n = ctype
+        member = [f"\t{t} custom{f'[{n}]' if n else ''};"]
+    else:
+        member = [f"\ttypeof(((union bpf_iter_link_info *)0)->{kind}) {kind};"]
+    return ["", "/*",
+            f" * The link parameters {name} takes, for tools (bpf-iter list): the member's name is",
+            " * their kind (task, map, cgroup, or custom: the target's own, of the member's type),",
+            " * no member for none.",
+            " */",
+            f"struct rust_bpf_iter_params__{name} {{"] + member + [
+            "};",
+            f"static const struct rust_bpf_iter_params__{name} *__rust_bpf_iter_params_{name} "
+            "__used;"]
 
 
 def open_iters(opens):

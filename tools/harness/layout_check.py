@@ -60,7 +60,7 @@ def parse_records(blob):
                           "args": [(cs(136 + 64 * i, 168 + 64 * i), cs(168 + 64 * i, 200 + 64 * i))
                                    for i in range(r[5])]})
             continue
-        if r[:4] != b"RBIL" or r[4] != 3:
+        if r[:4] != b"RBIL" or r[4] != 4:
             raise ValueError(f"bad layout record at offset {at}")
         n = r[5]
         name = r[8:64].split(b"\0")[0].decode()
@@ -71,7 +71,9 @@ def parse_records(blob):
             slots.append({"kind": s[0], "origin": s[1], "signed": bool(s[2]), "size": size,
                           "type": s[8:40].split(b"\0")[0].decode(),
                           "name": s[40:72].split(b"\0")[0].decode()})
-        recs.append({"name": name, "slots": slots})
+        pk, = struct.unpack_from("<I", r, 900)
+        recs.append({"name": name, "slots": slots,
+                     "params": (r[896], pk, r[904:960].split(b"\0")[0].decode())})
     return recs, opens
 
 
@@ -216,11 +218,43 @@ def check_module(types, split_ids, recs):
             errs.append(f"{name}: no anchor bpf_iter_{name} in the module's BTF")
             continue
         errs += [f"{name}: {e}" for e in check_record(types, rec, anchors[name])]
+        errs += [f"{name}: {e}" for e in check_params(types, split_ids, rec)]
     for name in anchors:
         if name not in by_name:
             errs.append(f"{name}: anchor bpf_iter_{name} has no layout record "
                         "(module_bpf_iter_target! or bpf_iter_layout!)")
     return errs
+
+
+PARAM_KINDS = {0: None, 1: "task", 2: "map", 3: "cgroup", 4: "custom", 5: "custom"}
+
+
+def check_params(types, split_ids, rec):
+    """Check the struct that names a target's link parameters for tools against its record:
+    no member for none, else one named after the kind; a custom one of the recorded type."""
+    kind, n, ctype = rec["params"]
+    sname = f"rust_bpf_iter_params__{rec['name']}"
+    t = next((t for _, t in sorted(types.items(), key=lambda it: it[0] not in split_ids)
+              if t["kind"] == "STRUCT" and t.get("name") == sname), None)
+    if t is None:
+        return [f"no struct {sname} in the module's BTF"]
+    if kind not in PARAM_KINDS:
+        return [f"unknown link parameter kind {kind}"]
+    want = PARAM_KINDS[kind]
+    got = [m["name"] for m in t["members"]]
+    if got != ([want] if want else []):
+        return [f"struct {sname} has members {got}, the record kind {want or 'none'}"]
+    if want != "custom":
+        return []
+    mt = resolve(types, t["members"][0]["type_id"])
+    if n:
+        if not mt or mt["kind"] != "ARRAY" or mt["nr_elems"] != n:
+            return [f"{sname}.custom is not an array of {n}"]
+        mt = resolve(types, mt["type_id"])
+    c = f"struct {ctype}" if kind == 5 else ctype
+    if not is_ctype(types, mt, c):
+        return [f"{sname}.custom is not {c}{f'[{n}]' if n else ''}"]
+    return []
 
 
 def is_ctype(types, t, ctype):

@@ -111,11 +111,12 @@ impl iter::Target for Again {
     const NAME: &'static CStr = c_str!("rust_primes");
     type Ctx<'a> = AgainCtx;
     type Data = ();
+    type Params = ();
     type Link = ();
     type Iter = ();
     type Item = Index;
-    fn attach(_: (), info: &LinkInfo) -> Result {
-        info.none()
+    fn attach(_: (), (): ()) -> Result {
+        Ok(())
     }
     fn init_iter(_: &()) -> Result {
         Ok(())

@@ -245,11 +245,12 @@ LTYPES = {
     9: {"kind": "INT", "name": "long long unsigned int", "size": 8},
     10: {"kind": "ARRAY", "type_id": 11, "nr_elems": 8},
     11: {"kind": "INT", "name": "unsigned char", "size": 1},
+    12: {"kind": "STRUCT", "name": "rust_bpf_iter_params__t", "size": 0, "members": []},
 }
 
 
-def lrec(slots):
-    return {"name": "t", "slots": slots}
+def lrec(slots, params=(0, 0, "")):
+    return {"name": "t", "slots": slots, "params": params}
 
 
 GOOD = [{"kind": 2, "origin": 1, "signed": False, "size": 16, "type": "rec", "name": "r"},
@@ -353,8 +354,73 @@ def open_iter_kfuncs_mismatch_fails():
             and len(layout_check.check_open(missing, OSPLIT - {29}, [OREC])) == 1)
 
 
+@case
+def layout_params_checked():
+    """The struct that names a target's link parameters, against its record: none, task,
+    a custom __u32, a custom __u8[4], a custom struct; a wrong kind or type is one error."""
+    def with_params(member, tid):
+        t = dict(LTYPES)
+        t[12] = dict(LTYPES[12], members=[{"name": member, "type_id": tid, "bits_offset": 0}])
+        t[13] = {"kind": "STRUCT", "size": 12, "members": []}  # the union's anonymous task
+        t[14] = {"kind": "ARRAY", "type_id": 11, "nr_elems": 4}
+        return t
+    check = lambda types, p: layout_check.check_module(types, {8}, [lrec(GOOD, p)])
+    return (check(LTYPES, (0, 0, "")) == []
+            and check(with_params("task", 13), (1, 0, "")) == []
+            and check(with_params("custom", 6), (4, 0, "__u32")) == []
+            and check(with_params("custom", 14), (4, 4, "__u8")) == []
+            and check(with_params("custom", 3), (5, 0, "rec")) == []
+            and len(check(LTYPES, (1, 0, ""))) == 1
+            and len(check(with_params("task", 13), (2, 0, ""))) == 1
+            and len(check(with_params("custom", 6), (4, 0, "__u64"))) == 1
+            and len(check(with_params("custom", 6), (4, 4, "__u32"))) == 1
+            and len(check(with_params("custom", 6), (5, 0, "rec"))) == 1
+            and len(layout_check.check_module({i: t for i, t in LTYPES.items() if i != 12},
+                                              {8}, [lrec(GOOD)])) == 1)
+
+
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "scripts"))
 import rust_bpf_iter_btf  # noqa: E402
+
+
+def target_record(name, params=(0, 0, "")):
+    """A LayoutRecord as kernel::bpf::iter::LayoutRecord::new lays it out, with one u32 slot
+    `n` and link parameters (kind, array elements, C type)."""
+    r = bytearray(1024)
+    r[0:4] = b"RBIL"
+    r[4], r[5] = 4, 1
+    r[8:8 + len(name)] = name.encode()
+    r[64], r[68:72] = 1, (4).to_bytes(4, "little")
+    r[104:105] = b"n"
+    kind, n, ctype = params
+    r[896], r[900:904] = kind, n.to_bytes(4, "little")
+    r[904:904 + len(ctype)] = ctype.encode()
+    return bytes(r)
+
+
+@case
+def generator_link_params():
+    """The struct naming each target's link parameters: no member for none, the union's
+    member for task, map and cgroup, the recorded type for the target's own."""
+    blob = b"".join(target_record(*a) for a in [
+        ("a", (0, 0, "")), ("b", (1, 0, "")), ("c", (2, 0, "")), ("d", (3, 0, "")),
+        ("e", (4, 0, "__u32")), ("f", (4, 2, "__u64")), ("g", (5, 0, "fib_param"))])
+    c = rust_bpf_iter_btf.generate("x.o", {".rust_bpf_iter_layout": blob,
+                                           ".rust_bpf_iter_types": b""})
+    want = ["struct rust_bpf_iter_params__a {\n};",
+            "struct rust_bpf_iter_params__b {\n"
+            "\ttypeof(((union bpf_iter_link_info *)0)->task) task;\n};",
+            "\ttypeof(((union bpf_iter_link_info *)0)->map) map;\n};",
+            "\ttypeof(((union bpf_iter_link_info *)0)->cgroup) cgroup;\n};",
+            "struct rust_bpf_iter_params__e {\n\t__u32 custom;\n};",
+            "struct rust_bpf_iter_params__f {\n\t__u64 custom[2];\n};",
+            "struct rust_bpf_iter_params__g {\n\tstruct fib_param custom;\n};",
+            "static const struct rust_bpf_iter_params__g *__rust_bpf_iter_params_g __used;",
+            "DEFINE_BPF_ITER_FUNC(a, struct bpf_iter_meta *meta, u32 n)"]
+    miss = [w for w in want if w not in c]
+    if miss:
+        print(f"# missing: {miss!r}")
+    return not miss
 
 
 def open_record(name, ident, protection, words, ret, args, headers=()):

@@ -18,7 +18,7 @@
 //! ```
 
 use core::sync::atomic::{AtomicU64, Ordering};
-use kernel::bpf::iter::{self, BtfPtr, Index, LinkInfo, RdonlyBuf, Scalar};
+use kernel::bpf::iter::{self, BtfPtr, Index, RdonlyBuf, Scalar};
 use kernel::{c_str, prelude::*, seq_file::SeqFile, seq_print};
 
 /// Length of a record's name.
@@ -96,12 +96,12 @@ impl iter::Target for Sample {
 
     type Ctx<'a> = SampleCtx<'a>;
     type Data = ();
+    type Params = ();
     type Link = SampleLink;
     type Iter = SampleIter;
     type Item = Index;
 
-    fn attach(_data: (), info: &LinkInfo) -> Result<SampleLink> {
-        info.none()?;
+    fn attach(_data: (), (): ()) -> Result<SampleLink> {
         Ok(SampleLink {
             serial: NEXT_SERIAL.fetch_add(1, Ordering::Relaxed),
         })

@@ -22,7 +22,7 @@
 //! }
 //! ```
 
-use kernel::bpf::iter::{self, Index, LinkInfo, LinkInfoOut, MapRef, Scalar};
+use kernel::bpf::iter::{self, Index, LinkInfoOut, MapRef, Scalar};
 use kernel::{c_str, prelude::*, seq_file::SeqFile, seq_print};
 
 kernel::bpf_iter_context! {
@@ -56,13 +56,14 @@ impl iter::Target for MapInfo {
 
     type Ctx<'a> = MapInfoCtx;
     type Data = ();
+    type Params = MapRef;
     /// The map, referenced until the link is released.
     type Link = MapRef;
     type Iter = OneObject<(u32, u32)>;
     type Item = Index;
 
-    fn attach(_data: (), info: &LinkInfo) -> Result<MapRef> {
-        info.map()
+    fn attach(_data: (), map: MapRef) -> Result<MapRef> {
+        Ok(map)
     }
 
     fn init_iter(map: &MapRef) -> Result<Self::Iter> {
@@ -100,7 +101,7 @@ impl iter::Target for MapInfo {
 #[cfg(CONFIG_CGROUPS)]
 mod cgroup {
     use super::{next_one, start_one, OneObject};
-    use kernel::bpf::iter::{self, CgroupOrder, CgroupRef, Index, LinkInfo, LinkInfoOut, Scalar};
+    use kernel::bpf::iter::{self, CgroupOrder, CgroupRef, Index, LinkInfoOut, Scalar};
     use kernel::{c_str, prelude::*, seq_file::SeqFile, seq_print};
 
     kernel::bpf_iter_context! {
@@ -129,13 +130,14 @@ mod cgroup {
 
         type Ctx<'a> = CgroupInfoCtx;
         type Data = ();
+        type Params = (CgroupRef, CgroupOrder);
         /// The cgroup, referenced until the link is released, and the order asked for.
         type Link = (CgroupRef, CgroupOrder);
         type Iter = OneObject<(u64, u32)>;
         type Item = Index;
 
-        fn attach(_data: (), info: &LinkInfo) -> Result<Self::Link> {
-            info.cgroup()
+        fn attach(_data: (), walk: Self::Params) -> Result<Self::Link> {
+            Ok(walk)
         }
 
         fn init_iter(link: &Self::Link) -> Result<Self::Iter> {

@@ -28,7 +28,7 @@
 //!
 //! This file is the example of `Documentation/rust/bpf_iter.rst`, shown there whole.
 
-use kernel::bpf::iter::{self, Index, LinkInfo, LinkInfoOut, Protection, Scalar, Scope};
+use kernel::bpf::iter::{self, Custom, Index, LinkInfoOut, Protection, Scalar, Scope};
 use kernel::{c_str, prelude::*, seq_file::SeqFile, seq_print};
 
 /// The most primes a link may ask for.
@@ -78,15 +78,17 @@ impl iter::Target for RustPrimes {
 
     type Ctx<'a> = PrimesCtx;
     type Data = ();
+    // `n`, a `u32` over the start of the link parameters; the other 12 bytes must be zero.
+    type Params = Custom<u32>;
     type Link = PrimesLink;
     type Iter = PrimesIter;
     // The walk's own cursor is the object: the item only says "there is one".
     type Item = Index;
 
-    fn attach(_data: (), info: &LinkInfo) -> Result<PrimesLink> {
-        // `n` is required, 1 to `MAX_PRIMES`; the other 12 bytes must be zero.
-        match info.custom::<u32>()? {
-            n @ 1..=MAX_PRIMES => Ok(PrimesLink { n }),
+    fn attach(_data: (), Custom(n): Custom<u32>) -> Result<PrimesLink> {
+        // `n` is required, 1 to `MAX_PRIMES`.
+        match n {
+            1..=MAX_PRIMES => Ok(PrimesLink { n }),
             _ => Err(EINVAL),
         }
     }

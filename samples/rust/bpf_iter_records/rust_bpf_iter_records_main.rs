@@ -71,7 +71,7 @@
 
 use core::convert::Infallible;
 use kernel::bpf::iter::{
-    self, BtfPtr, LinkInfo, OpenData, OpenDataGuard, Protection, Registration, Scope, TargetVTable,
+    self, BtfPtr, OpenData, OpenDataGuard, Protection, Registration, Scope, TargetVTable,
 };
 use kernel::debugfs::{self, Dir};
 use kernel::rbtree::{RBTree, RBTreeNodeReservation};
@@ -339,12 +339,12 @@ impl iter::Target for RecordsTarget {
 
     type Ctx<'a> = RecordsCtx<'a>;
     type Data = Arc<Records>;
+    type Params = ();
     type Link = RecordsLink;
     type Iter = RecordsIter;
     type Item = Arc<Record>;
 
-    fn attach(records: ArcBorrow<'_, Records>, info: &LinkInfo) -> Result<RecordsLink> {
-        info.none()?;
+    fn attach(records: ArcBorrow<'_, Records>, (): ()) -> Result<RecordsLink> {
         let records: Arc<Records> = records.into();
         let at_attach = records.len();
         Ok(RecordsLink { records, at_attach })

@@ -46,8 +46,8 @@
 
 use core::convert::Infallible;
 use kernel::bpf::iter::{
-    self, BtfPtr, Index, LinkInfo, Protection, Registration, Scalar, Scope, TargetVTable,
-    TaskFilter, TrustedBtfPtr,
+    self, BtfPtr, Index, Protection, Registration, Scalar, Scope, TargetVTable, TaskFilter,
+    TrustedBtfPtr,
 };
 use kernel::debugfs::{self, Dir};
 use kernel::sync::aref::ARef;
@@ -88,12 +88,13 @@ macro_rules! one_task_target {
             const NAME: &'static CStr = c_str!($name);
             type Ctx<'a> = $ctx<'a>;
             type Data = $data;
+            type Params = ();
             type Link = ();
             type Iter = OneTask;
             type Item = Index;
 
-            fn attach(data: iter::DataRef<'_, Self>, info: &LinkInfo) -> Result {
-                $attach(data, info)
+            fn attach(data: iter::DataRef<'_, Self>, (): ()) -> Result {
+                $attach(data)
             }
 
             fn init_iter((): &()) -> Result<OneTask> {
@@ -121,8 +122,8 @@ macro_rules! one_task_target {
     };
 }
 
-fn attach_none((): (), info: &LinkInfo) -> Result {
-    info.none()
+fn attach_none((): ()) -> Result {
+    Ok(())
 }
 
 one_task_target!(
@@ -169,12 +170,13 @@ impl iter::Target for SignedTarget {
     const NAME: &'static CStr = c_str!("rust_signed");
     type Ctx<'a> = SignedCtx;
     type Data = ();
+    type Params = ();
     type Link = ();
     type Iter = i32;
     type Item = Index;
 
-    fn attach((): (), info: &LinkInfo) -> Result {
-        info.none()
+    fn attach((): (), (): ()) -> Result {
+        Ok(())
     }
 
     fn init_iter((): &()) -> Result<i32> {
@@ -248,12 +250,14 @@ impl iter::Target for ThreadTarget {
     const NAME: &'static CStr = c_str!("rust_thread");
     type Ctx<'a> = ThreadCtx<'a>;
     type Data = ();
+    // Only `Tid`: anything else is refused with `EINVAL`.
+    type Params = TaskFilter;
     type Link = ARef<Task>;
     type Iter = OneTask;
     type Item = Index;
 
-    fn attach((): (), info: &LinkInfo) -> Result<ARef<Task>> {
-        let TaskFilter::Tid(tid) = info.task()? else {
+    fn attach((): (), filter: TaskFilter) -> Result<ARef<Task>> {
+        let TaskFilter::Tid(tid) = filter else {
             return Err(EINVAL);
         };
         let tid = Pid::try_from(tid).map_err(|_| ESRCH)?;
@@ -298,9 +302,9 @@ struct Locked {
 }
 
 /// `rust_locked`'s `attach`: takes the lock held around registering and unregistering it.
-fn attach_locked(locked: ArcBorrow<'_, Locked>, info: &LinkInfo) -> Result {
+fn attach_locked(locked: ArcBorrow<'_, Locked>) -> Result {
     let _reg = locked.reg.lock();
-    info.none()
+    Ok(())
 }
 
 one_task_target!(

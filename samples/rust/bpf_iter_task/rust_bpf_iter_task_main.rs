@@ -27,7 +27,7 @@
 //! starts from that object again.
 
 use kernel::bpf::iter::{
-    self, BtfPtr, LinkInfo, LinkInfoOut, Protection, Scalar, Scope, TaskFilter, TrustedBtfPtr,
+    self, BtfPtr, LinkInfoOut, Protection, Scalar, Scope, TaskFilter, TrustedBtfPtr,
 };
 use kernel::fs::File;
 use kernel::mm::{virt::VmaRef, OwnedMmapReadGuard, VmaWalk};
@@ -136,9 +136,10 @@ struct TaskLink {
     filter: TaskFilter,
 }
 
-fn attach_task(info: &LinkInfo) -> Result<TaskLink> {
+/// The three targets' `attach`: a thread or process asked for must exist.
+fn attach_task(filter: TaskFilter) -> Result<TaskLink> {
     Ok(TaskLink {
-        filter: info.task()?.check_exists()?,
+        filter: filter.check_exists()?,
     })
 }
 
@@ -175,12 +176,13 @@ impl iter::Target for RustTask {
 
     type Ctx<'a> = TaskCtx<'a>;
     type Data = ();
+    type Params = TaskFilter;
     type Link = TaskLink;
     type Iter = TaskWalk;
     type Item = ARef<Task>;
 
-    fn attach(_data: (), info: &LinkInfo) -> Result<TaskLink> {
-        attach_task(info)
+    fn attach(_data: (), filter: TaskFilter) -> Result<TaskLink> {
+        attach_task(filter)
     }
 
     fn init_iter(link: &TaskLink) -> Result<TaskWalk> {
@@ -354,12 +356,13 @@ impl iter::Target for RustTaskFile {
 
     type Ctx<'a> = TaskFileCtx<'a>;
     type Data = ();
+    type Params = TaskFilter;
     type Link = TaskLink;
     type Iter = TaskFileIter;
     type Item = FileItem;
 
-    fn attach(_data: (), info: &LinkInfo) -> Result<TaskLink> {
-        attach_task(info)
+    fn attach(_data: (), filter: TaskFilter) -> Result<TaskLink> {
+        attach_task(filter)
     }
 
     fn init_iter(link: &TaskLink) -> Result<TaskFileIter> {
@@ -529,12 +532,13 @@ impl iter::Target for RustTaskVma {
 
     type Ctx<'a> = TaskVmaCtx<'a>;
     type Data = ();
+    type Params = TaskFilter;
     type Link = TaskLink;
     type Iter = TaskVmaIter;
     type Item = VmaItem;
 
-    fn attach(_data: (), info: &LinkInfo) -> Result<TaskLink> {
-        attach_task(info)
+    fn attach(_data: (), filter: TaskFilter) -> Result<TaskLink> {
+        attach_task(filter)
     }
 
     fn init_iter(link: &TaskLink) -> Result<TaskVmaIter> {

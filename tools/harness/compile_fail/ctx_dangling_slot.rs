@@ -4,7 +4,7 @@
 // expect: E0515
 // expect: returns a value referencing data owned by the current function
 
-use kernel::bpf::iter::{self, Index, LinkInfo, RdonlyBuf};
+use kernel::bpf::iter::{self, Index, RdonlyBuf};
 use kernel::{c_str, prelude::*};
 
 kernel::bpf_iter_context! { struct Ctx<'a> { buf: RdonlyBuf<'a, 4> } }
@@ -18,11 +18,12 @@ impl iter::Target for T {
     const NAME: &'static CStr = c_str!("compile_fail");
     type Ctx<'a> = Ctx<'a>;
     type Data = ();
+    type Params = ();
     type Link = ();
     type Iter = ();
     type Item = Index;
-    fn attach(_: (), info: &LinkInfo) -> Result {
-        info.none()
+    fn attach(_: (), (): ()) -> Result {
+        Ok(())
     }
     fn init_iter(_: &()) -> Result {
         Ok(())

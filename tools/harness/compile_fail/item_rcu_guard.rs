@@ -4,7 +4,7 @@
 // expect: E0277
 // expect: the trait bound `kernel::sync::rcu::Guard: Holdable` is not satisfied
 
-use kernel::bpf::iter::{self, Index, LinkInfo};
+use kernel::bpf::iter::{self, Index};
 use kernel::sync::rcu;
 use kernel::{c_str, prelude::*};
 
@@ -20,11 +20,12 @@ impl iter::Target for T {
     const NAME: &'static CStr = c_str!("compile_fail");
     type Ctx<'a> = Ctx;
     type Data = ();
+    type Params = ();
     type Link = ();
     type Iter = ();
     type Item = Item;
-    fn attach(_: (), info: &LinkInfo) -> Result {
-        info.none()
+    fn attach(_: (), (): ()) -> Result {
+        Ok(())
     }
     fn init_iter(_: &()) -> Result {
         Ok(())

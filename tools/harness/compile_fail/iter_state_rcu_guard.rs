@@ -4,7 +4,7 @@
 // expect: E0277
 // expect: cannot be sent between threads safely
 
-use kernel::bpf::iter::{self, Index, LinkInfo};
+use kernel::bpf::iter::{self, Index};
 use kernel::{c_str, prelude::*};
 
 kernel::bpf_iter_context! { struct Ctx<'a> { n: iter::Scalar<u32>, _p: iter::RdonlyBuf<'a, 8> } }
@@ -21,11 +21,12 @@ impl iter::Target for T {
     const NAME: &'static CStr = c_str!("compile_fail");
     type Ctx<'a> = Ctx<'a>;
     type Data = ();
+    type Params = ();
     type Link = ();
     type Iter = Walk;
     type Item = Index;
-    fn attach(_: (), info: &LinkInfo) -> Result {
-        info.none()
+    fn attach(_: (), (): ()) -> Result {
+        Ok(())
     }
     fn init_iter(_: &()) -> Result<Walk> {
         Err(EINVAL)

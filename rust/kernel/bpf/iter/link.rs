@@ -4,6 +4,7 @@
 //! `TaskFilter`, a cgroup walk (`CgroupRef`, `CgroupOrder`), a map (`MapRef`) or parameters of
 //! the target's own), and what `BPF_OBJ_GET_INFO_BY_FD` reports of them (`LinkInfoOut`).
 
+use super::{BtfField, BtfInt};
 use crate::{
     bindings,
     error::{code::*, Result},
@@ -408,6 +409,141 @@ impl TaskFilter {
             Err(ESRCH)
         }
     }
+}
+
+/// The kind of link parameters a target takes ([`Params::KIND`]), as the build records it in
+/// the module's BTF for tools (`bpf-iter list` shows it, and `bpf-iter run` refuses parameters
+/// of another kind before the kernel would).
+#[derive(Clone, Copy, Debug)]
+pub enum ParamsKind {
+    /// None: `()`.
+    None,
+    /// Task parameters: [`TaskFilter`].
+    Task,
+    /// A map: [`MapRef`].
+    Map,
+    /// A cgroup walk: `(CgroupRef, CgroupOrder)`.
+    Cgroup,
+    /// Parameters of the target's own: [`Custom<T>`], with `T`'s C type.
+    Custom(ParamCType),
+}
+
+/// The C type of a parameter of a target's own ([`ParamType::C_TYPE`]).
+#[derive(Clone, Copy, Debug)]
+pub enum ParamCType {
+    /// An integer (`__u32`), or an array of that many of them if the count is not zero.
+    Int(&'static str, usize),
+    /// A struct of the target's own ([`bpf_iter_btf_struct!`]), by its C name.
+    ///
+    /// [`bpf_iter_btf_struct!`]: crate::bpf_iter_btf_struct
+    Struct(&'static str),
+}
+
+mod private {
+    pub trait Sealed {}
+}
+
+/// What a target takes as link parameters ([`Target::Params`]): the framework reads them from
+/// `union bpf_iter_link_info` before [`Target::attach`] and refuses the link (`EINVAL`, or the
+/// errno of the lookup) if userspace set anything else, so the kind the build records for tools
+/// is the kind the kernel accepts.
+///
+/// Implemented for `()` (no parameters, [`LinkInfo::none`]), [`TaskFilter`]
+/// ([`LinkInfo::task`]), [`MapRef`] ([`LinkInfo::map`]), `(CgroupRef, CgroupOrder)`
+/// ([`LinkInfo::cgroup`], with `CONFIG_CGROUPS`) and [`Custom<T>`] ([`LinkInfo::custom`]);
+/// sealed, so that what is recorded cannot differ from what is read.
+///
+/// [`Target::Params`]: super::Target::Params
+/// [`Target::attach`]: super::Target::attach
+///
+/// # Examples
+///
+/// ```
+/// use kernel::bpf::iter::{Custom, LinkInfo, Params, TaskFilter};
+/// use kernel::prelude::*;
+///
+/// let info = LinkInfo::from_words([7, 0, 0, 0]);
+/// assert_eq!(<TaskFilter as Params>::from_info(&info), Ok(TaskFilter::Tid(7)));
+/// assert_eq!(<Custom<u32> as Params>::from_info(&info).map(|c| c.0), Ok(7));
+/// assert_eq!(<() as Params>::from_info(&info), Err(EINVAL));
+/// ```
+pub trait Params: Sized + private::Sealed {
+    /// The kind, recorded for tools.
+    const KIND: ParamsKind;
+
+    /// Reads the parameters, refusing anything set that they do not take.
+    fn from_info(info: &LinkInfo) -> Result<Self>;
+}
+
+impl private::Sealed for () {}
+impl Params for () {
+    const KIND: ParamsKind = ParamsKind::None;
+    fn from_info(info: &LinkInfo) -> Result {
+        info.none()
+    }
+}
+
+impl private::Sealed for TaskFilter {}
+impl Params for TaskFilter {
+    const KIND: ParamsKind = ParamsKind::Task;
+    fn from_info(info: &LinkInfo) -> Result<Self> {
+        info.task()
+    }
+}
+
+impl private::Sealed for MapRef {}
+impl Params for MapRef {
+    const KIND: ParamsKind = ParamsKind::Map;
+    fn from_info(info: &LinkInfo) -> Result<Self> {
+        info.map()
+    }
+}
+
+#[cfg(CONFIG_CGROUPS)]
+impl private::Sealed for (CgroupRef, CgroupOrder) {}
+#[cfg(CONFIG_CGROUPS)]
+impl Params for (CgroupRef, CgroupOrder) {
+    const KIND: ParamsKind = ParamsKind::Cgroup;
+    fn from_info(info: &LinkInfo) -> Result<Self> {
+        info.cgroup()
+    }
+}
+
+/// A parameter of the target's own: a `T` laid over the start of `union bpf_iter_link_info`
+/// ([`LinkInfo::custom`]: at most 16 bytes, and the bytes after it zero). `bpf-iter` passes it
+/// with `--param`, one per integer or struct field, in order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Custom<T>(pub T);
+
+impl<T: ParamType> private::Sealed for Custom<T> {}
+impl<T: ParamType> Params for Custom<T> {
+    const KIND: ParamsKind = ParamsKind::Custom(T::C_TYPE);
+    fn from_info(info: &LinkInfo) -> Result<Self> {
+        info.custom::<T>().map(Custom)
+    }
+}
+
+/// Types a parameter of a target's own ([`Custom<T>`]) may have: integers, arrays of them, and
+/// structs of the target's own ([`bpf_iter_btf_struct!`] implements it), whose C type the build
+/// puts in the module's BTF.
+///
+/// [`bpf_iter_btf_struct!`]: crate::bpf_iter_btf_struct
+pub trait ParamType: FromBytes + AsBytes {
+    /// The C type.
+    const C_TYPE: ParamCType;
+}
+
+macro_rules! int_param_types {
+    ($($t:ty),*) => {$(
+        impl ParamType for $t {
+            const C_TYPE: ParamCType = ParamCType::Int(<$t as BtfField>::C_TYPE, 0);
+        }
+    )*};
+}
+int_param_types!(u8, u16, u32, u64, i8, i16, i32, i64);
+
+impl<T: BtfInt + FromBytes + AsBytes, const N: usize> ParamType for [T; N] {
+    const C_TYPE: ParamCType = ParamCType::Int(T::C_TYPE, N);
 }
 
 /// What `BPF_OBJ_GET_INFO_BY_FD` on a link reports about its parameters

@@ -44,7 +44,10 @@ pub use ctx::{
 };
 #[cfg(CONFIG_CGROUPS)]
 pub use link::{CgroupOrder, CgroupRef};
-pub use link::{LinkInfo, LinkInfoOut, MapRef, TaskFilter, LINK_INFO_WORDS};
+pub use link::{
+    Custom, LinkInfo, LinkInfoOut, MapRef, ParamCType, ParamType, Params, ParamsKind, TaskFilter,
+    LINK_INFO_WORDS,
+};
 pub use open::{
     register_kfuncs, ArgDesc, CType, KfuncTable, Kfuncs, NewArg, NewArgs, OpenData, OpenDataGuard,
     OpenIter, Protection, Scope, Yield, BPF_MAX_LOOPS, MAX_NEW_ARGS, MAX_STATE_SIZE,

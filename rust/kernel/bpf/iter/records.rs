@@ -5,12 +5,13 @@
 //! see (`bpf_iter_btf_struct!`, with `BtfField`), from which the C of its BTF is generated and
 //! checked (`scripts/rust_bpf_iter_btf.py`, `tools/harness/layout_check.py`).
 
-use super::{ArgSpec, Context, Origin, Target, TargetVTable};
+use super::{ArgSpec, Context, Origin, ParamCType, Params, ParamsKind, Target, TargetVTable};
 use crate::bpf::compat;
 
 /// Size of one [`LayoutRecord`] and of one [`TypeRecord`].
 pub const LAYOUT_RECORD_SIZE: usize = 1024;
-const LAYOUT_MAX_SLOTS: usize = 9;
+const LAYOUT_MAX_SLOTS: usize = 8;
+const LAYOUT_PARAMS_AT: usize = 64 + LAYOUT_SLOT_SIZE * LAYOUT_MAX_SLOTS;
 const LAYOUT_SLOT_SIZE: usize = 104;
 const LAYOUT_NAME_LEN: usize = 56;
 const LAYOUT_TYPE_LEN: usize = 32;
@@ -23,13 +24,16 @@ const TYPE_FIELD_SIZE: usize = 80;
 /// checks it against the module's BTF (`tools/harness/layout_check.py`). The section is
 /// discarded from vmlinux (`patches/6.12/0020`).
 ///
-/// Format (all records [`LAYOUT_RECORD_SIZE`] bytes, little endian): `b"RBIL"`, version 3,
+/// Format (all records [`LAYOUT_RECORD_SIZE`] bytes, little endian): `b"RBIL"`, version 4,
 /// the number of slots, two zero bytes, the target name NUL-padded to 56 bytes; then per slot
-/// 104 bytes: kind (1 scalar, 2 BTF pointer, 3 trusted BTF pointer, 4 read-only buffer), origin
-/// (0 vmlinux, 1 owner), signedness (1 for a signed scalar, else 0), a zero byte, the size as
-/// `u32` (scalar or buffer bytes, size of the
-/// Rust view of a BTF type), then three names NUL-padded to 32 bytes: the struct (BTF
-/// pointers), the slot, and the header that defines a vmlinux struct.
+/// (at most 8) 104 bytes: kind (1 scalar, 2 BTF pointer, 3 trusted BTF pointer, 4 read-only
+/// buffer), origin (0 vmlinux, 1 owner), signedness (1 for a signed scalar, else 0), a zero
+/// byte, the size as `u32` (scalar or buffer bytes, size of the Rust view of a BTF type), then
+/// three names NUL-padded to 32 bytes: the struct (BTF pointers), the slot, and the header that
+/// defines a vmlinux struct. At 896, the link parameters ([`Target::Params`]): their kind (0
+/// none, 1 task, 2 map, 3 cgroup, 4 an integer or array of the target's own, 5 a struct of the
+/// target's own), three zero bytes, the number of array elements as `u32` (0 for no array),
+/// and the C integer type or struct name NUL-padded to 56 bytes.
 ///
 /// [`bpf_iter_layout!`]: crate::bpf_iter_layout
 #[repr(C, align(8))]
@@ -55,7 +59,7 @@ impl LayoutRecord {
         assert!(args.len() <= LAYOUT_MAX_SLOTS && names.len() == args.len());
         let mut b = [0u8; LAYOUT_RECORD_SIZE];
         put(&mut b, 0, b"RBIL", 5);
-        b[4] = 3;
+        b[4] = 4;
         b[5] = args.len() as u8;
         put(&mut b, 8, compat::cstr_bytes(T::NAME), LAYOUT_NAME_LEN);
         let mut i = 0;
@@ -94,6 +98,18 @@ impl LayoutRecord {
             put(&mut b, at + 72, header.as_bytes(), LAYOUT_TYPE_LEN);
             i += 1;
         }
+        let at = LAYOUT_PARAMS_AT;
+        let (kind, len, ctype): (u8, usize, &str) = match <T::Params as Params>::KIND {
+            ParamsKind::None => (0, 0, ""),
+            ParamsKind::Task => (1, 0, ""),
+            ParamsKind::Map => (2, 0, ""),
+            ParamsKind::Cgroup => (3, 0, ""),
+            ParamsKind::Custom(ParamCType::Int(name, len)) => (4, len, name),
+            ParamsKind::Custom(ParamCType::Struct(name)) => (5, 0, name),
+        };
+        b[at] = kind;
+        put(&mut b, at + 4, &(len as u32).to_le_bytes(), 5);
+        put(&mut b, at + 8, ctype.as_bytes(), LAYOUT_NAME_LEN);
         LayoutRecord(b)
     }
 }
@@ -198,21 +214,23 @@ impl TypeRecord {
 /// checks the module's BTF struct against the record, field by field
 /// (`tools/harness/layout_check.py`), and registration checks its size.
 ///
-/// The struct also implements [`FromBytes`] and [`AsBytes`], so that it can be a link parameter
-/// of the target's own ([`LinkInfo::custom`], [`LinkInfoOut::set_custom`]): every field must be
+/// The struct also implements [`FromBytes`], [`AsBytes`] and [`ParamType`], so that it can be a
+/// link parameter of the target's own ([`Custom`], [`LinkInfoOut::set_custom`]): every field must be
 /// both (checked at compile time), and the struct may have no implicit padding (as in C UAPI
 /// structs, declare it as a field; a compile-time error says so otherwise).
 ///
 /// [`BtfType`]: super::BtfType
 /// [`FromBytes`]: crate::transmute::FromBytes
 /// [`AsBytes`]: crate::transmute::AsBytes
-/// [`LinkInfo::custom`]: super::LinkInfo::custom
+/// [`ParamType`]: super::ParamType
+/// [`Custom`]: super::Custom
 /// [`LinkInfoOut::set_custom`]: super::LinkInfoOut::set_custom
 ///
 /// # Examples
 ///
 /// ```
-/// use kernel::bpf::iter::{BtfType, Origin};
+/// use kernel::bpf::iter::{BtfType, Custom, LinkInfo, Origin, ParamCType, Params, ParamsKind};
+/// use kernel::prelude::*;
 /// use kernel::transmute::{AsBytes, FromBytes};
 ///
 /// kernel::bpf_iter_btf_struct! {
@@ -230,7 +248,7 @@ impl TypeRecord {
 /// assert_eq!(core::mem::size_of::<Record>(), 32);
 ///
 /// // A link parameter `struct { __u32 start; __u32 count; }`, read with
-/// // `info.custom::<Range>()?` in `attach` and reported with `info.set_custom(&range)`.
+/// // `type Params = Custom<Range>` and reported with `info.set_custom(&range)`.
 /// kernel::bpf_iter_btf_struct! {
 ///     struct Range as "my_range" {
 ///         start: u32,
@@ -241,6 +259,13 @@ impl TypeRecord {
 ///     core::mem::size_of::<T>()
 /// }
 /// assert_eq!(bytes::<Range>(), 8);
+///
+/// type P = Custom<Range>;
+/// assert!(matches!(P::KIND, ParamsKind::Custom(ParamCType::Struct("my_range"))));
+/// let Custom(r) = P::from_info(&LinkInfo::from_words([3, 5, 0, 0]))?;
+/// assert_eq!((r.start, r.count), (3, 5));
+/// assert_eq!(P::from_info(&LinkInfo::from_words([3, 5, 1, 0])).err(), Some(EINVAL));
+/// # Ok::<(), Error>(())
 /// ```
 #[macro_export]
 macro_rules! bpf_iter_btf_struct {
@@ -283,6 +308,10 @@ macro_rules! bpf_iter_btf_struct {
         // asserted above) and every field is `AsBytes`: a value has no uninitialized byte. No
         // field has interior mutability.
         unsafe impl $crate::transmute::AsBytes for $name {}
+
+        impl $crate::bpf::iter::ParamType for $name {
+            const C_TYPE: $crate::bpf::iter::ParamCType = $crate::bpf::iter::ParamCType::Struct($cname);
+        }
 
         const _: () = {
             #[used]

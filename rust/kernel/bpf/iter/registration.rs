@@ -6,8 +6,8 @@
 //! context against the BTF anchor and registers it; and `module_bpf_iter_target!`.
 
 use super::{
-    name_is_valid, ArgSpec, Context, LinkInfo, LinkInfoOut, Origin, Prog, Target, VerifyingProg,
-    ANCHOR_PREFIX, MAX_NAME_LEN, MAX_TYPED_ARGS,
+    name_is_valid, ArgSpec, Context, LinkInfo, LinkInfoOut, Origin, Params, Prog, Target,
+    VerifyingProg, ANCHOR_PREFIX, MAX_NAME_LEN, MAX_TYPED_ARGS,
 };
 use crate::{
     bindings,
@@ -138,10 +138,12 @@ impl<T: Target> Adapter<T> {
             // The kernel calls us without a lock, possibly while the registration is dropped:
             // take a reference on the data first, which keeps it for the call.
             let cell = vtable.data_ref().ok_or(ENOENT)?;
+            // The kind of parameters recorded for tools is the kind accepted here.
+            let params = T::Params::from_info(&info)?;
             // SAFETY: `cell.data` is the foreign pointer of the registration's `T::Data`,
             // converted back only when the last reference on `cell` goes, after this borrow.
             let data = unsafe { T::Data::borrow(cell.data) };
-            let link = T::attach(data, &info)?;
+            let link = T::attach(data, params)?;
             Self::check(&link, prog)?;
             let link = KBox::new(link, GFP_KERNEL)?;
             // SAFETY: `aux` is the new link's aux info, zeroed, ours to fill.
@@ -584,7 +586,7 @@ const fn unsafe_zeroed_reg() -> bindings::bpf_iter_reg {
 /// `bpf_iter_task(struct bpf_iter_meta *meta, struct task_struct *task)`:
 ///
 /// ```
-/// use kernel::bpf::iter::{self, Index, LinkInfo, Registration, Scalar, TargetVTable};
+/// use kernel::bpf::iter::{self, Index, Registration, Scalar, TargetVTable};
 /// use kernel::bpf::iter::{BtfPtr, RdonlyBuf, TrustedBtfPtr};
 /// use kernel::{c_str, fs::File, prelude::*, task::Task, ThisModule};
 ///
@@ -600,10 +602,11 @@ const fn unsafe_zeroed_reg() -> bindings::bpf_iter_reg {
 ///             const NAME: &'static CStr = c_str!($name);
 ///             type Ctx<'a> = $ctx<'a>;
 ///             type Data = ();
+///             type Params = ();
 ///             type Link = ();
 ///             type Iter = ();
 ///             type Item = Index;
-///             fn attach(_: (), info: &LinkInfo) -> Result { info.none() }
+///             fn attach(_: (), (): ()) -> Result { Ok(()) }
 ///             fn init_iter(_: &()) -> Result { Ok(()) }
 ///             fn start(_: &mut (), _: u64) -> Result<Option<Index>> { Ok(None) }
 ///             fn next(_: &mut (), item: &mut Option<Index>) { *item = None }

@@ -4,7 +4,7 @@
 //! of a walk (`Holdable`, `Index`) and the registration's data lent to `Target::attach`
 //! (`DataRef`).
 
-use super::{Context, FuncProto, LinkInfo, LinkInfoOut, Prog, VerifyingProg};
+use super::{Context, FuncProto, LinkInfoOut, Params, Prog, VerifyingProg};
 use crate::{
     build_error,
     error::Result,
@@ -124,6 +124,16 @@ pub trait Target: Sized + 'static {
     /// [`Registration`]: super::Registration
     type Data: ForeignOwnable + Send + Sync;
 
+    /// The link parameters: `()` for none, [`TaskFilter`], [`MapRef`], `(CgroupRef,
+    /// CgroupOrder)`, or [`Custom<T>`] for parameters of the target's own. The framework reads
+    /// them before [`Target::attach`] and refuses a link that sets anything else; the build
+    /// records the kind in the module's BTF, where `bpf-iter list` shows it.
+    ///
+    /// [`TaskFilter`]: super::TaskFilter
+    /// [`MapRef`]: super::MapRef
+    /// [`Custom<T>`]: super::Custom
+    type Params: Params;
+
     /// Per-link state, made from the link parameters by [`Target::attach`], dropped on detach.
     type Link: Send + Sync;
 
@@ -138,7 +148,9 @@ pub trait Target: Sized + 'static {
     /// did not show gets it in `stop`, to note where the next read resumes.
     type Item: Holdable;
 
-    /// Checks the link parameters and makes the per-link state, given the registration's data.
+    /// Checks the link parameters (beyond their kind, which the framework checked: that a task
+    /// exists, a map's type, a range) and makes the per-link state, given the registration's
+    /// data.
     ///
     /// Runs under no lock of the kernel's (soundness-2 point 5), so it may take a lock of the
     /// target's that is held around registering and unregistering it. A call that found the
@@ -146,7 +158,7 @@ pub trait Target: Sized + 'static {
     /// `data` stays valid for it all the same.
     ///
     /// [`Registration`]: super::Registration
-    fn attach(data: DataRef<'_, Self>, info: &LinkInfo) -> Result<Self::Link>;
+    fn attach(data: DataRef<'_, Self>, params: Self::Params) -> Result<Self::Link>;
 
     /// Checks the program of a link against its per-link state, when the link is made (after
     /// [`Target::attach`]) and when its program is replaced (`BPF_LINK_UPDATE`): every check a
