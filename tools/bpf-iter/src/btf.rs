@@ -54,6 +54,10 @@ const KIND_ENUM64: u32 = 19;
 /// How deep a chain of types is followed (modifiers, typedefs, pointers).
 const MAX_DEPTH: u32 = 16;
 
+/// Prefix of the struct that names a Rust target's link parameters in its module's BTF
+/// (`scripts/rust_bpf_iter_btf.py`): `struct rust_bpf_iter_params__<target>`.
+pub const PARAMS_PREFIX: &str = "rust_bpf_iter_params__";
+
 /// One type: kind, name offset, `size_or_type`, and where its trailing data
 /// that this reader keeps starts in its layer's `aux`.
 #[derive(Debug, Clone, Copy)]
@@ -215,6 +219,18 @@ impl<'b> KernelBtf<'b> {
             };
             for i in 0..kept {
                 aux.push(u32_at(raw, off + 12 + 4 * i)?);
+            }
+            // The members of the structs that name Rust targets' link parameters, as (name
+            // offset, type) pairs; no other struct's members are kept.
+            let local_name = name_off
+                .checked_sub(str_base)
+                .and_then(|o| strs.get(o as usize..))
+                .unwrap_or_default();
+            if kind == KIND_STRUCT && local_name.starts_with(PARAMS_PREFIX.as_bytes()) {
+                for i in 0..vlen {
+                    aux.push(u32_at(raw, off + 12 + 12 * i)?);
+                    aux.push(u32_at(raw, off + 16 + 12 * i)?);
+                }
             }
             types.push(Type {
                 kind,
@@ -496,6 +512,32 @@ impl<'b> KernelBtf<'b> {
             .is_some_and(|rest| rest.first().is_none_or(|&c| c == 0))
     }
 
+    /// The link parameters a Rust target of this layer declares, from the struct
+    /// `rust_bpf_iter_params__<target>` the build generates (`kernel::bpf::iter::Params`):
+    /// the kind (its member's name: `task`, `map`, `cgroup`, `custom`; empty for none) and,
+    /// for `custom`, the parameter's C type. `None` if there is no such struct (a C target).
+    pub fn link_params(&self, target: &str) -> Option<(String, Option<String>)> {
+        let name = format!("{PARAMS_PREFIX}{target}");
+        let (t, aux) = self
+            .types
+            .iter()
+            .zip(self.first_id..)
+            .find(|(t, _)| t.kind == KIND_STRUCT && self.name_is(t.name_off, &name))
+            .and_then(|(_, id)| self.ty_aux(id))?;
+        match t.vlen {
+            0 => Some((String::new(), None)),
+            1 => {
+                let &[name_off, ty] = aux.get(..2)? else {
+                    return None;
+                };
+                let kind = self.name(name_off).to_string();
+                let ctype = (kind == "custom").then(|| self.type_name(ty));
+                Some((kind, ctype))
+            }
+            _ => None,
+        }
+    }
+
     /// Type id of iterator target `target` in this layer, if defined here.
     pub fn iter_target_id(&self, target: &str) -> Option<u32> {
         self.iter_targets()
@@ -700,6 +742,15 @@ pub(crate) mod tests {
             self.add(name, KIND_STRUCT, 0, size, &[])
         }
 
+        /// A struct of `size` bytes with `members` (name, type) at offset 0.
+        pub(crate) fn st_members(&mut self, name: &str, size: u32, members: &[(&str, u32)]) -> u32 {
+            let mut extra = Vec::new();
+            for (n, ty) in members {
+                extra.extend([self.str(n), *ty, 0]);
+            }
+            self.add(name, KIND_STRUCT, members.len() as u32, size, &extra)
+        }
+
         /// FUNC `name` of a new FUNC_PROTO returning `ret`, with `params`.
         pub(crate) fn func(&mut self, name: &str, ret: u32, params: &[(&str, u32)]) -> u32 {
             let mut extra = Vec::new();
@@ -862,6 +913,38 @@ pub(crate) mod tests {
         let btf = KernelBtf::parse(&b.build()).unwrap();
         let names: Vec<String> = btf.open_iters().into_iter().map(|i| i.name).collect();
         assert_eq!(names, vec!["good"]);
+    }
+
+    #[test]
+    fn link_params_of_rust_targets() {
+        let mut b = Builder::new();
+        let [_, u32_, u64_, ..] = vmlinux_types(&mut b);
+        // vmlinux's own struct of that prefix is not the module's
+        b.st_members("rust_bpf_iter_params__v", 4, &[("custom", u32_)]);
+        let base = KernelBtf::parse(&b.build()).unwrap();
+        let mut m = Builder::split(&base);
+        let task = m.st_members("", 12, &[("tid", u32_), ("pid", u32_), ("pid_fd", u32_)]);
+        let fib = m.st_members("fib_param", 8, &[("start", u32_), ("count", u32_)]);
+        let arr = m.add("", KIND_ARRAY, 0, 0, &[u64_, u32_, 2]);
+        m.st_members("other", 4, &[("custom", u32_)]);
+        m.st_members("rust_bpf_iter_params__none", 0, &[]);
+        m.st_members("rust_bpf_iter_params__t", 12, &[("task", task)]);
+        m.st_members("rust_bpf_iter_params__p", 4, &[("custom", u32_)]);
+        m.st_members("rust_bpf_iter_params__f", 8, &[("custom", fib)]);
+        m.st_members("rust_bpf_iter_params__a", 16, &[("custom", arr)]);
+        m.st_members("rust_bpf_iter_params__w", 8, &[("a", u32_), ("b", u32_)]);
+        let module = KernelBtf::parse_split(&base, &m.build()).unwrap();
+        let p = |t| module.link_params(t);
+        let s = |k: &str, t: Option<&str>| Some((k.to_string(), t.map(String::from)));
+        assert_eq!(p("none"), s("", None));
+        assert_eq!(p("t"), s("task", None));
+        assert_eq!(p("p"), s("custom", Some("__u32")));
+        assert_eq!(p("f"), s("custom", Some("struct fib_param")));
+        assert_eq!(p("a"), s("custom", Some("__u64[2]")));
+        assert_eq!(p("w"), None, "two members: not ours");
+        assert_eq!(p("v"), None, "vmlinux's");
+        assert_eq!(p("other"), None);
+        assert_eq!(base.link_params("v"), s("custom", Some("__u32")));
     }
 
     #[test]

@@ -227,8 +227,8 @@ pub enum ParamKind {
     Cgroup,
     /// Parameters of the target's own (`--param`): only a module's target takes them.
     Custom,
-    /// Not known to this tool (a module's target, or a vmlinux target newer
-    /// than the table): parameters are passed unchecked.
+    /// Not known to this tool (a module's C target, or a vmlinux target
+    /// newer than the table): parameters are passed unchecked.
     Unknown,
 }
 
@@ -239,13 +239,30 @@ impl ParamKind {
     /// bpf_iter_link_info` a target reads, so the vmlinux targets of 6.12
     /// are a table (from their `attach_target` callbacks: `task_iter.c`,
     /// `map_iter.c`, `bpf_sk_storage.c`, `sock_map.c`, `cgroup_iter.c`; the
-    /// others have none and ignore parameters). A module's target is
-    /// [`ParamKind::Unknown`]: a Rust target refuses parameters it does not
-    /// take with `EINVAL`, but cannot tell a map fd from a tid.
+    /// others have none and ignore parameters: [`ParamKind::table`]). A
+    /// Rust target, in a module or built in, declares its kind in BTF
+    /// ([`ParamKind::declared`]). A target that does neither, or whose BTF
+    /// cannot be read, is [`ParamKind::Unknown`].
     pub fn of(target: &str, source: &TargetSource) -> ParamKind {
-        if *source != TargetSource::Vmlinux {
-            return ParamKind::Unknown;
+        let declared = || -> Result<ParamKind> {
+            let vmlinux = &vmlinux()?.index;
+            Ok(match source {
+                TargetSource::Vmlinux => ParamKind::declared(vmlinux, target).0,
+                TargetSource::Module(m) => {
+                    let btf = KernelBtf::from_file(&Path::new(SYS_BTF).join(m), Some(vmlinux))?;
+                    ParamKind::declared(&btf, target).0
+                }
+            })
+        };
+        match (source, ParamKind::table(target)) {
+            (TargetSource::Vmlinux, k) if k != ParamKind::Unknown => k,
+            _ => declared().unwrap_or(ParamKind::Unknown),
         }
+    }
+
+    /// The parameters of vmlinux's C targets of 6.12, by name
+    /// ([`ParamKind::Unknown`] for any other).
+    pub fn table(target: &str) -> ParamKind {
         match target {
             "task" | "task_file" | "task_vma" => ParamKind::Task,
             "bpf_map_elem" | "bpf_sk_storage_map" | "sockmap" => ParamKind::Map,
@@ -254,6 +271,25 @@ impl ParamKind {
             | "unix" | "ksym" | "kmem_cache" => ParamKind::None,
             _ => ParamKind::Unknown,
         }
+    }
+
+    /// The kind of link parameters a Rust target declares in its module's
+    /// BTF ([`KernelBtf::link_params`]: `kernel::bpf::iter::Target::Params`,
+    /// which the kernel enforces), with the C type of parameters of its own;
+    /// [`ParamKind::Unknown`] for a target that declares none (C).
+    pub fn declared(btf: &KernelBtf<'_>, target: &str) -> (ParamKind, Option<String>) {
+        let Some((kind, ctype)) = btf.link_params(target) else {
+            return (ParamKind::Unknown, None);
+        };
+        let kind = match kind.as_str() {
+            "" => ParamKind::None,
+            "task" => ParamKind::Task,
+            "map" => ParamKind::Map,
+            "cgroup" => ParamKind::Cgroup,
+            "custom" => ParamKind::Custom,
+            _ => ParamKind::Unknown,
+        };
+        (kind, ctype)
     }
 
     /// The kind of `params` (`None` for no or raw parameters).
@@ -371,8 +407,31 @@ pub struct TargetEntry {
     pub source: String,
     /// Id of FUNC `bpf_iter_<target>` in that BTF.
     pub btf_id: u32,
-    /// The parameters it takes, as far as known ([`ParamKind::of`]).
+    /// The parameters it takes, as far as known ([`ParamKind::of`],
+    /// [`ParamKind::declared`]).
     pub params: ParamKind,
+    /// For [`ParamKind::Custom`], the parameter's C type (`__u32`, `struct
+    /// fib_param`), which `--param` fills byte for byte.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub param_type: Option<String>,
+}
+
+impl std::fmt::Display for TargetEntry {
+    /// `bpf-iter list`'s line: name, source, parameter kind (and type).
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let kind = serde_json::to_value(self.params).unwrap_or_default();
+        write!(
+            f,
+            "{:<24} {:<24} params {}",
+            self.target,
+            self.source,
+            kind.as_str().unwrap_or("?")
+        )?;
+        match &self.param_type {
+            Some(t) => write!(f, " ({t})"),
+            None => Ok(()),
+        }
+    }
 }
 
 /// One open-coded iterator of the running kernel: kfuncs
@@ -443,11 +502,18 @@ pub fn list_targets(btf_dir: &Path) -> Result<TargetList> {
     let mut out: Vec<TargetEntry> = vmlinux
         .iter_targets()
         .into_iter()
-        .map(|(target, btf_id)| TargetEntry {
-            params: ParamKind::of(&target, &TargetSource::Vmlinux),
-            target,
-            source: "vmlinux".into(),
-            btf_id,
+        .map(|(target, btf_id)| {
+            let (params, param_type) = match ParamKind::table(&target) {
+                ParamKind::Unknown => ParamKind::declared(&vmlinux, &target),
+                k => (k, None),
+            };
+            TargetEntry {
+                params,
+                param_type,
+                target,
+                source: "vmlinux".into(),
+                btf_id,
+            }
         })
         .collect();
     let mut open_iters: Vec<OpenIterEntry> = vmlinux
@@ -464,16 +530,16 @@ pub fn list_targets(btf_dir: &Path) -> Result<TargetList> {
                 continue;
             }
         };
-        out.extend(
-            m.iter_targets()
-                .into_iter()
-                .map(|(target, btf_id)| TargetEntry {
-                    target,
-                    source: module.clone(),
-                    btf_id,
-                    params: ParamKind::Unknown,
-                }),
-        );
+        out.extend(m.iter_targets().into_iter().map(|(target, btf_id)| {
+            let (params, param_type) = ParamKind::declared(&m, &target);
+            TargetEntry {
+                target,
+                source: module.clone(),
+                btf_id,
+                params,
+                param_type,
+            }
+        }));
         open_iters.extend(
             m.open_iters()
                 .into_iter()
@@ -1110,7 +1176,7 @@ impl LinkShow {
             ParamKind::Unknown
         } else {
             // module targets are never in the vmlinux table by name
-            ParamKind::of(&info.target_name, &TargetSource::Vmlinux)
+            ParamKind::table(&info.target_name)
         };
         let task = || match (info.task_tid, info.task_pid) {
             (0, 0) => None,
@@ -1392,8 +1458,8 @@ mod tests {
         assert_eq!(ParamKind::of("bpf_map_elem", &v), ParamKind::Map);
         assert_eq!(ParamKind::of("cgroup", &v), ParamKind::Cgroup);
         assert_eq!(ParamKind::of("bpf_prog", &v), ParamKind::None);
-        assert_eq!(ParamKind::of("future_target", &v), ParamKind::Unknown);
-        let m = TargetSource::Module("m".into());
+        assert_eq!(ParamKind::table("future_target"), ParamKind::Unknown);
+        let m = TargetSource::Module("no_such_module_here".into());
         assert_eq!(ParamKind::of("task", &m), ParamKind::Unknown);
         // a map fd is no tid, a tid no map fd
         let e = ParamKind::Task.check("task", &map).unwrap_err();
@@ -1514,6 +1580,7 @@ mod tests {
                 source: "vmlinux".into(),
                 btf_id: 5,
                 params: ParamKind::Task,
+                param_type: None,
             }]
         );
         assert_eq!(l.open_iters, vec![]);
@@ -1542,6 +1609,7 @@ mod tests {
         m.st("bpf_iter__rust_primes", 16);
         let primes = m.func("bpf_iter_rust_primes", int, &[("meta", meta_ptr)]);
         m.open_iter("rust_primes", 40, int, &[("n", u32_)], u64_ptr);
+        m.st_members("rust_bpf_iter_params__rust_primes", 4, &[("custom", u32_)]);
         let dir = std::env::temp_dir().join(format!("bpf-iter-test-open-{}", std::process::id()));
         fs::create_dir_all(&dir).unwrap();
         fs::write(dir.join("vmlinux"), &vmlinux).unwrap();
@@ -1560,6 +1628,18 @@ mod tests {
                 ("task", "vmlinux", task),
                 ("rust_primes", "rust_bpf_iter_primes", primes)
             ]
+        );
+        // the kind a Rust target declares, and the type of its own parameter
+        assert_eq!(
+            l.targets[1].to_string(),
+            format!(
+                "{:<24} {:<24} params custom (__u32)",
+                "rust_primes", "rust_bpf_iter_primes"
+            )
+        );
+        assert_eq!(
+            l.targets[0].to_string().trim_end(),
+            format!("{:<24} {:<24} params task", "task", "vmlinux")
         );
         assert_eq!(
             l.open_iters,

@@ -127,8 +127,15 @@ def list_cases():
         table = [l.split() for l in out.splitlines()]
         need(["task", "vmlinux", "params", "task"] in table, "no `task vmlinux params task`")
         need(["bpf_map_elem", "vmlinux", "params", "map"] in table, "no bpf_map_elem map line")
-        need(["rust_task", "rust_bpf_iter_task", "params", "unknown"] in table,
-             "no rust_task line of rust_bpf_iter_task")
+        # Rust targets: the kind their `Target::Params` declares in BTF, in a module or built in.
+        need(["rust_task", "rust_bpf_iter_task", "params", "task"] in table,
+             "no `rust_task rust_bpf_iter_task params task`")
+        need(["rust_map_info", "rust_bpf_iter_params", "params", "map"] in table,
+             "no `rust_map_info rust_bpf_iter_params params map`")
+        need(["rust_primes", "rust_bpf_iter_primes", "params", "custom", "(__u32)"] in table,
+             "no `rust_primes rust_bpf_iter_primes params custom (__u32)`")
+        need(["rust_sample_builtin", "vmlinux", "params", "none"] in table,
+             "no `rust_sample_builtin vmlinux params none`")
         # The open-coded iterators, after a heading: the primes module's and vmlinux' num.
         need(["open-coded", "iterators:"] in table, "no open-coded iterators heading")
         need(["rust_primes", "rust_bpf_iter_primes", "state", "40", "B", "new(__u32", "n)",
@@ -147,13 +154,18 @@ def list_cases():
         task = [e for e in v["targets"] if e["target"] == "task"]
         need(len(task) == 1 and task[0]["source"] == "vmlinux" and task[0]["params"] == "task"
              and task[0]["btf_id"] > 0, f"task entry {task}")
+        target = [e for e in v["targets"] if e["target"] == "rust_primes"]
+        need(len(target) == 1 and target[0]["params"] == "custom"
+             and target[0]["param_type"] == "__u32", f"rust_primes entry {target}")
+        need(all("param_type" not in e for e in v["targets"] if e["params"] != "custom"),
+             "param_type beside a kind that is not custom")
         primes = [e for e in v["open_iters"] if e["name"] == "rust_primes"]
         need(primes == [{"name": "rust_primes", "source": "rust_bpf_iter_primes",
                          "state_size": 40, "new_args": [{"type": "__u32", "name": "n"}],
                          "next_returns": "__u64 *"}], f"rust_primes open iterator {primes}")
 
-    return [("list: targets, source and parameters (vmlinux and the twins' module), then "
-             "open-coded iterators", text),
+    return [("list: targets, source and parameters (vmlinux's table; Rust targets' declared "
+             "kind, built in and in modules), then open-coded iterators", text),
             ("-j list / -p list: the same JSON, compact and pretty (targets, open_iters)",
              as_json)]
 
@@ -208,11 +220,12 @@ def run_command_cases():
         fails(1, "run", f"{P}/map_elem.bpf.o", "--tid", ME,
               err_has=("target `bpf_map_elem` takes a map",))
 
+    @userspace
     def rust_target_refuses():
-        # rust_sample_builtin takes no parameters; the tool does not know that of a Rust
-        # target, the target says EINVAL.
+        # rust_sample_builtin takes no parameters, as its BTF says: refused before the kernel
+        # would (guest-lib/bad_input.py has the kernel's EINVAL).
         fails(1, "run", f"{P}/rust_sample_builtin.bpf.o", "--tid", ME,
-              err_has=("BPF_LINK_CREATE", "Invalid argument"))
+              err_has=("target `rust_sample_builtin` takes no parameters",))
 
     def twin():
         c = ok_run("run", task_o, "--pid", ME)
@@ -269,7 +282,7 @@ def run_command_cases():
              ("run --pid of no process: exit 1, no such process", no_such_pid),
              ("run --map-id on task: refused, the target takes task parameters", map_id_on_task),
              ("run --tid on bpf_map_elem: refused, the target takes a map", tid_on_map_elem),
-             ("run --tid on a Rust target that takes none: the kernel's EINVAL",
+             ("run --tid on a Rust target that takes none: refused, as its BTF declares",
               rust_target_refuses),
              ("run --pid on rust_task: what task prints", twin),
              ("-j run --pid: the output and the link's parameters in JSON", run_json),
@@ -459,9 +472,14 @@ def cgroup_cases():
         want = {"cgroup": {"cgroup_id": have["id"], "order": "descendants-post"}}
         need(v["target"] == "rust_cgroup_info" and v["params"] == want, f"{v}")
 
+    def rust_cgroup_default():
+        # The target declares a cgroup (Target::Params), so without parameters the tool asks
+        # for the walk it asks of the kernel's cgroup target: the root, pre-order (2).
+        out = ok_run("run", rust_o)
+        need(out == f"cgroup {have['root']} order 2\n", f"{out!r}")
+
     def rust_cgroup_bad():
-        # no order (the tool asks for none: it does not know the target takes a cgroup)
-        fails(1, "run", rust_o, err_has=("BPF_LINK_CREATE", "Invalid argument"))
+        # no order (bpf-iter always gives one: bad_input.py's raw link has none)
         fails(1, "run", rust_o, "--cgroup", "/dev/null", "--order", "self-only",
               err_has=("BPF_LINK_CREATE", "Bad file descriptor"))
         os.rmdir(d)
@@ -476,8 +494,10 @@ def cgroup_cases():
              "--order, its id and order", rust_cgroup),
             ("-j show of a pinned rust_cgroup_info link: the cgroup and order it reports",
              rust_cgroup_show),
-            ("rust_cgroup_info without an order, or with a file that is no cgroup: the "
-             "kernel's EINVAL and EBADF", rust_cgroup_bad)]
+            ("rust_cgroup_info without parameters: the tool knows it takes a cgroup and asks "
+             "for the root, pre-order, as of cgroup", rust_cgroup_default),
+            ("rust_cgroup_info with a file that is no cgroup: the kernel's EBADF",
+             rust_cgroup_bad)]
 
 
 def primes(n):
@@ -517,6 +537,11 @@ def primes_cases():
             fails(1, "run", o, *params, err_has=("BPF_LINK_CREATE", "Invalid argument"))
 
     @userspace
+    def task_on_primes():
+        fails(1, "run", o, "--pid", ME,
+              err_has=("target `rust_primes` takes parameters of its own (--param), not task",))
+
+    @userspace
     def not_for_task():
         fails(1, "run", f"{P}/task.bpf.o", "--param", "u32=1",
               err_has=("parameters of its own",))
@@ -534,6 +559,8 @@ def primes_cases():
             ("-j show of a pinned rust_primes link: the parameter it reports (raw)", show),
             ("rust_primes without n, with 0 or over a million, or bytes after the u32: "
              "EINVAL", refused),
+            ("--pid on rust_primes (which declares a parameter of its own): exit 1, said",
+             task_on_primes),
             ("--param on the task target (which takes task parameters): exit 1, said",
              not_for_task),
             ("--param malformed or over 16 bytes: refused before any syscall", bad_param)]

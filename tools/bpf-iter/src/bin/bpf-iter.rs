@@ -397,16 +397,7 @@ fn run(cmd: Cmd, o: &Out) -> Result<()> {
             let mut out = io::stdout().lock();
             list.targets
                 .iter()
-                .try_for_each(|t| {
-                    let params = serde_json::to_value(t.params).unwrap_or_default();
-                    writeln!(
-                        out,
-                        "{:<24} {:<24} params {}",
-                        t.target,
-                        t.source,
-                        params.as_str().unwrap_or("?")
-                    )
-                })
+                .try_for_each(|t| writeln!(out, "{t}"))
                 .map_err(stdout_err)?;
             if list.open_iters.is_empty() {
                 return Ok(());
