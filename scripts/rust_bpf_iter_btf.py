@@ -59,17 +59,21 @@ def sections(data, names):
 
 
 def records(blob):
-    """The target (RBIL) and open iterator (RBOI) records of a .rust_bpf_iter_layout section."""
-    tgts, opens = [], []
+    """The target (RBIL), open iterator (RBOI) and kfunc (RBKF) records of a
+    .rust_bpf_iter_layout section."""
+    tgts, opens, kfuncs = [], [], []
     for at in range(0, len(blob) - RECORD + 1, RECORD):
         r = blob[at:at + RECORD]
         if r[:4] == b"RBOI" and r[4] == 2:
             opens.append(open_iter(r))
             continue
+        if r[:4] == b"RBKF" and r[4] == 1:
+            kfuncs.append(kfunc(r))
+            continue
         if r[:4] != b"RBIL" or r[4] != 4:
-            raise ValueError(f"layout record at offset {at}: not a version 4 target or version 2 "
-                             "open iterator record (a kernel crate that does not match this "
-                             "script?)")
+            raise ValueError(f"layout record at offset {at}: not a version 4 target, version 2 "
+                             "open iterator or version 1 kfunc record (a kernel crate that does "
+                             "not match this script?)")
         slots = []
         for i in range(r[5]):
             s = r[64 + 104 * i:168 + 104 * i]
@@ -78,7 +82,7 @@ def records(blob):
                           "type": cstr(s[8:40]), "name": cstr(s[40:72]),
                           "header": cstr(s[72:104])})
         tgts.append((cstr(r[8:64]), slots, params(r[896:960])))
-    return tgts, opens
+    return tgts, opens, kfuncs
 
 
 def params(p):
@@ -102,6 +106,17 @@ def open_iter(r):
                      for i in range(r[5])],
             "headers": [h for h in [cstr(r[400:432])] +
                         [cstr(r[432 + 32 * i:464 + 32 * i]) for i in range(r[5])] if h]}
+
+
+def kfunc(r):
+    """A kfunc record (kernel::bpf::iter::KfuncRecord): laid out as an open iterator's, with
+    no state size and no type returned (the kfunc returns s64)."""
+    return {"name": cstr(r[8:64]), "ident": cstr(r[64:96]),
+            "protection": PROTECTION[r[6]],
+            "args": [(cstr(r[136 + 64 * i:168 + 64 * i]), cstr(r[168 + 64 * i:200 + 64 * i]))
+                     for i in range(r[5])],
+            "headers": [h for h in [cstr(r[432 + 32 * i:464 + 32 * i]) for i in range(r[5])]
+                        if h]}
 
 
 def types(blob):
@@ -135,17 +150,21 @@ def generate(obj, blobs):
         " * scripts/rust_bpf_iter_btf.py: do not edit.",
         " */",
     ]
-    tgts, opens = records(blobs[".rust_bpf_iter_layout"])
+    tgts, opens, kfuncs = records(blobs[".rust_bpf_iter_layout"])
     own = list(types(blobs[".rust_bpf_iter_types"]))
-    if not tgts and not opens:
-        raise ValueError(f"{obj} has no BPF iterator target and no open-coded iterator (no "
+    if not tgts and not opens and not kfuncs:
+        raise ValueError(f"{obj} has no BPF iterator target, open-coded iterator or kfunc (no "
                          ".rust_bpf_iter_layout record)")
     # Two target types of one name in a module would share one anchor, so that a program
     # verified against the context of one could be attached to the other: refused here, at
     # build time (and by the kernel at attach, for code that registers without a record).
     # Two open iterators of one name would share kfunc names.
+    # A kfunc named as another, or as one of an open iterator's, would be a second definition.
+    fnames = ([f"bpf_iter_{o['name']}_{f}" for o in opens for f in ("new", "next", "destroy")]
+              + [k["name"] for k in kfuncs])
     for what, names in (("target", [n for n, _, _ in tgts]),
-                        ("open iterator", [o["name"] for o in opens])):
+                        ("open iterator", [o["name"] for o in opens]),
+                        ("kfunc", fnames)):
         seen = set()
         for name in names:
             if name in seen:
@@ -158,9 +177,9 @@ def generate(obj, blobs):
         for s in slots:
             if s["header"] and s["header"] not in headers:
                 headers.append(s["header"])
-    if opens:
+    if opens or kfuncs:
         headers += ["linux/btf.h", "linux/btf_ids.h", "linux/module.h", "linux/preempt.h"]
-        for h in (h for o in opens for h in o["headers"]):
+        for h in (h for o in opens + kfuncs for h in o["headers"]):
             if h not in headers:
                 headers.append(h)
     out += [f"#include <{h}>" for h in headers]
@@ -188,8 +207,8 @@ def generate(obj, blobs):
                 "/* The context struct is in BTF for program authors, though no C reads it. */",
                 f"static const struct bpf_iter__{name} *__rust_bpf_iter_ctx_{name} __used;"]
         out += link_params(name, pkind, ptype)
-    if opens:
-        out += open_iters(opens)
+    if opens or kfuncs:
+        out += open_iters(opens, kfuncs)
     return "\n".join(out) + "\n"
 
 
@@ -213,8 +232,35 @@ def link_params(name, kind, ctype):
             "__used;"]
 
 
-def open_iters(opens):
-    """The kfuncs of the open iterators, their state structs and the module's kfunc set."""
+def own_kfuncs(kfuncs):
+    """The C kfuncs of the module's own (kernel::bpf::iter::Kfunc), and their entries in the
+    set: each calls its Rust function with in_nmi() and the arguments widened to u64, and
+    returns its s64."""
+    out, funcs = [], []
+    for k in kfuncs:
+        n, rust = k["name"], f"__rust_bpf_kfunc_{k['ident']}"
+        params = ", ".join(f"{t}{'' if t.endswith('*') else ' '}{a}" for t, a in k["args"])
+        passed = "(u64)!!in_nmi()" + "".join(f", (u64){a}" for _, a in k["args"])
+        passed += ", 0" * (4 - len(k["args"]))
+        for ident in [n] + [a for _, a in k["args"]]:
+            out += [f"#ifdef {ident}", f'#error "{ident} is a macro of the kernel\'s headers"',
+                    "#endif"]
+        out += ["", f"/* The kfunc {n}, whose code is the Rust type {k['ident']}'s. */",
+                f"s64 {rust}(u64 nmi, u64 a0, u64 a1, u64 a2, u64 a3);", "",
+                "__bpf_kfunc_start_defs();", "",
+                f"__bpf_kfunc s64 {n}({params or 'void'})",
+                "{", f"\treturn {rust}({passed});", "}", "",
+                "__bpf_kfunc_end_defs();"]
+        flags = "KF_SLEEPABLE" if k["protection"] == "sleepable" else "0"
+        if any(t.endswith("*") for t, _ in k["args"]):
+            flags = ("" if flags == "0" else flags + " | ") + "__RUST_BPF_KF_TRUSTED"
+        funcs.append((n, flags))
+    return out, funcs
+
+
+def open_iters(opens, kfuncs):
+    """The kfuncs of the open iterators, their state structs, the module's own kfuncs and the
+    module's one kfunc set."""
     out = ["",
            "/*",
            " * A pointer argument of new must be trusted (referenced, or trusted to live): what",
@@ -253,6 +299,9 @@ def open_iters(opens):
             if fn == "new" and any(t.endswith("*") for t, _ in o["args"]):
                 flags += " | __RUST_BPF_KF_TRUSTED"
             funcs.append((f"bpf_iter_{n}_{fn}", flags))
+    own, own_funcs = own_kfuncs(kfuncs)
+    out += own
+    funcs += own_funcs
     out += ["", "/* The module's one kfunc set (a second one on a hook is refused). */",
             "BTF_KFUNCS_START(__rust_bpf_kfunc_ids)"]
     out += [f"BTF_ID_FLAGS(func, {f}, {flags})" for f, flags in funcs]

@@ -49,10 +49,17 @@ def elf_section(data, name):
 
 
 def parse_records(blob):
-    """The target records (RBIL) and the open iterator records (RBOI) of a module."""
-    recs, opens = [], []
+    """The target records (RBIL), the open iterator records (RBOI) and the kfunc records (RBKF)
+    of a module."""
+    recs, opens, kfuncs = [], [], []
     for at in range(0, len(blob) - RECORD + 1, RECORD):
         r = blob[at:at + RECORD]
+        if r[:4] == b"RBKF" and r[4] == 1:
+            cs = lambda a, b: r[a:b].split(b"\0")[0].decode()
+            kfuncs.append({"name": cs(8, 64),
+                           "args": [(cs(136 + 64 * i, 168 + 64 * i),
+                                     cs(168 + 64 * i, 200 + 64 * i)) for i in range(r[5])]})
+            continue
         if r[:4] == b"RBOI" and r[4] == 2:
             cs = lambda a, b: r[a:b].split(b"\0")[0].decode()
             opens.append({"name": cs(8, 64), "words": struct.unpack_from("<I", r, 96)[0],
@@ -74,7 +81,7 @@ def parse_records(blob):
         pk, = struct.unpack_from("<I", r, 900)
         recs.append({"name": name, "slots": slots,
                      "params": (r[896], pk, r[904:960].split(b"\0")[0].decode())})
-    return recs, opens
+    return recs, opens, kfuncs
 
 
 def parse_types(blob):
@@ -312,6 +319,31 @@ def check_open(types, split_ids, opens):
     return errs
 
 
+def check_kfuncs(types, split_ids, kfuncs):
+    """Check each kfunc of the module's own against its record: a FUNC of the module's BTF of
+    that name, with the recorded parameters (names and types), returning s64."""
+    errs = []
+    funcs = {t["name"]: t for i, t in types.items() if i in split_ids and t["kind"] == "FUNC"}
+    for k in kfuncs:
+        n = k["name"]
+        f = funcs.get(n)
+        proto = f and types.get(f["type_id"])
+        if not proto or proto["kind"] != "FUNC_PROTO":
+            errs.append(f"kfunc {n}: not in the module's BTF")
+            continue
+        params = proto["params"]
+        if [p["name"] for p in params] != [a for _, a in k["args"]]:
+            errs.append(f"kfunc {n}: parameters {[p['name'] for p in params]}, Rust declares "
+                        f"{[a for _, a in k['args']]}")
+            continue
+        for p, (ctype, a) in zip(params, k["args"]):
+            if not is_ctype(types, resolve(types, p["type_id"]), ctype):
+                errs.append(f"kfunc {n}: parameter {a} is not {ctype}")
+        if not is_ctype(types, resolve(types, proto["ret_type_id"]), "__s64"):
+            errs.append(f"kfunc {n}: does not return s64")
+    return errs
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -329,9 +361,10 @@ def main():
         split = btf_types(a.bpftool, ko, base=a.vmlinux)
         types = dict(base)
         types.update(split)
-        recs, opens = parse_records(blob)
+        recs, opens, kfuncs = parse_records(blob)
         errs = check_module(types, set(split), recs)
         errs += check_open(types, set(split), opens)
+        errs += check_kfuncs(types, set(split), kfuncs)
         errs += check_types(types, set(split), own)
         for e in errs:
             print(f"{ko}: error: BPF iterator context: {e}", file=sys.stderr)
@@ -339,7 +372,8 @@ def main():
         if not errs:
             print(f"layout: {ko.rsplit('/', 1)[-1]}: {len(recs)} target(s) match their BTF anchors"
                   + (f", {len(own)} own struct(s) match their BTF" if own else "")
-                  + (f", {len(opens)} open iterator(s) match their kfuncs" if opens else ""))
+                  + (f", {len(opens)} open iterator(s) match their kfuncs" if opens else "")
+                  + (f", {len(kfuncs)} kfunc(s) of its own match their BTF" if kfuncs else ""))
     return 1 if failed else 0
 
 

@@ -498,6 +498,87 @@ def generator_open_iter_kfuncs():
     return all(w in c for w in want) and "DEFINE_BPF_ITER_FUNC" not in c
 
 
+def kfunc_record(name, ident, protection, args, headers=()):
+    """A KfuncRecord as kernel::bpf::iter::KfuncRecord::new lays it out."""
+    r = bytearray(open_record(name, ident, protection, 0, "", args, ("",) + tuple(headers)))
+    r[0:4], r[4] = b"RBKF", 1
+    r[96:136] = bytes(40)
+    return bytes(r)
+
+
+@case
+def generator_own_kfuncs():
+    """Kfuncs of the module's own, beside an open iterator's in the one set: the C kfunc
+    returning s64 and calling the Rust function with in_nmi() and the arguments, void for none,
+    KF_SLEEPABLE for a sleepable one, the trusted-arguments flag for a task; and alone, without
+    an open iterator."""
+    blob = (open_record("o", "O", 0, 2, "__u64", [])
+            + kfunc_record("k_nth", "Nth", 0, [("__u32", "n")])
+            + kfunc_record("k_count", "Count", 2, [])
+            + kfunc_record("k_task", "Tk", 0, [("struct task_struct *", "task")],
+                           ["linux/sched.h"]))
+    c = rust_bpf_iter_btf.generate("x.o", {".rust_bpf_iter_layout": blob,
+                                           ".rust_bpf_iter_types": b""})
+    want = ["s64 __rust_bpf_kfunc_Nth(u64 nmi, u64 a0, u64 a1, u64 a2, u64 a3);",
+            "__bpf_kfunc s64 k_nth(__u32 n)",
+            "return __rust_bpf_kfunc_Nth((u64)!!in_nmi(), (u64)n, 0, 0, 0);",
+            "__bpf_kfunc s64 k_count(void)",
+            "return __rust_bpf_kfunc_Count((u64)!!in_nmi(), 0, 0, 0, 0);",
+            "__bpf_kfunc s64 k_task(struct task_struct *task)",
+            "#include <linux/sched.h>",
+            "BTF_ID_FLAGS(func, bpf_iter_o_destroy, KF_ITER_DESTROY)\n"
+            "BTF_ID_FLAGS(func, k_nth, 0)\n"
+            "BTF_ID_FLAGS(func, k_count, KF_SLEEPABLE)\n"
+            "BTF_ID_FLAGS(func, k_task, __RUST_BPF_KF_TRUSTED)\n"
+            "BTF_KFUNCS_END(__rust_bpf_kfunc_ids)",
+            "\t.len = 6,", '{ "k_count", k_count },']
+    alone = rust_bpf_iter_btf.generate("x.o", {".rust_bpf_iter_layout":
+                                               kfunc_record("k", "K", 0, []),
+                                               ".rust_bpf_iter_types": b""})
+    miss = [w for w in want if w not in c]
+    if miss:
+        print(f"# missing: {miss!r}")
+    return not miss and "BTF_ID_FLAGS(func, k, 0)" in alone and "\t.len = 1," in alone
+
+
+@case
+def generator_refuses_a_kfunc_named_as_an_iterators():
+    """A kfunc named as another kfunc, or as an open iterator's, would be a second C
+    definition: refused, saying so."""
+    def refused(blob):
+        try:
+            rust_bpf_iter_btf.generate("x.o", {".rust_bpf_iter_layout": blob,
+                                               ".rust_bpf_iter_types": b""})
+        except ValueError as e:
+            return "kfunc" in str(e)
+        return False
+    return (refused(open_record("o", "O", 0, 2, "__u64", [])
+                    + kfunc_record("bpf_iter_o_next", "K", 0, []))
+            and refused(kfunc_record("k", "A", 0, []) + kfunc_record("k", "B", 0, [])))
+
+
+@case
+def layout_own_kfuncs_checked():
+    """A kfunc of the module's own against its record: its FUNC, the parameters' names and
+    types, s64 returned; another name, type or return is one error each."""
+    types = dict(LTYPES)
+    types.update({
+        30: {"kind": "INT", "name": "long long", "size": 8, "encoding": "SIGNED"},
+        31: {"kind": "TYPEDEF", "name": "s64", "type_id": 30},
+        32: {"kind": "FUNC_PROTO", "ret_type_id": 31, "params": [{"name": "n", "type_id": 6}]},
+        33: {"kind": "FUNC", "name": "k_nth", "type_id": 32},
+    })
+    good = {"name": "k_nth", "args": [("__u32", "n")]}
+    check = lambda t, k: layout_check.check_kfuncs(t, {33}, [k])
+    bad_ret = dict(types)
+    bad_ret[32] = dict(types[32], ret_type_id=6)
+    return (check(types, good) == []
+            and len(check(types, dict(good, args=[("__u32", "m")]))) == 1
+            and len(check(types, dict(good, args=[("__s32", "n")]))) == 1
+            and len(check(types, dict(good, name="k_other"))) == 1
+            and len(check(bad_ret, good)) == 1)
+
+
 @case
 def generator_refuses_two_open_iters_of_one_name():
     blob = open_record("o", "A", 0, 2, "__u64", []) + open_record("o", "B", 0, 2, "__u64", [])

@@ -17,7 +17,8 @@
 //! against: a mismatch fails the registration with `EINVAL` before any program can see it.
 //!
 //! A type may also offer an open-coded iterator, the kfuncs `bpf_iter_<name>_{new,next,destroy}`
-//! that any program calls in a loop: see [`OpenIter`].
+//! that any program calls in a loop: see [`OpenIter`]. A module's other functions for programs
+//! are kfuncs too ([`Kfunc`]), in the same generated kfunc set.
 //!
 //! Lifetimes: each program verified against a target of a module holds a reference on that
 //! module (the kernel takes it, see `bpf_iter_prog_supported()`); links and iterator fds hold the
@@ -32,6 +33,7 @@
 use crate::bindings;
 
 mod ctx;
+mod kfunc;
 mod link;
 mod open;
 mod prog;
@@ -42,6 +44,9 @@ mod target;
 pub use ctx::{
     ArgSpec, BtfPtr, BtfType, Context, RdonlyBuf, Scalar, ScalarType, Slot, TrustedBtfPtr,
 };
+pub use kfunc::{Kfunc, KfuncRet};
+#[doc(hidden)]
+pub use kfunc::{KfuncAdapter, KfuncRecord};
 #[cfg(CONFIG_CGROUPS)]
 pub use link::{CgroupOrder, CgroupRef};
 pub use link::{

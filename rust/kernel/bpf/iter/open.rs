@@ -604,7 +604,7 @@ impl<T: OpenIter> OpenAdapter<T> {
 
 /// An argument name of `new`: a C identifier of at most 31 bytes without `__` (the verifier
 /// reads suffixes such as `__sz`, `__k` and `__nullable` as annotations).
-const fn arg_name_is_valid(name: &[u8]) -> bool {
+pub(super) const fn arg_name_is_valid(name: &[u8]) -> bool {
     if name.len() >= 32 || !name_is_valid(name) {
         return false;
     }
@@ -623,7 +623,7 @@ const RECORD_SIZE: usize = super::LAYOUT_RECORD_SIZE;
 const IDENT_LEN: usize = 32;
 const CTYPE_LEN: usize = 32;
 /// The suffix of the name of an argument that may be NULL, which the verifier reads.
-const NULLABLE: &str = "__nullable";
+pub(super) const NULLABLE: &str = "__nullable";
 
 /// The description of an open iterator for the build, placed by [`bpf_open_iter!`] in the
 /// object's `.rust_bpf_iter_layout` section beside the targets' records (and discarded from
@@ -646,7 +646,13 @@ const NULLABLE: &str = "__nullable";
 pub struct OpenRecord([u8; RECORD_SIZE]);
 
 /// Writes `t` (`*` after a struct for a pointer) at `at`, and its header at `header`.
-const fn put_ctype(b: &mut [u8; RECORD_SIZE], at: usize, header: usize, t: CType, ptr: bool) {
+pub(super) const fn put_ctype(
+    b: &mut [u8; RECORD_SIZE],
+    at: usize,
+    header: usize,
+    t: CType,
+    ptr: bool,
+) {
     match t {
         CType::Int(name) => put(b, at, name.as_bytes(), CTYPE_LEN),
         CType::Struct(name, h) => {
@@ -892,7 +898,7 @@ impl<D: ForeignOwnable + Send + Sync> Drop for OpenDataGuard<D> {
 
 /// One kfunc of a [`KfuncTable`]: its name and address.
 #[repr(C)]
-struct Kfunc {
+struct KfuncEntry {
     name: *const c_char,
     addr: *const c_void,
 }
@@ -908,7 +914,7 @@ pub struct KfuncTable {
     len: usize,
     /// Set by the first [`register_kfuncs`] of the table: the kernel takes one set per module.
     registered: AtomicBool,
-    funcs: [Kfunc; 0],
+    funcs: [KfuncEntry; 0],
 }
 
 /// The [`KfuncTable`] that the build generated for this object, for [`register_kfuncs`].
@@ -983,7 +989,7 @@ pub fn register_kfuncs(module: &'static ThisModule, kfuncs: Kfuncs) -> Result {
 /// A symbol search of [`register_table`]: the kfuncs' names and addresses, and the first other
 /// symbol found with one of those names.
 struct Search<'a> {
-    funcs: &'a [Kfunc],
+    funcs: &'a [KfuncEntry],
     clash: Option<usize>,
 }
 
@@ -1043,7 +1049,10 @@ unsafe fn register_table(table: *const KfuncTable) -> Result {
     // SAFETY: By the safety requirements `len` entries follow the table, within the provenance
     // of `table`; nothing writes them.
     let funcs = unsafe {
-        core::slice::from_raw_parts(ptr::addr_of!((*table).funcs).cast::<Kfunc>(), (*table).len)
+        core::slice::from_raw_parts(
+            ptr::addr_of!((*table).funcs).cast::<KfuncEntry>(),
+            (*table).len,
+        )
     };
     // Every symbol of vmlinux with a kfunc's name (built-in code: other than the kfunc), then
     // every other symbol of a loaded module with one.

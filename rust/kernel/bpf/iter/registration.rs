@@ -938,15 +938,17 @@ fn register_raw(
 }
 
 /// Declares a module whose only job is to offer BPF iterators: seq_file targets (`targets`,
-/// [`Target`]s), open-coded iterators (`open_iters`, [`OpenIter`]s, given by identifier), or
-/// both; one type may be in both lists.
+/// [`Target`]s), open-coded iterators (`open_iters`, [`OpenIter`]s, given by identifier), and
+/// kfuncs of its own for their programs (`kfuncs`, [`Kfunc`]s, given by identifier); each list
+/// is optional, in that order, and one type may be in the first two.
 ///
 /// Each target is registered with `Default::default()` as its [`Target::Data`] (`()` for
 /// targets without data); a module whose targets need data of their own keeps a
-/// [`Registration`] itself. The open iterators' kfuncs are registered last, once every target
-/// is ([`register_kfuncs`]).
+/// [`Registration`] itself. The kfuncs, the open iterators' and the others, are registered
+/// last, once every target is, as the module's one kfunc set ([`register_kfuncs`]).
 ///
 /// [`OpenIter`]: super::OpenIter
+/// [`Kfunc`]: super::Kfunc
 /// [`register_kfuncs`]: super::register_kfuncs
 ///
 /// # Examples
@@ -955,6 +957,7 @@ fn register_raw(
 /// kernel::module_bpf_iter_target! {
 ///     targets: [MyTarget],
 ///     open_iters: [MyTarget],
+///     kfuncs: [MyKfunc],
 ///     name: "rust_my_iter",
 ///     description: "A BPF iterator target and open-coded iterator",
 ///     license: "GPL",
@@ -962,20 +965,23 @@ fn register_raw(
 /// ```
 #[macro_export]
 macro_rules! module_bpf_iter_target {
-    (targets: [$($t:ty),+ $(,)?], open_iters: [$($o:ident),+ $(,)?], $($f:tt)*) => {
-        $crate::module_bpf_iter_target!(@module [$($t),+] [$($o),+] $($f)*);
-    };
-    (open_iters: [$($o:ident),+ $(,)?], $($f:tt)*) => {
-        $crate::module_bpf_iter_target!(@module [] [$($o),+] $($f)*);
-    };
-    (targets: [$($t:ty),+ $(,)?], $($f:tt)*) => {
-        $crate::module_bpf_iter_target!(@module [$($t),+] [] $($f)*);
-    };
-    (@kfuncs $m:ident []) => {};
-    (@kfuncs $m:ident [$($o:ident),+]) => {
+    (@kfuncs $m:ident [] []) => {};
+    (@kfuncs $m:ident [$($o:ident),*] [$($k:ident),*]) => {
         $crate::bpf::iter::register_kfuncs($m, $crate::bpf_kfunc_table!())?;
     };
-    (@module [$($t:ty),*] [$($o:ident),*] $($f:tt)*) => {
+    (@lists [$($t:ty),*] [$($o:ident),*] kfuncs: [$($k:ident),+ $(,)?], $($f:tt)*) => {
+        $crate::module_bpf_iter_target!(@module [$($t),*] [$($o),*] [$($k),+] $($f)*);
+    };
+    (@lists [$($t:ty),*] [$($o:ident),*] $($f:tt)*) => {
+        $crate::module_bpf_iter_target!(@module [$($t),*] [$($o),*] [] $($f)*);
+    };
+    (@opens [$($t:ty),*] open_iters: [$($o:ident),+ $(,)?], $($f:tt)*) => {
+        $crate::module_bpf_iter_target!(@lists [$($t),*] [$($o),+] $($f)*);
+    };
+    (@opens [$($t:ty),*] $($f:tt)*) => {
+        $crate::module_bpf_iter_target!(@lists [$($t),*] [] $($f)*);
+    };
+    (@module [$($t:ty),*] [$($o:ident),*] [$($k:ident),*] $($f:tt)*) => {
         struct Module {
             _regs: ($($crate::bpf::iter::Registration<$t>,)*),
         }
@@ -987,6 +993,7 @@ macro_rules! module_bpf_iter_target {
 
         $($crate::bpf_iter_layout!($t);)*
         $($crate::bpf_open_iter!($o);)*
+        $($crate::bpf_kfunc!($k);)*
 
         impl $crate::Module for Module {
             fn init(module: &'static $crate::ThisModule) -> $crate::error::Result<Self> {
@@ -1001,9 +1008,15 @@ macro_rules! module_bpf_iter_target {
                     )?
                 },)*);
                 // Last: the kernel keeps a module's kfunc set until the module is unloaded.
-                $crate::module_bpf_iter_target!(@kfuncs module [$($o),*]);
+                $crate::module_bpf_iter_target!(@kfuncs module [$($o),*] [$($k),*]);
                 Ok(Module { _regs: regs })
             }
         }
+    };
+    (targets: [$($t:ty),+ $(,)?], $($f:tt)*) => {
+        $crate::module_bpf_iter_target!(@opens [$($t),+] $($f)*);
+    };
+    ($($f:tt)*) => {
+        $crate::module_bpf_iter_target!(@opens [] $($f)*);
     };
 }
