@@ -73,6 +73,10 @@ cc "$P/open_task.bpf.c" "$OUT/progs/open_task_UNTRUSTED.bpf.o" -DUNTRUSTED
 "$BPFTOOL" -B "$VMLINUX" btf dump file "$OUT/modules/rust_bpf_iter_records.ko" format c \
 	>"$OUT/include/records.h" || die "bpftool could not dump the records module's BTF"
 cc "$P/open_records.bpf.c" "$OUT/progs/open_records.bpf.o"
+# Kfuncs of the samples' own, in their modules' kfunc sets (the open-coded suite).
+cc "$P/kfunc_primes.bpf.c" "$OUT/progs/kfunc_primes.bpf.o"
+cc "$P/kfunc_records.bpf.c" "$OUT/progs/kfunc_records.bpf.o"
+cc "$P/kfunc_records.bpf.c" "$OUT/progs/kfunc_records_NOT_SLEEPABLE.bpf.o" -DNOT_SLEEPABLE
 # make bench: the two open-coded task iterators, and the program without a walk.
 cc "$P/bench_open.bpf.c" "$OUT/progs/bench_open_empty.bpf.o"
 cc "$P/bench_open.bpf.c" "$OUT/progs/bench_open_task.bpf.o" -DITER=task

@@ -26,6 +26,14 @@
 //!         bpf_printk("%llu", *p);
 //! ```
 //!
+//! And a kfunc of the module's own gives any program the `n`th prime, in the same kfunc set:
+//!
+//! ```c
+//! extern s64 rust_primes_nth(__u32 n) __ksym;
+//!
+//! bpf_printk("%lld", rust_primes_nth(10)); // 29
+//! ```
+//!
 //! This file is the example of `Documentation/rust/bpf_iter.rst`, shown there whole.
 
 use kernel::bpf::iter::{self, Custom, Index, LinkInfoOut, Protection, Scalar, Scope};
@@ -159,9 +167,32 @@ impl iter::OpenIter for RustPrimes {
     }
 }
 
+/// `s64 rust_primes_nth(__u32 n)`: the `n`th prime, from 1 (2) to `MAX_OPEN_PRIMES`, in any
+/// context, as the open-coded iterator; `-EINVAL` for any other `n`.
+struct PrimesNth;
+
+impl iter::Kfunc for PrimesNth {
+    const NAME: &'static CStr = c_str!("rust_primes_nth");
+    const PROTECTION: Protection = Protection::Plain;
+    const ARG_NAMES: &'static [&'static str] = &["n"];
+
+    type Args = (u32,);
+    // The 10,000th prime is 104,729.
+    type Ret = u32;
+
+    fn call((n,): (u32,)) -> Result<u32> {
+        if n == 0 || n > MAX_OPEN_PRIMES {
+            return Err(EINVAL);
+        }
+        let prime = (0..n).fold(1, |p, _| next_prime(p));
+        u32::try_from(prime).map_err(|_| ERANGE)
+    }
+}
+
 kernel::module_bpf_iter_target! {
     targets: [RustPrimes],
     open_iters: [RustPrimes],
+    kfuncs: [PrimesNth],
     name: "rust_bpf_iter_primes",
     description: "A BPF iterator target and open-coded iterator over the first n primes",
     license: "GPL",

@@ -68,6 +68,9 @@
 //! slot ([`OPEN_RECORDS`], an [`iter::OpenData`]) that `init` fills and the module's `drop`
 //! empties; each walk keeps its own reference on the collection and an id cursor, as a seq_file
 //! walk does.
+//!
+//! `rust_records_count()`, a kfunc of the module's own for sleepable programs, counts the
+//! records through the same slot; it is in the module's one kfunc set with the iterator's.
 
 use core::convert::Infallible;
 use kernel::bpf::iter::{
@@ -416,6 +419,25 @@ impl iter::OpenIter for RecordsTarget {
 }
 
 kernel::bpf_open_iter!(RecordsTarget);
+
+/// `s64 rust_records_count(void)`: the number of records, for sleepable programs (it takes the
+/// collection's mutex), a kfunc of the module's own in the same set as the open iterator's.
+struct RecordsCount;
+
+impl iter::Kfunc for RecordsCount {
+    const NAME: &'static CStr = c_str!("rust_records_count");
+    const PROTECTION: Protection = Protection::Sleepable;
+
+    type Args = ();
+    type Ret = u32;
+
+    fn call((): ()) -> Result<u32> {
+        let records = OPEN_RECORDS.get().ok_or(ENODEV)?;
+        u32::try_from(records.len()).map_err(|_| ERANGE)
+    }
+}
+
+kernel::bpf_kfunc!(RecordsCount);
 
 /// The module.
 struct RecordsModule {

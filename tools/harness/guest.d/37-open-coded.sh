@@ -12,7 +12,10 @@
 # protection and in two the verifier must refuse; and a module whose iterator
 # is named as vmlinux's task iterator, which must not load. Last, the task
 # sample's rust_task (an RCU-protected iterator of tasks, taking a task) side by
-# side with C's task iterator in one program.
+# side with C's task iterator in one program. The primes and records samples'
+# kfuncs of their own (kernel::bpf::iter::Kfunc), in the same sets as their
+# iterators', called from programs; the sleepable one refused to a program that
+# is not sleepable.
 OUT=$1
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/../guest-lib/tap.sh"
@@ -29,7 +32,7 @@ SELFTEST=rust_bpf_iter_selftest
 CLASH=rust_bpf_iter_clash
 CLASH2=rust_bpf_iter_clash_module
 TASKMOD=rust_bpf_iter_task
-plan $((40 + ${#REFUSED[@]}))
+plan $((44 + ${#REFUSED[@]}))
 
 # refused CASE: the verifier's message for each program it must refuse (6.12
 # says "as arg #0", 7.3 names the argument otherwise: the common part).
@@ -102,6 +105,16 @@ expect_eq "new: n = 0, 10000 and 10001 (EINVAL: next yields nothing, and stays d
 	"n=0 ret=0 count=0 last=0
 n=10000 ret=0 count=10000 last=104729
 n=10001 ret=-22 count=0 last=0"
+# The module's own kfunc, in the set the build generated with the iterator's kfuncs.
+"$BI" run "$P/kfunc_primes.bpf.o" --prog nth >"$TMP/nth" 2>>"$LOG"
+if [ "$(wc -l <"$TMP/nth")" = 100 ] && cmp -s "$TMP/nth" "$TMP/rust"; then
+	ok "rust_primes_nth(1..100), a kfunc of the module's own: the primes the walk yields"
+else
+	not_ok "rust_primes_nth(1..100), a kfunc of the module's own: the primes the walk yields" \
+		"$(wc -l <"$TMP/nth") lines; $(diff "$TMP/nth" "$TMP/rust" | head -3 | tr '\n' '|')"
+fi
+expect_eq "rust_primes_nth(0), (10000), (10001): -EINVAL, 104729, -EINVAL" \
+	"$("$BI" run "$P/kfunc_primes.bpf.o" --prog limits 2>>"$LOG")" "-22 104729 -22"
 
 for c in "${REFUSED[@]}"; do
 	expect_refused "verifier refuses $c: $(refused "$c")" "$P/open_primes_$c.bpf.o" "$(refused "$c")"
@@ -265,5 +278,10 @@ seq_ids=$(cat /sys/fs/bpf/open_records_seq 2>>"$LOG" | awk '$1 != "end" { print 
 rm -f /sys/fs/bpf/open_records_seq
 expect_eq "bpf_for_each(rust_records): the ids the seq_file target shows (1 3)" \
 	"$open_ids/$seq_ids" "1 3 /1 3 "
+expect_eq "rust_records_count(), a sleepable kfunc of the module's own: 2 records" \
+	"$("$BI" run "$P/kfunc_records.bpf.o" 2>>"$LOG")" 2
+expect_refused "verifier refuses the sleepable rust_records_count in a program that is not sleepable" \
+	"$P/kfunc_records_NOT_SLEEPABLE.bpf.o" \
+	"program must be sleepable to call sleepable kfunc rust_records_count"
 check "rmmod $RECMOD" unload_module $RECMOD
 rm -rf "$TMP"
