@@ -21,7 +21,7 @@
 
 use super::{
     name_is_valid,
-    open::{arg_name_is_valid, put_ctype, NULLABLE},
+    open::{check_args, put_args},
     records::put,
     NewArgs, Protection, MAX_NAME_LEN, MAX_NEW_ARGS,
 };
@@ -135,26 +135,7 @@ impl<T: Kfunc> KfuncAdapter<T> {
             !matches!(T::PROTECTION, Protection::Rcu),
             "a kfunc is Plain or Sleepable: KF_RCU_PROTECTED is an iterator's"
         );
-        assert!(
-            T::Args::DESCS.len() <= MAX_NEW_ARGS,
-            "a kfunc takes at most four arguments"
-        );
-        assert!(
-            T::ARG_NAMES.is_empty() || T::ARG_NAMES.len() == T::Args::DESCS.len(),
-            "Kfunc::ARG_NAMES must name every argument, or none"
-        );
-        let mut i = 0;
-        while i < T::ARG_NAMES.len() {
-            assert!(
-                arg_name_is_valid(T::ARG_NAMES[i].as_bytes()),
-                "an argument name must be a C identifier of at most 31 bytes, without `__`"
-            );
-            assert!(
-                !T::Args::DESCS[i].nullable || T::ARG_NAMES[i].len() <= 31 - NULLABLE.len(),
-                "the name of an argument that may be NULL takes `__nullable`: 21 bytes at most"
-            );
-            i += 1;
-        }
+        check_args(T::Args::DESCS, T::ARG_NAMES);
     };
 
     /// The kfunc: `T::call` with the arguments, its result as `s64`.
@@ -222,28 +203,7 @@ impl KfuncRecord {
         };
         put(&mut b, 8, compat::cstr_bytes(T::NAME), MAX_NAME_LEN + 8);
         put(&mut b, 64, ident.as_bytes(), IDENT_LEN);
-        let mut i = 0;
-        while i < args.len() {
-            let at = 136 + 64 * i;
-            put_ctype(&mut b, at, 432 + 32 * i, args[i].ty, true);
-            let name_len = if T::ARG_NAMES.is_empty() {
-                put(&mut b, at + 32, b"arg", IDENT_LEN);
-                b[at + 35] = b'1' + i as u8;
-                4
-            } else {
-                put(&mut b, at + 32, T::ARG_NAMES[i].as_bytes(), IDENT_LEN);
-                T::ARG_NAMES[i].len()
-            };
-            if args[i].nullable {
-                put(
-                    &mut b,
-                    at + 32 + name_len,
-                    NULLABLE.as_bytes(),
-                    NULLABLE.len() + 1,
-                );
-            }
-            i += 1;
-        }
+        put_args(&mut b, args, T::ARG_NAMES);
         KfuncRecord(b)
     }
 }

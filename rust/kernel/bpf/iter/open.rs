@@ -476,26 +476,7 @@ impl<T: OpenIter> OpenAdapter<T> {
             T::MAX_ITEMS > 0 && T::MAX_ITEMS <= BPF_MAX_LOOPS,
             "OpenIter::MAX_ITEMS must be 1..=BPF_MAX_LOOPS"
         );
-        assert!(
-            T::Args::DESCS.len() <= MAX_NEW_ARGS,
-            "new takes at most four arguments"
-        );
-        assert!(
-            T::ARG_NAMES.is_empty() || T::ARG_NAMES.len() == T::Args::DESCS.len(),
-            "OpenIter::ARG_NAMES must name every argument of new, or none"
-        );
-        let mut i = 0;
-        while i < T::ARG_NAMES.len() {
-            assert!(
-                arg_name_is_valid(T::ARG_NAMES[i].as_bytes()),
-                "an argument name must be a C identifier of at most 31 bytes, without `__`"
-            );
-            assert!(
-                !T::Args::DESCS[i].nullable || T::ARG_NAMES[i].len() <= 31 - NULLABLE.len(),
-                "the name of an argument that may be NULL takes `__nullable`: 21 bytes at most"
-            );
-            i += 1;
-        }
+        check_args(T::Args::DESCS, T::ARG_NAMES);
         size_of::<Raw<T>>() / 8
     };
 
@@ -602,9 +583,63 @@ impl<T: OpenIter> OpenAdapter<T> {
     }
 }
 
-/// An argument name of `new`: a C identifier of at most 31 bytes without `__` (the verifier
+/// Checks at compile time the arguments of a kfunc (an open iterator's `new`, or a
+/// [`Kfunc`](super::Kfunc)) and their names: at most [`MAX_NEW_ARGS`], and each named, or none.
+pub(super) const fn check_args(args: &[ArgDesc], names: &[&str]) {
+    assert!(
+        args.len() <= MAX_NEW_ARGS,
+        "a kfunc takes at most four arguments (after an iterator)"
+    );
+    assert!(
+        names.is_empty() || names.len() == args.len(),
+        "ARG_NAMES must name every argument, or none"
+    );
+    let mut i = 0;
+    while i < names.len() {
+        assert!(
+            arg_name_is_valid(names[i].as_bytes()),
+            "an argument name must be a C identifier of at most 31 bytes, without `__`"
+        );
+        assert!(
+            !args[i].nullable || names[i].len() <= 31 - NULLABLE.len(),
+            "the name of an argument that may be NULL takes `__nullable`: 21 bytes at most"
+        );
+        i += 1;
+    }
+}
+
+/// Writes the arguments of a kfunc into its record (an [`OpenRecord`] or a
+/// [`KfuncRecord`](super::KfuncRecord)): from 136, per argument its C type and its C name
+/// (`arg<i + 1>` if `names` is empty, `__nullable` appended for one that may be NULL), and at
+/// `432 + 32 * i` the header of its type. The arguments passed [`check_args`].
+pub(super) const fn put_args(b: &mut [u8; RECORD_SIZE], args: &[ArgDesc], names: &[&str]) {
+    let mut i = 0;
+    while i < args.len() {
+        let at = 136 + 64 * i;
+        put_ctype(b, at, 432 + 32 * i, args[i].ty, true);
+        let name_len = if names.is_empty() {
+            put(b, at + 32, b"arg", IDENT_LEN);
+            b[at + 35] = b'1' + i as u8;
+            4
+        } else {
+            put(b, at + 32, names[i].as_bytes(), IDENT_LEN);
+            names[i].len()
+        };
+        if args[i].nullable {
+            put(
+                b,
+                at + 32 + name_len,
+                NULLABLE.as_bytes(),
+                NULLABLE.len() + 1,
+            );
+        }
+        i += 1;
+    }
+}
+
+/// An argument name of a kfunc: a C identifier of at most 31 bytes without `__` (the verifier
 /// reads suffixes such as `__sz`, `__k` and `__nullable` as annotations).
-pub(super) const fn arg_name_is_valid(name: &[u8]) -> bool {
+const fn arg_name_is_valid(name: &[u8]) -> bool {
     if name.len() >= 32 || !name_is_valid(name) {
         return false;
     }
@@ -623,7 +658,7 @@ const RECORD_SIZE: usize = super::LAYOUT_RECORD_SIZE;
 const IDENT_LEN: usize = 32;
 const CTYPE_LEN: usize = 32;
 /// The suffix of the name of an argument that may be NULL, which the verifier reads.
-pub(super) const NULLABLE: &str = "__nullable";
+const NULLABLE: &str = "__nullable";
 
 /// The description of an open iterator for the build, placed by [`bpf_open_iter!`] in the
 /// object's `.rust_bpf_iter_layout` section beside the targets' records (and discarded from
@@ -646,13 +681,7 @@ pub(super) const NULLABLE: &str = "__nullable";
 pub struct OpenRecord([u8; RECORD_SIZE]);
 
 /// Writes `t` (`*` after a struct for a pointer) at `at`, and its header at `header`.
-pub(super) const fn put_ctype(
-    b: &mut [u8; RECORD_SIZE],
-    at: usize,
-    header: usize,
-    t: CType,
-    ptr: bool,
-) {
+const fn put_ctype(b: &mut [u8; RECORD_SIZE], at: usize, header: usize, t: CType, ptr: bool) {
     match t {
         CType::Int(name) => put(b, at, name.as_bytes(), CTYPE_LEN),
         CType::Struct(name, h) => {
@@ -690,28 +719,7 @@ impl OpenRecord {
         put(&mut b, 64, ident.as_bytes(), IDENT_LEN);
         put(&mut b, 96, &(words as u32).to_le_bytes(), 5);
         put_ctype(&mut b, 100, 400, <T::Item<'static> as Yield>::C_RET, false);
-        let mut i = 0;
-        while i < args.len() {
-            let at = 136 + 64 * i;
-            put_ctype(&mut b, at, 432 + 32 * i, args[i].ty, true);
-            let name_len = if T::ARG_NAMES.is_empty() {
-                put(&mut b, at + 32, b"arg", IDENT_LEN);
-                b[at + 35] = b'1' + i as u8;
-                4
-            } else {
-                put(&mut b, at + 32, T::ARG_NAMES[i].as_bytes(), IDENT_LEN);
-                T::ARG_NAMES[i].len()
-            };
-            if args[i].nullable {
-                put(
-                    &mut b,
-                    at + 32 + name_len,
-                    NULLABLE.as_bytes(),
-                    NULLABLE.len() + 1,
-                );
-            }
-            i += 1;
-        }
+        put_args(&mut b, args, T::ARG_NAMES);
         OpenRecord(b)
     }
 }
