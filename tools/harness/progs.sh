@@ -26,6 +26,7 @@ cc "$P/rust_sample.bpf.c" "$OUT/progs/rust_sample_overread.bpf.o" -DTARGET=rust_
 cc "$P/rust_sample.bpf.c" "$OUT/progs/rust_sample_sleepable.bpf.o" -DTARGET=rust_sample -DSLEEPABLE
 cc "$P/rust_sample.bpf.c" "$OUT/progs/rust_sample_alt.bpf.o" -DTARGET=rust_sample -DALT
 cc "$P/rust_sample.bpf.c" "$OUT/progs/rust_sample_twin.bpf.o" -DTARGET=rust_sample_twin -DALT
+cc "$P/open_sample.bpf.c" "$OUT/progs/open_sample.bpf.o"
 cc "$P/map_elem.bpf.c" "$OUT/progs/map_elem.bpf.o"
 cc "$P/map_elem.bpf.c" "$OUT/progs/map_elem_overread.bpf.o" -DKEY_BYTES=304
 cc "$P/map_elem.bpf.c" "$OUT/progs/map_elem_alt.bpf.o" -DALT

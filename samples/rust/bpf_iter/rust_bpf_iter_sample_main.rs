@@ -4,8 +4,9 @@
 //!
 //! Registers `rust_sample` (built as a module) or `rust_sample_builtin` (built in): a target
 //! that walks a table of records owned by the module. (Built with `--cfg rust_sample_twin`, as
-//! `rust_bpf_iter_sample_twin.ko` for a selftest, the target is `rust_sample_twin`.) Programs see each record through a BTF
-//! pointer, its index as an integer and its name as a read-only buffer:
+//! `rust_bpf_iter_sample_twin.ko` for a selftest, the target is `rust_sample_twin`.) Programs
+//! see each record through a BTF pointer, its index as an integer and its name as a read-only
+//! buffer:
 //!
 //! ```c
 //! SEC("iter/rust_sample")
@@ -16,9 +17,19 @@
 //!         return 0;
 //! }
 //! ```
+//!
+//! The same type is an open-coded iterator of the same name, which yields the records
+//! themselves (`struct rust_sample_record *`), in any program and context:
+//!
+//! ```c
+//! struct rust_sample_record *rec;
+//!
+//! bpf_for_each(rust_sample_builtin, rec)
+//!         bpf_printk("%u %s", rec->id, rec->name);
+//! ```
 
 use core::sync::atomic::{AtomicU64, Ordering};
-use kernel::bpf::iter::{self, BtfPtr, Index, RdonlyBuf, Scalar};
+use kernel::bpf::iter::{self, BtfPtr, Index, Protection, RdonlyBuf, Scalar, Scope};
 use kernel::{c_str, prelude::*, seq_file::SeqFile, seq_print};
 
 /// Length of a record's name.
@@ -137,9 +148,38 @@ impl iter::Target for Sample {
     }
 }
 
+impl iter::OpenIter for Sample {
+    #[cfg(all(MODULE, not(rust_sample_twin)))]
+    const NAME: &'static CStr = c_str!("rust_sample");
+    #[cfg(all(MODULE, rust_sample_twin))]
+    const NAME: &'static CStr = c_str!("rust_sample_twin");
+    #[cfg(not(MODULE))]
+    const NAME: &'static CStr = c_str!("rust_sample_builtin");
+    // The records are `'static`: nothing to hold.
+    const PROTECTION: Protection = Protection::Plain;
+
+    type Args = ();
+    // The index of the next record.
+    type State<'r> = usize;
+    // `next` returns the record itself, valid for as long as the module is loaded, which a
+    // program that calls the kfuncs keeps it.
+    type Item<'r> = &'r Record;
+
+    fn new<'r>(_: Scope<'r, Self>, (): ()) -> Result<usize> {
+        Ok(0)
+    }
+
+    fn next<'r>(_: Scope<'r, Self>, at: &mut usize) -> Option<&'r Record> {
+        let rec = RECORDS.get(*at)?;
+        *at += 1;
+        Some(rec)
+    }
+}
+
 #[cfg(not(rust_sample_twin))]
 kernel::module_bpf_iter_target! {
     targets: [Sample],
+    open_iters: [Sample],
     name: "rust_bpf_iter_sample",
     description: "Rust BPF iterator target sample",
     license: "GPL",
@@ -148,6 +188,7 @@ kernel::module_bpf_iter_target! {
 #[cfg(rust_sample_twin)]
 kernel::module_bpf_iter_target! {
     targets: [Sample],
+    open_iters: [Sample],
     name: "rust_bpf_iter_sample_twin",
     description: "Rust BPF iterator target sample",
     license: "GPL",

@@ -3,7 +3,8 @@
 #
 # The Rust sample target (samples/rust/bpf_iter) end to end: built in and as
 # an out-of-tree module, read through pinned iterators, parameters refused,
-# link fdinfo, and the module pinned by links and iterator fds.
+# link fdinfo, and the module pinned by links and iterator fds; the built-in
+# copy's open-coded iterator, walked by a program.
 OUT=$1
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/../guest-lib/tap.sh"
@@ -20,12 +21,18 @@ want=$SAMPLE_WANT
 
 unload() { unload_module $MOD; }
 
-plan 22
+plan 23
 
 # Built-in target.
 check "built-in: bpftool iter pin rust_sample_builtin" "$BPFTOOL" iter pin "$P/rust_sample_builtin.bpf.o" $FS/builtin
 expect_eq "built-in: pinned iterator output" "$(cat $FS/builtin 2>&1)" "$want"
 rm -f $FS/builtin
+# The same type's open-coded iterator, built in: its kfuncs and state struct are vmlinux's,
+# its kfunc set registered without a module. It yields the records themselves.
+expect_eq "built-in: bpf_for_each(rust_sample_builtin) yields the records the target shows" \
+	"$("$OUT/bin/bpf-iter" run "$P/open_sample.bpf.o" 2>>"$LOG")" \
+	"$(echo "$want" | sed -n 2,6p)
+records 5"
 
 # Module target.
 check "module: insmod" insmod "$KO"
