@@ -5,12 +5,14 @@
 pahole emits no BTF for Rust code, so what BPF programs see of a Rust target must be declared
 in C: the `bpf_iter_<target>` anchor that programs attach to (DEFINE_BPF_ITER_FUNC), the
 context struct `bpf_iter__<target>`, and the target's own structs that programs get pointers
-to. The same holds for open-coded iterators (kernel::bpf::iter::OpenIter): their kfuncs
-`bpf_iter_<name>_{new,next,destroy}` must be C functions with BTF, which call the Rust ones, and
-the module's one kfunc set lists them. kernel::bpf::iter records all of it in the Rust object:
-one `.rust_bpf_iter_layout` record per target (bpf_iter_layout!, from bpf_iter_context!) and per
-open iterator (bpf_open_iter!), and one `.rust_bpf_iter_types` record per own struct
-(bpf_iter_btf_struct!). This script turns those records into that C file, so that a target is
+to. The same holds for open-coded iterators (kernel::bpf::iter::OpenIter) and the module's
+other kfuncs (kernel::bpf::iter::Kfunc): their kfuncs (`bpf_iter_<name>_{new,next,destroy}`,
+and each of the others) must be C functions with BTF, which call the Rust ones, and the
+module's one kfunc set lists them. A target's link parameters (Target::Params) are named for
+tools by `struct rust_bpf_iter_params__<target>`. kernel::bpf::iter records all of it in the
+Rust object: one `.rust_bpf_iter_layout` record per target (bpf_iter_layout!, from
+bpf_iter_context!), per open iterator (bpf_open_iter!) and per kfunc (bpf_kfunc!), and one
+`.rust_bpf_iter_types` record per own struct (bpf_iter_btf_struct!). This script turns those records into that C file, so that a target is
 written in Rust only; Kbuild runs it for `X.btf.o` in a module or a built-in
 directory (`X.btf.c` from `X.o`, scripts/Makefile.build). See Documentation/rust/bpf_iter.rst.
 
@@ -81,19 +83,21 @@ def records(blob):
                           "size": struct.unpack_from("<I", s, 4)[0],
                           "type": cstr(s[8:40]), "name": cstr(s[40:72]),
                           "header": cstr(s[72:104])})
-        tgts.append((cstr(r[8:64]), slots, params(r[896:960])))
+        tgts.append((cstr(r[8:64]), slots, params(r[896:964])))
     return tgts, opens, kfuncs
 
 
 def params(p):
-    """The link parameters of a target record: (kind, C type of the member or None)."""
+    """The link parameters of a target record: (kind, None or, for the target's own, the C
+    type of the member, its array elements and its size)."""
     kind, n, ctype = p[0], struct.unpack_from("<I", p, 4)[0], cstr(p[8:64])
+    size = struct.unpack_from("<I", p, 64)[0]
     if kind not in PARAMS:
         raise ValueError(f"unknown link parameter kind {kind}")
     name = PARAMS[kind]
     if name in ("none", "task", "map", "cgroup"):
         return name, None
-    return "custom", (f"struct {ctype}" if name == "struct" else ctype, n)
+    return "custom", (f"struct {ctype}" if name == "struct" else ctype, n, size)
 
 
 def open_iter(r):
@@ -159,8 +163,11 @@ def generate(obj, blobs):
     # verified against the context of one could be attached to the other: refused here, at
     # build time (and by the kernel at attach, for code that registers without a record).
     # Two open iterators of one name would share kfunc names.
-    # A kfunc named as another, or as one of an open iterator's, would be a second definition.
+    # A kfunc named as another, as one of an open iterator's, as a target's anchor or as a
+    # global of this file would be a second definition.
     fnames = ([f"bpf_iter_{o['name']}_{f}" for o in opens for f in ("new", "next", "destroy")]
+              + [f"bpf_iter_{n}" for n, _, _ in tgts]
+              + ["__rust_bpf_kfuncs", "__rust_bpf_kfunc_set", "__rust_bpf_kfunc_ids"]
               + [k["name"] for k in kfuncs])
     for what, names in (("target", [n for n, _, _ in tgts]),
                         ("open iterator", [o["name"] for o in opens]),
@@ -217,17 +224,20 @@ def link_params(name, kind, ctype):
     if kind == "none":
         member = []
     elif kind == "custom":
-        t, n = ctype
+        t, n, size = ctype
         member = [f"\t{t} custom{f'[{n}]' if n else ''};"]
     else:
         member = [f"\ttypeof(((union bpf_iter_link_info *)0)->{kind}) {kind};"]
+    # The Rust type the kernel reads has the size of the C type recorded for tools.
+    check = ([f"static_assert(sizeof(((struct rust_bpf_iter_params__{name} *)0)->custom) == "
+              f"{ctype[2]});"] if kind == "custom" else [])
     return ["", "/*",
             f" * The link parameters {name} takes, for tools (bpf-iter list): the member's name is",
             " * their kind (task, map, cgroup, or custom: the target's own, of the member's type),",
             " * no member for none.",
             " */",
             f"struct rust_bpf_iter_params__{name} {{"] + member + [
-            "};",
+            "};"] + check + [
             f"static const struct rust_bpf_iter_params__{name} *__rust_bpf_iter_params_{name} "
             "__used;"]
 
@@ -263,7 +273,8 @@ def open_iters(opens, kfuncs):
     module's one kfunc set."""
     out = ["",
            "/*",
-           " * A pointer argument of new must be trusted (referenced, or trusted to live): what",
+           " * A pointer argument of a kfunc (an iterator's new, or the module's own) must be",
+           " * trusted (referenced, or trusted to live): what",
            " * KF_TRUSTED_ARGS asks for where the kernel defines it, and the default where not.",
            " */",
            "#ifdef KF_TRUSTED_ARGS",

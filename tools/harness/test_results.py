@@ -395,6 +395,8 @@ def target_record(name, params=(0, 0, "")):
     kind, n, ctype = params
     r[896], r[900:904] = kind, n.to_bytes(4, "little")
     r[904:904 + len(ctype)] = ctype.encode()
+    size = {"__u32": 4, "__u64": 8}.get(ctype, 8) * max(n, 1) if kind >= 4 else 0
+    r[960:964] = size.to_bytes(4, "little")
     return bytes(r)
 
 
@@ -416,6 +418,8 @@ def generator_link_params():
             "struct rust_bpf_iter_params__f {\n\t__u64 custom[2];\n};",
             "struct rust_bpf_iter_params__g {\n\tstruct fib_param custom;\n};",
             "static const struct rust_bpf_iter_params__g *__rust_bpf_iter_params_g __used;",
+            "static_assert(sizeof(((struct rust_bpf_iter_params__e *)0)->custom) == 4);",
+            "static_assert(sizeof(((struct rust_bpf_iter_params__f *)0)->custom) == 16);",
             "DEFINE_BPF_ITER_FUNC(a, struct bpf_iter_meta *meta, u32 n)"]
     miss = [w for w in want if w not in c]
     if miss:
@@ -543,8 +547,8 @@ def generator_own_kfuncs():
 
 @case
 def generator_refuses_a_kfunc_named_as_an_iterators():
-    """A kfunc named as another kfunc, or as an open iterator's, would be a second C
-    definition: refused, saying so."""
+    """A kfunc named as another kfunc, as an open iterator's, as a target's anchor or as a
+    global of the generated file would be a second C definition: refused, saying so."""
     def refused(blob):
         try:
             rust_bpf_iter_btf.generate("x.o", {".rust_bpf_iter_layout": blob,
@@ -554,6 +558,8 @@ def generator_refuses_a_kfunc_named_as_an_iterators():
         return False
     return (refused(open_record("o", "O", 0, 2, "__u64", [])
                     + kfunc_record("bpf_iter_o_next", "K", 0, []))
+            and refused(target_record("t") + kfunc_record("bpf_iter_t", "K", 0, []))
+            and refused(kfunc_record("__rust_bpf_kfuncs", "K", 0, []))
             and refused(kfunc_record("k", "A", 0, []) + kfunc_record("k", "B", 0, [])))
 
 

@@ -26,7 +26,8 @@
 //!         bpf_printk("%llu", *p);
 //! ```
 //!
-//! And a kfunc of the module's own gives any program the `n`th prime, in the same kfunc set:
+//! And a kfunc of the module's own gives any program the `n`th prime (up to the 1000th), in the
+//! same kfunc set:
 //!
 //! ```c
 //! extern s64 rust_primes_nth(__u32 n) __ksym;
@@ -36,7 +37,9 @@
 //!
 //! This file is the example of `Documentation/rust/bpf_iter.rst`, shown there whole.
 
-use kernel::bpf::iter::{self, Custom, Index, LinkInfoOut, Protection, Scalar, Scope};
+use kernel::bpf::iter::{
+    self, Custom, Index, KfuncContext, LinkInfoOut, Protection, Scalar, Scope,
+};
 use kernel::{c_str, prelude::*, seq_file::SeqFile, seq_print};
 
 /// The most primes a link may ask for.
@@ -167,25 +170,49 @@ impl iter::OpenIter for RustPrimes {
     }
 }
 
-/// `s64 rust_primes_nth(__u32 n)`: the `n`th prime, from 1 (2) to `MAX_OPEN_PRIMES`, in any
-/// context, as the open-coded iterator; `-EINVAL` for any other `n`.
+/// How many primes `rust_primes_nth` knows.
+const MAX_NTH: usize = 1000;
+
+/// The first `MAX_NTH` primes, each found by trial division by those before it, at compile time:
+/// a call of the kfunc costs a lookup.
+static NTH_PRIMES: [u32; MAX_NTH] = {
+    let mut table = [0u32; MAX_NTH];
+    let (mut found, mut candidate) = (0, 2);
+    while found < MAX_NTH {
+        let mut prime = true;
+        let mut i = 0;
+        while i < found && table[i] * table[i] <= candidate {
+            if candidate % table[i] == 0 {
+                prime = false;
+                break;
+            }
+            i += 1;
+        }
+        if prime {
+            table[found] = candidate;
+            found += 1;
+        }
+        candidate += 1;
+    }
+    table
+};
+
+/// `s64 rust_primes_nth(__u32 n)`: the `n`th prime, from 1 (2) to `MAX_NTH` (7919), in any
+/// context but NMI; `-EINVAL` for any other `n`.
 struct PrimesNth;
 
 impl iter::Kfunc for PrimesNth {
     const NAME: &'static CStr = c_str!("rust_primes_nth");
-    const PROTECTION: Protection = Protection::Plain;
+    // It reads a table and nothing else, so it may run wherever a program does.
+    const CONTEXT: KfuncContext = KfuncContext::Atomic;
     const ARG_NAMES: &'static [&'static str] = &["n"];
 
     type Args = (u32,);
-    // The 10,000th prime is 104,729.
     type Ret = u32;
 
     fn call((n,): (u32,)) -> Result<u32> {
-        if n == 0 || n > MAX_OPEN_PRIMES {
-            return Err(EINVAL);
-        }
-        let prime = (0..n).fold(1, |p, _| next_prime(p));
-        u32::try_from(prime).map_err(|_| ERANGE)
+        let at = usize::try_from(n).map_err(|_| EINVAL)?.checked_sub(1);
+        at.and_then(|at| NTH_PRIMES.get(at)).copied().ok_or(EINVAL)
     }
 }
 

@@ -74,7 +74,8 @@
 
 use core::convert::Infallible;
 use kernel::bpf::iter::{
-    self, BtfPtr, OpenData, OpenDataGuard, Protection, Registration, Scope, TargetVTable,
+    self, BtfPtr, KfuncContext, OpenData, OpenDataGuard, Protection, Registration, Scope,
+    TargetVTable,
 };
 use kernel::debugfs::{self, Dir};
 use kernel::rbtree::{RBTree, RBTreeNodeReservation};
@@ -426,7 +427,8 @@ struct RecordsCount;
 
 impl iter::Kfunc for RecordsCount {
     const NAME: &'static CStr = c_str!("rust_records_count");
-    const PROTECTION: Protection = Protection::Sleepable;
+    // It takes the collection's mutex.
+    const CONTEXT: KfuncContext = KfuncContext::Sleepable;
 
     type Args = ();
     type Ret = u32;

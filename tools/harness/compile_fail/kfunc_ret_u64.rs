@@ -4,14 +4,14 @@
 // expect: E0277
 // expect: the trait bound `u64: KfuncRet` is not satisfied
 
-use kernel::bpf::iter::{Kfunc, Protection};
+use kernel::bpf::iter::{Kfunc, KfuncContext};
 use kernel::{c_str, prelude::*};
 
 struct K;
 
 impl Kfunc for K {
     const NAME: &'static CStr = c_str!("compile_fail");
-    const PROTECTION: Protection = Protection::Plain;
+    const CONTEXT: KfuncContext = KfuncContext::Atomic;
     type Args = (u64,);
     type Ret = u64; // FAIL
     // type Ret = u32; // PASS

@@ -327,7 +327,9 @@ pub unsafe trait Context: Sized {
 /// Every field must be a [`Slot`]: [`BtfPtr`], [`TrustedBtfPtr`], [`RdonlyBuf`] or [`Scalar`].
 /// The order is that of the parameters of the C anchor `bpf_iter_<target>` after `meta`; the
 /// registration checks the two against each other. Pointer slots borrow what they point to for
-/// the struct's lifetime parameter.
+/// the struct's lifetime parameter. A context has at most 8 slots (the build's record of a
+/// target has room for that many), of which at most `BPF_ITER_CTX_ARG_MAX` (2) pointers or
+/// buffers.
 ///
 /// # Examples
 ///

@@ -23,10 +23,30 @@ use super::{
     name_is_valid,
     open::{check_args, put_args},
     records::put,
-    NewArgs, Protection, MAX_NAME_LEN, MAX_NEW_ARGS,
+    NewArgs, MAX_NAME_LEN, MAX_NEW_ARGS,
 };
 use crate::{bpf::compat, error::Result, str::CStr};
 use core::marker::PhantomData;
+
+/// Where a [`Kfunc`] may run, which sets its flags.
+///
+/// The module's kfunc set is registered for every program type, so a kfunc runs wherever a
+/// program may: a `tp_btf`, `fentry` or `kprobe` program runs at any point of the kernel, in
+/// hard interrupts, with locks held (a runqueue's, an allocator's, the module's own spinlocks'),
+/// and may re-enter the kfunc on the same CPU.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum KfuncContext {
+    /// Any context but NMI. The kfunc must not sleep, nor take a lock or allocate from a pool
+    /// that code it may interrupt holds or uses (only `try_lock`, and only of its own locks);
+    /// best, as `rust_primes_nth`, it touches nothing shared. In NMI (a `perf_event` program, or
+    /// a `kprobe` one on x86 where the probe is an `int3`) [`Kfunc::call`] does not run and the
+    /// kfunc returns `-EOPNOTSUPP`. No flag.
+    Atomic,
+    /// Only sleepable programs may call it (`KF_SLEEPABLE`), outside RCU, preemption-disabled
+    /// and lock sections (the verifier checks), so it may sleep, take mutexes and allocate with
+    /// `GFP_KERNEL`.
+    Sleepable,
+}
 
 /// What a [`Kfunc`] returns besides an error: nothing, or an unsigned integer of at most 32
 /// bits. The C kfunc returns `s64`: the value, or a negative errno, which no value can be
@@ -64,13 +84,12 @@ kfunc_rets!(u8, u16, u32);
 /// A function of the module's own that BPF programs call: a kfunc.
 ///
 /// Programs of every type may call it (the module's set is registered for all of them), in
-/// whatever context they run, as [`Kfunc::PROTECTION`] allows. In NMI context (a `perf_event`
-/// program) [`Kfunc::call`] does not run and the kfunc returns `-EOPNOTSUPP`.
+/// whatever context they run, as [`Kfunc::CONTEXT`] allows (see [`KfuncContext`]).
 ///
 /// # Examples
 ///
 /// ```
-/// use kernel::bpf::iter::{Kfunc, Protection};
+/// use kernel::bpf::iter::{Kfunc, KfuncContext};
 /// use kernel::{c_str, prelude::*};
 ///
 /// /// `s64 rust_doc_double(__u16 n)`: `2 * n`, from any context.
@@ -78,7 +97,7 @@ kfunc_rets!(u8, u16, u32);
 ///
 /// impl Kfunc for Double {
 ///     const NAME: &'static CStr = c_str!("rust_doc_double");
-///     const PROTECTION: Protection = Protection::Plain;
+///     const CONTEXT: KfuncContext = KfuncContext::Atomic;
 ///     const ARG_NAMES: &'static [&'static str] = &["n"];
 ///     type Args = (u16,);
 ///     type Ret = u32;
@@ -97,11 +116,8 @@ pub trait Kfunc: 'static {
     /// are ([`register_kfuncs`](super::register_kfuncs)).
     const NAME: &'static CStr;
 
-    /// Where it may run: [`Protection::Plain`] in any context but NMI, without sleeping;
-    /// [`Protection::Sleepable`] only in sleepable programs (`KF_SLEEPABLE`), where it may
-    /// sleep. [`Protection::Rcu`], which only an iterator's `new` has a meaning for, does not
-    /// build.
-    const PROTECTION: Protection;
+    /// Where it may run.
+    const CONTEXT: KfuncContext;
 
     /// The C names of the arguments, each a C identifier of at most 31 bytes without `__` (the
     /// verifier reads suffixes such as `__nullable` as annotations): all, or none for `arg1`,
@@ -130,10 +146,6 @@ impl<T: Kfunc> KfuncAdapter<T> {
         assert!(
             name_is_valid(compat::cstr_bytes(T::NAME)),
             "Kfunc::NAME must be 1 to 48 bytes of [A-Za-z0-9_], not starting with a digit"
-        );
-        assert!(
-            !matches!(T::PROTECTION, Protection::Rcu),
-            "a kfunc is Plain or Sleepable: KF_RCU_PROTECTED is an iterator's"
         );
         check_args(T::Args::DESCS, T::ARG_NAMES);
     };
@@ -171,7 +183,7 @@ const IDENT_LEN: usize = 32;
 /// kfunc set.
 ///
 /// Format ([`LAYOUT_RECORD_SIZE`](super::LAYOUT_RECORD_SIZE) bytes, little endian): `b"RBKF"`,
-/// version 1, the number of arguments, the protection (0 plain, 2 sleepable), a zero byte; the
+/// version 1, the number of arguments, the context (0 atomic, 2 sleepable), a zero byte; the
 /// name NUL-padded to 56 bytes; the Rust type's identifier (the function is
 /// `__rust_bpf_kfunc_<ident>`) NUL-padded to 32 bytes; then, as in an open iterator's record,
 /// from 136 per argument its C type and its C name NUL-padded to 32 bytes each, and at
@@ -197,9 +209,9 @@ impl KfuncRecord {
         put(&mut b, 0, b"RBKF", 5);
         b[4] = 1;
         b[5] = args.len() as u8;
-        b[6] = match T::PROTECTION {
-            Protection::Sleepable => 2,
-            _ => 0,
+        b[6] = match T::CONTEXT {
+            KfuncContext::Atomic => 0,
+            KfuncContext::Sleepable => 2,
         };
         put(&mut b, 8, compat::cstr_bytes(T::NAME), MAX_NAME_LEN + 8);
         put(&mut b, 64, ident.as_bytes(), IDENT_LEN);

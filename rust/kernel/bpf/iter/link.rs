@@ -424,8 +424,14 @@ pub enum ParamsKind {
     Map,
     /// A cgroup walk: `(CgroupRef, CgroupOrder)`.
     Cgroup,
-    /// Parameters of the target's own: [`Custom<T>`], with `T`'s C type.
-    Custom(ParamCType),
+    /// Parameters of the target's own: [`Custom<T>`], with `T`'s C type and size (the build
+    /// asserts that the C type has that size).
+    Custom {
+        /// [`ParamType::C_TYPE`].
+        ty: ParamCType,
+        /// `size_of::<T>()`.
+        size: usize,
+    },
 }
 
 /// The C type of a parameter of a target's own ([`ParamType::C_TYPE`]).
@@ -517,15 +523,19 @@ pub struct Custom<T>(pub T);
 
 impl<T: ParamType> private::Sealed for Custom<T> {}
 impl<T: ParamType> Params for Custom<T> {
-    const KIND: ParamsKind = ParamsKind::Custom(T::C_TYPE);
+    const KIND: ParamsKind = ParamsKind::Custom {
+        ty: T::C_TYPE,
+        size: size_of::<T>(),
+    };
     fn from_info(info: &LinkInfo) -> Result<Self> {
         info.custom::<T>().map(Custom)
     }
 }
 
-/// Types a parameter of a target's own ([`Custom<T>`]) may have: integers, arrays of them, and
-/// structs of the target's own ([`bpf_iter_btf_struct!`] implements it), whose C type the build
-/// puts in the module's BTF.
+/// Types a parameter of a target's own ([`Custom<T>`]) may have: integers, non-empty arrays of
+/// them, and structs of the target's own ([`bpf_iter_btf_struct!`] implements it), whose C type
+/// the build puts in the module's BTF, asserting that it has the size of `Self` (a `C_TYPE` of
+/// another size does not build).
 ///
 /// [`bpf_iter_btf_struct!`]: crate::bpf_iter_btf_struct
 pub trait ParamType: FromBytes + AsBytes {
@@ -543,7 +553,14 @@ macro_rules! int_param_types {
 int_param_types!(u8, u16, u32, u64, i8, i16, i32, i64);
 
 impl<T: BtfInt + FromBytes + AsBytes, const N: usize> ParamType for [T; N] {
-    const C_TYPE: ParamCType = ParamCType::Int(T::C_TYPE, N);
+    const C_TYPE: ParamCType = {
+        // `T x[0]` would be recorded as one `T`; such a parameter takes no byte.
+        assert!(
+            N > 0,
+            "a parameter of the target's own is not an empty array"
+        );
+        ParamCType::Int(T::C_TYPE, N)
+    };
 }
 
 /// What `BPF_OBJ_GET_INFO_BY_FD` on a link reports about its parameters

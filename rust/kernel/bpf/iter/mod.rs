@@ -44,7 +44,7 @@ mod target;
 pub use ctx::{
     ArgSpec, BtfPtr, BtfType, Context, RdonlyBuf, Scalar, ScalarType, Slot, TrustedBtfPtr,
 };
-pub use kfunc::{Kfunc, KfuncRet};
+pub use kfunc::{Kfunc, KfuncContext, KfuncRet};
 #[doc(hidden)]
 pub use kfunc::{KfuncAdapter, KfuncRecord};
 #[cfg(CONFIG_CGROUPS)]

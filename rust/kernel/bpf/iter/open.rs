@@ -965,12 +965,12 @@ impl KfuncTable {
     }
 }
 
-/// Registers the kfuncs that the build generated for `module` (its open iterators'), with every
-/// program type, from `init`: the kernel publishes a module's kfunc set without a lock, before
-/// programs may use the module (`EINVAL` once `module` is live). A module has one kfunc set (the
-/// kernel refuses a second one on a program type, and then frees the module's sets: `EBUSY` if
-/// the table was registered before), kept until the module is unloaded, so call this after
-/// everything in `init` that may fail.
+/// Registers the kfuncs that the build generated for `module` (its open iterators' and its own
+/// [`Kfunc`](super::Kfunc)s), with every program type, from `init`: the kernel publishes a
+/// module's kfunc set without a lock, before programs may use the module (`EINVAL` once `module`
+/// is live). A module has one kfunc set per hook (the kernel refuses a second one on the common
+/// hook, and then frees the module's sets: `EBUSY` if the table was registered before), kept
+/// until the module is unloaded, so call this after everything in `init` that may fail.
 ///
 /// The kernel finds a kfunc's code by its name, in vmlinux first, then in the modules, the
 /// newest first (`kallsyms_lookup_name()`). A name that vmlinux or another loaded module has

@@ -33,7 +33,8 @@ const TYPE_FIELD_SIZE: usize = 80;
 /// defines a vmlinux struct. At 896, the link parameters ([`Target::Params`]): their kind (0
 /// none, 1 task, 2 map, 3 cgroup, 4 an integer or array of the target's own, 5 a struct of the
 /// target's own), three zero bytes, the number of array elements as `u32` (0 for no array),
-/// and the C integer type or struct name NUL-padded to 56 bytes.
+/// the C integer type or struct name NUL-padded to 56 bytes, and the size of a parameter of the
+/// target's own as `u32` (0 for the other kinds).
 ///
 /// [`bpf_iter_layout!`]: crate::bpf_iter_layout
 #[repr(C, align(8))]
@@ -56,7 +57,11 @@ impl LayoutRecord {
     pub const fn new<T: Target>() -> Self {
         let args = TargetVTable::<T>::ARGS;
         let names = <T::Ctx<'static> as Context>::NAMES;
-        assert!(args.len() <= LAYOUT_MAX_SLOTS && names.len() == args.len());
+        assert!(
+            args.len() <= LAYOUT_MAX_SLOTS,
+            "a target's context has at most 8 slots after `meta`"
+        );
+        assert!(names.len() == args.len());
         let mut b = [0u8; LAYOUT_RECORD_SIZE];
         put(&mut b, 0, b"RBIL", 5);
         b[4] = 4;
@@ -104,12 +109,23 @@ impl LayoutRecord {
             ParamsKind::Task => (1, 0, ""),
             ParamsKind::Map => (2, 0, ""),
             ParamsKind::Cgroup => (3, 0, ""),
-            ParamsKind::Custom(ParamCType::Int(name, len)) => (4, len, name),
-            ParamsKind::Custom(ParamCType::Struct(name)) => (5, 0, name),
+            ParamsKind::Custom {
+                ty: ParamCType::Int(name, len),
+                ..
+            } => (4, len, name),
+            ParamsKind::Custom {
+                ty: ParamCType::Struct(name),
+                ..
+            } => (5, 0, name),
+        };
+        let size = match <T::Params as Params>::KIND {
+            ParamsKind::Custom { size, .. } => size,
+            _ => 0,
         };
         b[at] = kind;
         put(&mut b, at + 4, &(len as u32).to_le_bytes(), 5);
         put(&mut b, at + 8, ctype.as_bytes(), LAYOUT_NAME_LEN);
+        put(&mut b, at + 64, &(size as u32).to_le_bytes(), 5);
         LayoutRecord(b)
     }
 }
@@ -261,7 +277,10 @@ impl TypeRecord {
 /// assert_eq!(bytes::<Range>(), 8);
 ///
 /// type P = Custom<Range>;
-/// assert!(matches!(P::KIND, ParamsKind::Custom(ParamCType::Struct("my_range"))));
+/// assert!(matches!(
+///     P::KIND,
+///     ParamsKind::Custom { ty: ParamCType::Struct("my_range"), size: 8 }
+/// ));
 /// let Custom(r) = P::from_info(&LinkInfo::from_words([3, 5, 0, 0]))?;
 /// assert_eq!((r.start, r.count), (3, 5));
 /// assert_eq!(P::from_info(&LinkInfo::from_words([3, 5, 1, 0])).err(), Some(EINVAL));
