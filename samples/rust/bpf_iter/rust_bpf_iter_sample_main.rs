@@ -149,12 +149,8 @@ impl iter::Target for Sample {
 }
 
 impl iter::OpenIter for Sample {
-    #[cfg(all(MODULE, not(rust_sample_twin)))]
-    const NAME: &'static CStr = c_str!("rust_sample");
-    #[cfg(all(MODULE, rust_sample_twin))]
-    const NAME: &'static CStr = c_str!("rust_sample_twin");
-    #[cfg(not(MODULE))]
-    const NAME: &'static CStr = c_str!("rust_sample_builtin");
+    // The target's name: kfuncs `bpf_iter_rust_sample_builtin_new`, ... when built in.
+    const NAME: &'static CStr = <Sample as iter::Target>::NAME;
     // The records are `'static`: nothing to hold.
     const PROTECTION: Protection = Protection::Plain;
 
