@@ -61,6 +61,7 @@ cc "$P/primes.bpf.c" "$OUT/progs/rust_primes.bpf.o"
 	>"$OUT/include/primes.h" || die "bpftool could not dump the primes module's BTF"
 cc "$P/open_primes.bpf.c" "$OUT/progs/open_primes.bpf.o"
 cc "$P/open_primes_irq.bpf.c" "$OUT/progs/open_primes_irq.bpf.o"
+cc "$P/nmi_primes.bpf.c" "$OUT/progs/nmi_primes.bpf.o"
 for c in NO_DESTROY NEXT_AFTER_DESTROY NEW_TWICE READ_STATE WRITE_STATE SMALL_STATE; do
 	cc "$P/open_primes_refused.bpf.c" "$OUT/progs/open_primes_$c.bpf.o" -D"$c"
 done

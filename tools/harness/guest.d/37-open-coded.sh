@@ -6,7 +6,8 @@
 # loads (the kfuncs are the module's: their calls name its BTF) and that
 # bpftool (libbpf) loads. Its output against trial division in BPF and against
 # the module's seq_file target of the same type; what new refuses; the
-# verifier refusing programs that misuse the iterator; the module pinned by a
+# verifier refusing programs that misuse the iterator; its walks from hard
+# interrupts and what its kfuncs do in NMI context; the module pinned by a
 # loaded program and unloadable once it is freed. Then the selftest module's
 # RCU-protected and sleepable iterators, in programs that respect their
 # protection and in two the verifier must refuse; and a module whose iterator
@@ -32,7 +33,7 @@ SELFTEST=rust_bpf_iter_selftest
 CLASH=rust_bpf_iter_clash
 CLASH2=rust_bpf_iter_clash_module
 TASKMOD=rust_bpf_iter_task
-plan $((44 + ${#REFUSED[@]}))
+plan $((46 + ${#REFUSED[@]}))
 
 # refused CASE: the verifier's message for each program it must refuse (6.12
 # says "as arg #0", 7.3 names the argument otherwise: the common part).
@@ -162,6 +163,53 @@ if [ "$hits" -gt 0 ] 2>/dev/null && [ "$bad" = 0 ]; then
 else
 	not_ok "from hard interrupts: each walk sums the first 10 primes to 129" "hits=$hits bad=$bad"
 fi
+
+# NMI context: the kfuncs run no code of the Rust type there. TCG raises no PMU
+# NMIs, but an x86 kprobe that is not optimized runs in the int3 handler, which
+# enters NMI context; so kprobe optimization is turned off while the program is
+# attached. The same calls at the sys_enter tracepoint of the same syscall (not
+# NMI) are the control. Their results are read back from the object's .bss.
+NMIPIN=/sys/fs/bpf/nmi_primes
+OPT=/proc/sys/debug/kprobes-optimization
+opt=$(cat $OPT 2>>"$LOG")
+echo 0 >$OPT 2>>"$LOG"
+nmi=
+if [ "$(cat $OPT 2>/dev/null)" != 0 ]; then
+	echo "== nmi: cannot turn kprobe optimization off ($OPT)" >>"$LOG"
+elif "$BPFTOOL" prog loadall "$P/nmi_primes.bpf.o" $NMIPIN autoattach >>"$LOG" 2>&1; then
+	python3 -c 'import os
+for _ in range(3): os.getpgid(0)'
+	nmi=$(python3 - "$BPFTOOL" 2>>"$LOG" <<'PY'
+import json, subprocess, sys
+r = subprocess.run([sys.argv[1], "-j", "map", "dump", "name", "nmi_prim.bss"],
+                   capture_output=True, text=True)
+if r.returncode:
+    sys.exit(f"bpftool map dump: {r.stdout} {r.stderr}")
+found = {}
+def walk(v):
+    if isinstance(v, dict):
+        for k, x in v.items():
+            if k in ("nmi", "plain") and isinstance(x, dict):
+                found[k] = x
+            else:
+                walk(x)
+    elif isinstance(v, list):
+        for x in v:
+            walk(x)
+walk(json.loads(r.stdout))
+for k in ("nmi", "plain"):
+    x = found.get(k, {})
+    print(k, x.get("calls", -1) > 0, *(x.get(f, "?") for f in ("nth", "new", "items", "sum")))
+PY
+)
+fi
+echo "== nmi: '$nmi'; pins: $(ls $NMIPIN 2>&1)" >>"$LOG"
+rm -rf $NMIPIN
+[ -n "$opt" ] && echo "$opt" >$OPT
+expect_eq "in NMI (an int3 kprobe): rust_primes_nth -EOPNOTSUPP, new -EOPNOTSUPP, an empty walk" \
+	"$(grep '^nmi ' <<<"$nmi")" "nmi True -95 -95 0 0"
+expect_eq "the same calls at sys_enter (not NMI): 11, 0, the first 10 primes (sum 129)" \
+	"$(grep '^plain ' <<<"$nmi")" "plain True 11 0 10 129"
 
 # libbpf resolves module kfuncs itself: bpftool pins rust_walk (the object's
 # first program) as a link of the task target.
