@@ -121,6 +121,35 @@ for c in "${REFUSED[@]}"; do
 	expect_refused "verifier refuses $c: $(refused "$c")" "$P/open_primes_$c.bpf.o" "$(refused "$c")"
 done
 
+# bss MAP NAME...: the values of the global variables NAME of the .bss map MAP
+# (libbpf names an object's .bss after the first 8 bytes of the object's name),
+# one a line: an integer, or a struct's members in order, space-separated; an
+# empty line for a variable it cannot find.
+bss() {
+	python3 - "$BPFTOOL" "$@" <<'PY'
+import json, subprocess, sys
+bpftool, name, names = sys.argv[1], sys.argv[2], sys.argv[3:]
+r = subprocess.run([bpftool, "-j", "map", "dump", "name", name], capture_output=True, text=True)
+if r.returncode:
+    sys.exit(f"bpftool map dump name {name}: {r.stdout} {r.stderr}")
+found = {}
+def walk(v):
+    if isinstance(v, dict):
+        for k, x in v.items():
+            if k in names:
+                found[k] = x
+            else:
+                walk(x)
+    elif isinstance(v, list):
+        for x in v:
+            walk(x)
+walk(json.loads(r.stdout))
+for n in names:
+    v = found.get(n)
+    print(" ".join(map(str, v.values())) if isinstance(v, dict) else "" if v is None else v)
+PY
+}
+
 # Plain iterators run in any context: a tp_btf program at each hrtimer expiry
 # (hard interrupt context) walks the first 10 primes; bpftool attaches it and
 # pins its link, and the walks' sums are read back from its .bss.
@@ -131,30 +160,7 @@ else
 	not_ok "bpftool: a tp_btf program (hrtimer_expire_entry) walking rust_primes attaches"
 fi
 sleep 1
-counts=$(python3 - "$BPFTOOL" 2>>"$LOG" <<'PY'
-import json, subprocess, sys
-bt = sys.argv[1]
-def j(*a):
-    r = subprocess.run([bt, "-j", *a], capture_output=True, text=True)
-    if r.returncode:
-        sys.exit(f"bpftool {' '.join(a)}: {r.stdout} {r.stderr}")
-    return json.loads(r.stdout)
-# libbpf names the object's .bss map after the first 8 bytes of the object's name.
-found = {}
-def walk(v):
-    if isinstance(v, dict):
-        for k, x in v.items():
-            if k in ("hits", "bad") and isinstance(x, int):
-                found[k] = x
-            else:
-                walk(x)
-    elif isinstance(v, list):
-        for x in v:
-            walk(x)
-walk(j("map", "dump", "name", "open_pri.bss"))
-print(found.get("hits", -1), found.get("bad", -1))
-PY
-)
+counts=$(bss open_pri.bss hits bad 2>>"$LOG" | tr '\n' ' ')
 echo "== irq: counts '$counts'; pins: $(ls $IRQPIN 2>&1)" >>"$LOG"
 rm -rf $IRQPIN
 read -r hits bad <<<"${counts:--1 -1}"
@@ -179,37 +185,17 @@ if [ "$(cat $OPT 2>/dev/null)" != 0 ]; then
 elif "$BPFTOOL" prog loadall "$P/nmi_primes.bpf.o" $NMIPIN autoattach >>"$LOG" 2>&1; then
 	python3 -c 'import os
 for _ in range(3): os.getpgid(0)'
-	nmi=$(python3 - "$BPFTOOL" 2>>"$LOG" <<'PY'
-import json, subprocess, sys
-r = subprocess.run([sys.argv[1], "-j", "map", "dump", "name", "nmi_prim.bss"],
-                   capture_output=True, text=True)
-if r.returncode:
-    sys.exit(f"bpftool map dump: {r.stdout} {r.stderr}")
-found = {}
-def walk(v):
-    if isinstance(v, dict):
-        for k, x in v.items():
-            if k in ("nmi", "plain") and isinstance(x, dict):
-                found[k] = x
-            else:
-                walk(x)
-    elif isinstance(v, list):
-        for x in v:
-            walk(x)
-walk(json.loads(r.stdout))
-for k in ("nmi", "plain"):
-    x = found.get(k, {})
-    print(k, x.get("calls", -1) > 0, *(x.get(f, "?") for f in ("nth", "new", "items", "sum")))
-PY
-)
+	nmi=$(bss nmi_prim.bss nmi plain 2>>"$LOG")
 fi
 echo "== nmi: '$nmi'; pins: $(ls $NMIPIN 2>&1)" >>"$LOG"
 rm -rf $NMIPIN
 [ -n "$opt" ] && echo "$opt" >$OPT
+# Each: called at all, nth, new, items, sum.
+result() { sed -n "$1p" <<<"$nmi" | awk '{ print ($1 > 0), $2, $3, $4, $5 }'; }
 expect_eq "in NMI (an int3 kprobe): rust_primes_nth -EOPNOTSUPP, new -EOPNOTSUPP, an empty walk" \
-	"$(grep '^nmi ' <<<"$nmi")" "nmi True -95 -95 0 0"
+	"$(result 1)" "1 -95 -95 0 0"
 expect_eq "the same calls at sys_enter (not NMI): 11, 0, the first 10 primes (sum 129)" \
-	"$(grep '^plain ' <<<"$nmi")" "plain True 11 0 10 129"
+	"$(result 2)" "1 11 0 10 129"
 
 # libbpf resolves module kfuncs itself: bpftool pins rust_walk (the object's
 # first program) as a link of the task target.
