@@ -13,7 +13,8 @@
 # protection and in two the verifier must refuse; and a module whose iterator
 # is named as vmlinux's task iterator, which must not load. Last, the task
 # sample's rust_task (an RCU-protected iterator of tasks, taking a task) side by
-# side with C's task iterator in one program. The primes and records samples'
+# side with C's task iterator in one program, and against the seq_file rust_task.
+# The primes and records samples'
 # kfuncs of their own (kernel::bpf::iter::Kfunc), in the same sets as their
 # iterators', called from programs; the sleepable one refused to a program that
 # is not sleepable.
@@ -33,7 +34,7 @@ SELFTEST=rust_bpf_iter_selftest
 CLASH=rust_bpf_iter_clash
 CLASH2=rust_bpf_iter_clash_module
 TASKMOD=rust_bpf_iter_task
-plan $((46 + ${#REFUSED[@]}))
+plan $((47 + ${#REFUSED[@]}))
 
 # refused CASE: the verifier's message for each program it must refuse (6.12
 # says "as arg #0", 7.3 names the argument otherwise: the common part).
@@ -264,7 +265,7 @@ for _ in range(5): threading.Thread(target=time.sleep, args=(60,), daemon=True).
 time.sleep(60)' &
 THREADED=$!
 sleep 1
-"$BI" run "$P/open_task.bpf.o" >"$TMP/lockstep" 2>>"$LOG"
+"$BI" run "$P/open_task.bpf.o" --prog lockstep_walks >"$TMP/lockstep" 2>>"$LOG"
 kill $THREADED 2>/dev/null
 wait $THREADED 2>/dev/null
 { echo "== lockstep:"; cat "$TMP/lockstep"; } >>"$LOG"
@@ -291,6 +292,24 @@ if [ "$nproc_lines" -gt 1 ] && [ -z "$bad" ]; then
 	ok "the threads of each of $nproc_lines processes: the same tasks"
 else
 	not_ok "the threads of each process: the same tasks" "$nproc_lines lines; $(echo "$bad" | tr '\n' '|')"
+fi
+# The open-coded rust_task against the seq_file rust_task of the same type:
+# every thread, from one read (open_and_seq), as sets (the open-coded walk goes
+# by process, the seq_file target by TID). A task created or gone between the
+# two walks would make them differ: up to three tries.
+for try in 1 2 3; do
+	"$BI" run "$P/open_task.bpf.o" --prog open_and_seq >"$TMP/open_and_seq" 2>>"$LOG"
+	awk '$1 == "open" && $2 != 0 { print $2 }' "$TMP/open_and_seq" | sort -n >"$TMP/open_tids"
+	awk '$1 == "seq" { print $2 }' "$TMP/open_and_seq" | sort -n >"$TMP/seq_tids"
+	cmp -s "$TMP/open_tids" "$TMP/seq_tids" && break
+	{ echo "== open_and_seq, try $try:"; diff "$TMP/open_tids" "$TMP/seq_tids"; } >>"$LOG"
+done
+n_open=$(wc -l <"$TMP/open_tids")
+if [ "$n_open" -gt 1 ] && cmp -s "$TMP/open_tids" "$TMP/seq_tids"; then
+	ok "every thread: the open-coded rust_task yields the $n_open tasks the seq_file rust_task shows"
+else
+	not_ok "every thread: the open-coded rust_task yields the tasks the seq_file rust_task shows" \
+		"$n_open open, $(wc -l <"$TMP/seq_tids") seq"
 fi
 expect_refused "verifier refuses a task that is neither referenced nor trusted (real_parent)" \
 	"$P/open_task_UNTRUSTED.bpf.o" "must be referenced or trusted"

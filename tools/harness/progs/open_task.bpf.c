@@ -13,6 +13,12 @@
  * trusted). With -DUNTRUSTED, new gets a pointer that is neither referenced
  * nor trusted (a task's real_parent, RCU-protected): the verifier must refuse
  * it.
+ *
+ * open_and_seq runs from the task sample's seq_file target, rust_task: at its
+ * first task it prints every thread that the open-coded rust_task yields
+ * ("open TID"), then, at each task, the task the target shows ("seq TID"). The
+ * open-coded walk starts at init_task (TID 0), which no pid names, so the
+ * seq_file target does not show it.
  */
 #define BPF_NO_KFUNC_PROTOTYPES
 #include "task.h"
@@ -71,3 +77,29 @@ int lockstep_walks(struct bpf_iter__task *ctx)
 #endif
 	return 0;
 }
+
+#ifndef UNTRUSTED
+/*
+ * The context of rust_task, without preserve_access_index: its struct is in the
+ * module's BTF, which CO-RE (against vmlinux) does not see.
+ */
+struct rust_task_ctx {
+	struct bpf_iter_meta *meta;
+	struct task_struct *task;
+};
+
+SEC("iter/rust_task")
+int open_and_seq(struct rust_task_ctx *ctx)
+{
+	struct seq_file *seq = ctx->meta->seq;
+	struct task_struct *task = ctx->task, *t;
+
+	if (!task)
+		return 0;
+	if (ctx->meta->seq_num == 0)
+		bpf_for_each(rust_task, t, NULL, ALL_THREADS)
+			BPF_SEQ_PRINTF(seq, "open %d\n", t->pid);
+	BPF_SEQ_PRINTF(seq, "seq %d\n", task->pid);
+	return 0;
+}
+#endif
