@@ -160,15 +160,19 @@ if "$BPFTOOL" prog loadall "$P/open_primes_irq.bpf.o" $IRQPIN autoattach >>"$LOG
 else
 	not_ok "bpftool: a tp_btf program (hrtimer_expire_entry) walking rust_primes attaches"
 fi
-sleep 1
-counts=$(bss open_pri.bss hits bad 2>>"$LOG" | tr '\n' ' ')
+# An idle guest expires few timers: up to 5 s for one that is not soft.
+for _ in 1 2 3 4 5; do
+	sleep 1
+	counts=$(bss open_pri.bss hits bad hard 2>>"$LOG" | tr '\n' ' ')
+	read -r hits bad hard <<<"${counts:--1 -1 -1}"
+	[ "$hard" -gt 0 ] 2>/dev/null && break
+done
 echo "== irq: counts '$counts'; pins: $(ls $IRQPIN 2>&1)" >>"$LOG"
 rm -rf $IRQPIN
-read -r hits bad <<<"${counts:--1 -1}"
-if [ "$hits" -gt 0 ] 2>/dev/null && [ "$bad" = 0 ]; then
-	ok "from hard interrupts: $hits walks, each summing the first 10 primes to 129"
+if [ "$hits" -gt 0 ] 2>/dev/null && [ "$bad" = 0 ] && [ "$hard" -gt 0 ] 2>/dev/null; then
+	ok "from hard interrupts: $hits walks ($hard at hard timers), each summing the first 10 primes to 129"
 else
-	not_ok "from hard interrupts: each walk sums the first 10 primes to 129" "hits=$hits bad=$bad"
+	not_ok "from hard interrupts: each walk sums the first 10 primes to 129" "hits=$hits bad=$bad hard=$hard"
 fi
 
 # NMI context: the kfuncs run no code of the Rust type there. TCG raises no PMU
