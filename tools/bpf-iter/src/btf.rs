@@ -180,20 +180,7 @@ impl<'b> KernelBtf<'b> {
         str_base: u32,
         d: &[u8],
     ) -> Result<Self, Error> {
-        if u16_at(d, 0)? != BTF_MAGIC {
-            return Err(Error::BadBtf("bad magic (not native-endian BTF)"));
-        }
-        let hdr_len = u32_at(d, 4)? as usize;
-        let type_off = u32_at(d, 8)? as usize;
-        let type_len = u32_at(d, 12)? as usize;
-        let str_off = u32_at(d, 16)? as usize;
-        let str_len = u32_at(d, 20)? as usize;
-        let strs = d
-            .get(hdr_len + str_off..hdr_len + str_off + str_len)
-            .ok_or(Error::BadBtf("string section out of bounds"))?;
-        let raw = d
-            .get(hdr_len + type_off..hdr_len + type_off + type_len)
-            .ok_or(Error::BadBtf("type section out of bounds"))?;
+        let (raw, strs) = sections(d)?;
         let mut aux = Vec::new();
         let mut off = 0;
         while off < raw.len() {
@@ -547,6 +534,53 @@ impl<'b> KernelBtf<'b> {
     }
 }
 
+/// The sections of BTF `d`: (types, strings).
+fn sections(d: &[u8]) -> Result<(&[u8], &[u8]), Error> {
+    if u16_at(d, 0)? != BTF_MAGIC {
+        return Err(Error::BadBtf("bad magic (not native-endian BTF)"));
+    }
+    let hdr_len = u32_at(d, 4)? as usize;
+    let (type_off, type_len) = (u32_at(d, 8)? as usize, u32_at(d, 12)? as usize);
+    let (str_off, str_len) = (u32_at(d, 16)? as usize, u32_at(d, 20)? as usize);
+    let types = d
+        .get(hdr_len + type_off..hdr_len + type_off + type_len)
+        .ok_or(Error::BadBtf("type section out of bounds"))?;
+    let strings = d
+        .get(hdr_len + str_off..hdr_len + str_off + str_len)
+        .ok_or(Error::BadBtf("string section out of bounds"))?;
+    Ok((types, strings))
+}
+
+/// Standalone BTF holding standalone `base` (vmlinux) and `split`, split BTF on
+/// top of it (a module's), for tools that read one standalone BTF only, as
+/// aya-obj's CO-RE relocation does.
+///
+/// Nothing is renumbered: the split layer's type ids already continue the
+/// base's, and its string offsets count from the start of the base's strings,
+/// so its types follow the base's and its strings the base's, unchanged. The
+/// ids of the result are the kernel's own for both layers.
+pub fn merge_split(base: &[u8], split: &[u8]) -> Result<Vec<u8>, Error> {
+    let (base_types, base_strings) = sections(base)?;
+    let (split_types, split_strings) = sections(split)?;
+    let type_len = base_types.len() + split_types.len();
+    let str_len = base_strings.len() + split_strings.len();
+    let too_big = || Error::BadBtf("merged BTF larger than 4 GiB");
+    let (type_len, str_len) = (
+        u32::try_from(type_len).map_err(|_| too_big())?,
+        u32::try_from(str_len).map_err(|_| too_big())?,
+    );
+    let mut d = Vec::with_capacity(24 + type_len as usize + str_len as usize);
+    d.extend_from_slice(&BTF_MAGIC.to_ne_bytes());
+    d.extend_from_slice(&[1, 0]); // version 1, no flags
+    for w in [24u32, 0, type_len, type_len, str_len] {
+        d.extend_from_slice(&w.to_ne_bytes());
+    }
+    for part in [base_types, split_types, base_strings, split_strings] {
+        d.extend_from_slice(part);
+    }
+    Ok(d)
+}
+
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
@@ -631,6 +665,38 @@ pub(crate) mod tests {
             None,
             "base targets are not the module's"
         );
+    }
+
+    #[test]
+    fn merged_split_btf_keeps_the_kernels_ids_and_names() {
+        let base_data = base_blob();
+        let base = KernelBtf::parse(&base_data).unwrap();
+        let base_strlen = base.strings.len() as u32;
+        let strings = b"\0bpf_iter_foo\0";
+        let split = blob(
+            &[
+                (0, info(KIND_FUNC_PROTO, 1), 3, vec![0, 2]),      // 11
+                (base_strlen + 1, info(KIND_FUNC, 1), 11, vec![]), // 12
+            ],
+            strings,
+        );
+        let merged = KernelBtf::parse(&merge_split(&base_data, &split).unwrap()).unwrap();
+        // Both layers' targets, under the ids the kernel gives them.
+        let mut targets = merged.iter_targets();
+        targets.sort_by_key(|(_, id)| *id);
+        assert_eq!(
+            targets,
+            vec![("task".to_string(), 5), ("foo".to_string(), 12)]
+        );
+        assert_eq!(merged.func_id("bpf_iter_num_new"), Some(7));
+        assert_eq!(merged.func_id("bpf_iter_foo"), Some(12));
+        // aya parses it, as it does vmlinux's.
+        aya::Btf::parse(
+            &merge_split(&base_data, &split).unwrap(),
+            object::Endianness::default(),
+        )
+        .unwrap();
+        assert!(merge_split(&split[1..], &split).is_err(), "bad magic");
     }
 
     #[test]

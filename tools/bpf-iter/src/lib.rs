@@ -14,10 +14,12 @@
 //!   crate runs aya-obj's public pipeline itself (parse, CO-RE relocation
 //!   against vmlinux BTF, map creation through [`aya::maps::MapData::create`],
 //!   map/call relocation) and issues `BPF_PROG_LOAD` from [`sys`] with
-//!   `attach_btf_obj_fd` set to the module's BTF object. Limitation: CO-RE
-//!   relocations are resolved against vmlinux only, so module-only types
-//!   (the `struct bpf_iter__<target>` context) must be declared without
-//!   `preserve_access_index` in module-target programs.
+//!   `attach_btf_obj_fd` set to the module's BTF object. aya-obj relocates
+//!   CO-RE against one standalone BTF, vmlinux's; when it finds no type for
+//!   a relocation, this crate relocates a fresh parse against vmlinux's BTF
+//!   with the module's merged in ([`btf::merge_split`]), so that a program
+//!   may read the module's own structs (`struct bpf_iter__<target>`, a
+//!   record) as it reads vmlinux's, `preserve_access_index` and all.
 //! * **kfuncs of modules**: aya-obj 0.6 resolves kfunc calls against vmlinux
 //!   BTF only, and aya never passes the `fd_array` that names a module's BTF
 //!   to the verifier. A program (on any target) that calls a kfunc defined
@@ -590,6 +592,8 @@ pub fn locate_target_in(
 struct Vmlinux {
     index: KernelBtf<'static>,
     aya: aya::Btf,
+    /// As read: the base of a module's BTF merged for CO-RE ([`btf::merge_split`]).
+    data: Vec<u8>,
 }
 
 static VMLINUX: OnceLock<Vmlinux> = OnceLock::new();
@@ -604,7 +608,7 @@ fn vmlinux() -> Result<&'static Vmlinux> {
     let aya = aya::Btf::parse(&data, object::Endianness::default())
         .map_err(Error::aya("parsing /sys/kernel/btf/vmlinux"))?;
     // Two threads may both have read it; either result is the same.
-    Ok(VMLINUX.get_or_init(|| Vmlinux { index, aya }))
+    Ok(VMLINUX.get_or_init(|| Vmlinux { index, aya, data }))
 }
 
 fn locate_on(
@@ -834,7 +838,7 @@ impl IterProgram {
             TargetSource::Vmlinux if kfuncs.is_empty() => {
                 Self::load_vmlinux(elf, spec, &vmlinux.aya)
             }
-            source => Self::load_own(elf, spec, source, btf_id, &kfuncs, &vmlinux.aya),
+            source => Self::load_own(elf, spec, source, btf_id, &kfuncs, vmlinux),
         }
     }
 
@@ -885,7 +889,7 @@ impl IterProgram {
         source: TargetSource,
         btf_id: u32,
         kfuncs: &kfunc::ModuleKfuncs,
-        vmlinux: &aya::Btf,
+        vmlinux: &Vmlinux,
     ) -> Result<Self> {
         use aya_obj::EbpfSectionKind;
         let module_btf = match &source {
@@ -921,10 +925,30 @@ impl IterProgram {
                 })?),
             };
         if obj.has_btf_relocations() {
-            obj.relocate_btf(vmlinux)
+            obj.relocate_btf(&vmlinux.aya)
                 .map_err(Error::aya("CO-RE relocation against vmlinux"))?;
+            // aya-obj relocates against one standalone BTF and poisons what
+            // it finds no type for. Those may be the module's own structs: a
+            // fresh parse is relocated against vmlinux's BTF with the
+            // module's merged in, as libbpf would find them.
+            if let (true, Some(m)) = (poisoned(&obj), core_module(&source, kfuncs)) {
+                let path = Path::new(SYS_BTF).join(m);
+                let split =
+                    fs::read(&path).map_err(|e| Error::Io(path.display().to_string(), e))?;
+                let merged = aya::Btf::parse(
+                    &btf::merge_split(&vmlinux.data, &split)?,
+                    object::Endianness::default(),
+                )
+                .map_err(Error::aya("parsing vmlinux's and a module's BTF together"))?;
+                obj = aya_obj::Object::parse(&elf).map_err(Error::aya("parsing the object"))?;
+                obj.fixup_and_sanitize_btf(|| Some(|_| true))
+                    .map_err(Error::aya("preparing the object's BTF"))?;
+                obj.relocate_btf(&merged).map_err(Error::aya(
+                    "CO-RE relocation against vmlinux and the module",
+                ))?;
+            }
         }
-        obj.resolve_externs(Some(vmlinux))
+        obj.resolve_externs(Some(&vmlinux.aya))
             .map_err(Error::aya("resolving externs"))?;
         let mut maps = Vec::new();
         let mut fds = Vec::new();
@@ -1047,6 +1071,35 @@ impl IterProgram {
         let fd = sys::iter_link_create(self.fd.as_fd(), info.as_deref())
             .map_err(Error::sys("BPF_LINK_CREATE"))?;
         Ok(IterLink { fd })
+    }
+}
+
+/// What aya-obj (as libbpf) writes over an instruction whose CO-RE relocation
+/// found no type: `call 0xbad2310`, which the verifier refuses unless it is
+/// dead code.
+const CORE_POISON: i32 = 0xbad2310;
+
+/// Whether a CO-RE relocation of `obj` found no type.
+fn poisoned(obj: &aya_obj::Object) -> bool {
+    obj.functions.values().any(|f| {
+        f.instructions
+            .iter()
+            .any(|i| i.code == 0x85 /* BPF_JMP | BPF_CALL */ && i.imm == CORE_POISON)
+    })
+}
+
+/// The module whose types CO-RE relocation sees beside vmlinux's: a module
+/// target's own, or else the one module whose kfuncs the program calls. aya-obj
+/// takes one BTF, and two modules' split BTF would give the same ids to
+/// different types, so a program on a vmlinux target calling kfuncs of two
+/// modules is relocated against vmlinux alone.
+fn core_module<'a>(source: &'a TargetSource, kfuncs: &'a kfunc::ModuleKfuncs) -> Option<&'a str> {
+    match source {
+        TargetSource::Module(m) => Some(m),
+        TargetSource::Vmlinux => match kfuncs.modules() {
+            [m] => Some(m),
+            _ => None,
+        },
     }
 }
 

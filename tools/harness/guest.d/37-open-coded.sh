@@ -34,7 +34,7 @@ SELFTEST=rust_bpf_iter_selftest
 CLASH=rust_bpf_iter_clash
 CLASH2=rust_bpf_iter_clash_module
 TASKMOD=rust_bpf_iter_task
-plan $((47 + ${#REFUSED[@]}))
+plan $((48 + ${#REFUSED[@]}))
 
 # refused CASE: the verifier's message for each program it must refuse (6.12
 # says "as arg #0", 7.3 names the argument otherwise: the common part).
@@ -331,10 +331,14 @@ echo 2 >$RD/del
 open_ids=$("$BI" run "$P/open_records.bpf.o" 2>>"$LOG" | tr '\n' ' ')
 # records.bpf.o relocates its record struct against the module's BTF (CO-RE): libbpf's loader.
 "$BPFTOOL" iter pin "$P/records.bpf.o" /sys/fs/bpf/open_records_seq >>"$LOG" 2>&1
-seq_ids=$(cat /sys/fs/bpf/open_records_seq 2>>"$LOG" | awk '$1 != "end" { print $1 }' | tr '\n' ' ')
+cat /sys/fs/bpf/open_records_seq >"$TMP/records_seq" 2>>"$LOG"
+seq_ids=$(awk '$1 != "end" { print $1 }' "$TMP/records_seq" | tr '\n' ' ')
 rm -f /sys/fs/bpf/open_records_seq
 expect_eq "bpf_for_each(rust_records): the ids the seq_file target shows (1 3)" \
 	"$open_ids/$seq_ids" "1 3 /1 3 "
+# bpf-iter (aya-obj) relocates it against vmlinux's BTF with the module's merged in.
+expect_eq "bpf-iter run records.bpf.o (CO-RE of the module's struct): what libbpf's loader shows" \
+	"$("$BI" run "$P/records.bpf.o" 2>>"$LOG")" "$(cat "$TMP/records_seq")"
 expect_eq "rust_records_count(), a sleepable kfunc of the module's own: 2 records" \
 	"$("$BI" run "$P/kfunc_records.bpf.o" 2>>"$LOG")" 2
 expect_refused "verifier refuses the sleepable rust_records_count in a program that is not sleepable" \

@@ -80,16 +80,12 @@ int lockstep_walks(struct bpf_iter__task *ctx)
 
 #ifndef UNTRUSTED
 /*
- * The context of rust_task, without preserve_access_index: its struct is in the
- * module's BTF, which CO-RE (against vmlinux) does not see.
+ * Its context is the module's struct, from task.h, read through CO-RE against
+ * the module's BTF as libbpf does it (bpf-iter gives aya-obj vmlinux's BTF with
+ * the module's merged in).
  */
-struct rust_task_ctx {
-	struct bpf_iter_meta *meta;
-	struct task_struct *task;
-};
-
 SEC("iter/rust_task")
-int open_and_seq(struct rust_task_ctx *ctx)
+int open_and_seq(struct bpf_iter__rust_task *ctx)
 {
 	struct seq_file *seq = ctx->meta->seq;
 	struct task_struct *task = ctx->task, *t;
