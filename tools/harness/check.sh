@@ -239,7 +239,7 @@ if [ "$MODE" = bench ]; then
 		    if x["ratio_median"] > 1.02:
 		        bad.append(f"open task, {x['procs']} processes: Rust/C {x['ratio_median']:.3f} > 1.02")
 		# Flat: at every size from 10 to 10,000 processes, within 1.25x of the cheapest (the
-		# smallest walks carry the program's fixed cost over fewest tasks).
+		# smallest walks spread the cost of new and destroy over the fewest tasks).
 		per = {x["procs"]: x["rust_ns_per_task"] for x in opened}
 		if opened and sorted(per) != [10, 100, 1000, 10000]:
 		    bad.append(f"open task: sizes {sorted(per)}, not 10, 100, 1,000 and 10,000 processes")

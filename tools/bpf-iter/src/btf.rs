@@ -189,15 +189,7 @@ impl<'b> KernelBtf<'b> {
             let ty = u32_at(raw, off + 8)?;
             let kind = (info >> 24) & 0x1f;
             let vlen = (info & 0xffff) as usize;
-            let extra = match kind {
-                1 | 14 | 17 => 4,                     // INT, VAR, DECL_TAG
-                3 => 12,                              // ARRAY
-                4 | 5 | 15 | 19 => 12 * vlen,         // STRUCT, UNION, DATASEC, ENUM64
-                6 | KIND_FUNC_PROTO => 8 * vlen,      // ENUM, FUNC_PROTO
-                2 | 7..=12 | 16 | KIND_TYPE_TAG => 0, // no trailing data
-                // its size is unknown, so nothing after it can be read
-                _ => return Err(Error::BadBtf("unknown BTF kind")),
-            };
+            let extra = trailing(kind, vlen)?;
             let aux_at = aux.len() as u32;
             let kept = match kind {
                 KIND_FUNC_PROTO => 2 * vlen,
@@ -551,34 +543,78 @@ fn sections(d: &[u8]) -> Result<(&[u8], &[u8]), Error> {
     Ok((types, strings))
 }
 
-/// Standalone BTF holding standalone `base` (vmlinux) and `split`, split BTF on
-/// top of it (a module's), for tools that read one standalone BTF only, as
-/// aya-obj's CO-RE relocation does.
-///
-/// Nothing is renumbered: the split layer's type ids already continue the
-/// base's, and its string offsets count from the start of the base's strings,
-/// so its types follow the base's and its strings the base's, unchanged. The
-/// ids of the result are the kernel's own for both layers.
-pub fn merge_split(base: &[u8], split: &[u8]) -> Result<Vec<u8>, Error> {
-    let (base_types, base_strings) = sections(base)?;
-    let (split_types, split_strings) = sections(split)?;
-    let type_len = base_types.len() + split_types.len();
-    let str_len = base_strings.len() + split_strings.len();
-    let too_big = || Error::BadBtf("merged BTF larger than 4 GiB");
-    let (type_len, str_len) = (
-        u32::try_from(type_len).map_err(|_| too_big())?,
-        u32::try_from(str_len).map_err(|_| too_big())?,
-    );
-    let mut d = Vec::with_capacity(24 + type_len as usize + str_len as usize);
-    d.extend_from_slice(&BTF_MAGIC.to_ne_bytes());
-    d.extend_from_slice(&[1, 0]); // version 1, no flags
-    for w in [24u32, 0, type_len, type_len, str_len] {
-        d.extend_from_slice(&w.to_ne_bytes());
+/// Bytes that follow the 12-byte common part of a type of `kind` with `vlen`.
+fn trailing(kind: u32, vlen: usize) -> Result<usize, Error> {
+    Ok(match kind {
+        1 | 14 | 17 => 4,                     // INT, VAR, DECL_TAG
+        3 => 12,                              // ARRAY
+        4 | 5 | 15 | 19 => 12 * vlen,         // STRUCT, UNION, DATASEC, ENUM64
+        6 | KIND_FUNC_PROTO => 8 * vlen,      // ENUM, FUNC_PROTO
+        2 | 7..=12 | 16 | KIND_TYPE_TAG => 0, // no trailing data
+        // its size is unknown, so nothing after it can be read
+        _ => return Err(Error::BadBtf("unknown BTF kind")),
+    })
+}
+
+impl KernelBtf<'static> {
+    /// Standalone BTF for CO-RE relocation against this (standalone, vmlinux)
+    /// BTF and `split`, split BTF on top of it (a module's), for tools that
+    /// take one standalone BTF, as aya-obj's relocation does. `data` is this
+    /// BTF as it was parsed.
+    ///
+    /// Nothing is renumbered: the split layer's type ids already continue the
+    /// base's, and its string offsets count from the start of the base's
+    /// strings, so its types follow the base's and its strings the base's,
+    /// and the ids are the kernel's for both layers. A split type of the kind
+    /// and name of a base type loses its name (a module's copy of `u32`, or a
+    /// struct of its own named like vmlinux's): libbpf looks for a
+    /// relocation's candidates in vmlinux first and in modules only when
+    /// vmlinux has none, and with two candidates aya-obj would refuse the
+    /// relocation as ambiguous.
+    pub fn merge_split_for_core(&self, data: &[u8], split: &[u8]) -> Result<Vec<u8>, Error> {
+        let (base_types, base_strings) = sections(data)?;
+        let (split_types, split_strings) = sections(split)?;
+        let named: HashSet<(u32, &str)> = self
+            .types
+            .iter()
+            .filter(|t| t.name_off != 0)
+            .map(|t| (t.kind, self.name(t.name_off)))
+            .collect();
+        let base_len = u32::try_from(base_strings.len()).map_err(|_| Error::BadBtf("too big"))?;
+        let name_at = |off: u32| -> &[u8] {
+            let s = match off.checked_sub(base_len) {
+                Some(o) => split_strings.get(o as usize..),
+                None => base_strings.get(off as usize..),
+            }
+            .unwrap_or_default();
+            &s[..s.iter().position(|&c| c == 0).unwrap_or(s.len())]
+        };
+        let mut types = split_types.to_vec();
+        let mut off = 0;
+        while off < types.len() {
+            let name_off = u32_at(&types, off)?;
+            let info = u32_at(&types, off + 4)?;
+            let kind = (info >> 24) & 0x1f;
+            let name = std::str::from_utf8(name_at(name_off)).unwrap_or("");
+            if name_off != 0 && named.contains(&(kind, name)) {
+                types[off..off + 4].copy_from_slice(&0u32.to_ne_bytes());
+            }
+            off += 12 + trailing(kind, (info & 0xffff) as usize)?;
+        }
+        let too_big = |_| Error::BadBtf("merged BTF larger than 4 GiB");
+        let type_len = u32::try_from(base_types.len() + types.len()).map_err(too_big)?;
+        let str_len = u32::try_from(base_strings.len() + split_strings.len()).map_err(too_big)?;
+        let mut d = Vec::with_capacity(24 + type_len as usize + str_len as usize);
+        d.extend_from_slice(&BTF_MAGIC.to_ne_bytes());
+        d.extend_from_slice(&[1, 0]); // version 1, no flags
+        for w in [24u32, 0, type_len, type_len, str_len] {
+            d.extend_from_slice(&w.to_ne_bytes());
+        }
+        for part in [base_types, &types, base_strings, split_strings] {
+            d.extend_from_slice(part);
+        }
+        Ok(d)
     }
-    for part in [base_types, split_types, base_strings, split_strings] {
-        d.extend_from_slice(part);
-    }
-    Ok(d)
 }
 
 #[cfg(test)]
@@ -668,20 +704,27 @@ pub(crate) mod tests {
     }
 
     #[test]
-    fn merged_split_btf_keeps_the_kernels_ids_and_names() {
+    fn merged_split_btf_keeps_the_kernels_ids_and_vmlinux_names_first() {
         let base_data = base_blob();
         let base = KernelBtf::parse(&base_data).unwrap();
         let base_strlen = base.strings.len() as u32;
-        let strings = b"\0bpf_iter_foo\0";
+        // The module's: FUNC bpf_iter_foo, and a struct of its own named like
+        // vmlinux's bpf_iter__task (base type 8; the name is the base's string)
+        // and one named bpf_iter__foo (its own string) like base type 9.
+        let strings = b"\0bpf_iter_foo\0bpf_iter__foo\0bpf_iter__bar\0";
         let split = blob(
             &[
                 (0, info(KIND_FUNC_PROTO, 1), 3, vec![0, 2]),      // 11
                 (base_strlen + 1, info(KIND_FUNC, 1), 11, vec![]), // 12
+                (55, info(KIND_STRUCT, 0), 16, vec![]),            // 13 bpf_iter__task
+                (base_strlen + 14, info(KIND_STRUCT, 0), 8, vec![]), // 14 bpf_iter__foo
+                (base_strlen + 28, info(KIND_STRUCT, 0), 8, vec![]), // 15 bpf_iter__bar
             ],
             strings,
         );
-        let merged = KernelBtf::parse(&merge_split(&base_data, &split).unwrap()).unwrap();
-        // Both layers' targets, under the ids the kernel gives them.
+        let data = base.merge_split_for_core(&base_data, &split).unwrap();
+        let merged = KernelBtf::parse(&data).unwrap();
+        // Both layers' types, under the ids the kernel gives them.
         let mut targets = merged.iter_targets();
         targets.sort_by_key(|(_, id)| *id);
         assert_eq!(
@@ -690,13 +733,17 @@ pub(crate) mod tests {
         );
         assert_eq!(merged.func_id("bpf_iter_num_new"), Some(7));
         assert_eq!(merged.func_id("bpf_iter_foo"), Some(12));
+        // The module's structs named like vmlinux's lose their names; its own keeps it.
+        let names: Vec<&str> = (13..16)
+            .map(|id| merged.name(merged.ty(id).unwrap().name_off))
+            .collect();
+        assert_eq!(names, ["", "", "bpf_iter__bar"]);
         // aya parses it, as it does vmlinux's.
-        aya::Btf::parse(
-            &merge_split(&base_data, &split).unwrap(),
-            object::Endianness::default(),
-        )
-        .unwrap();
-        assert!(merge_split(&split[1..], &split).is_err(), "bad magic");
+        aya::Btf::parse(&data, object::Endianness::default()).unwrap();
+        assert!(
+            base.merge_split_for_core(&split[1..], &split).is_err(),
+            "bad magic"
+        );
     }
 
     #[test]

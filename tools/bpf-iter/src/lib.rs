@@ -15,11 +15,12 @@
 //!   against vmlinux BTF, map creation through [`aya::maps::MapData::create`],
 //!   map/call relocation) and issues `BPF_PROG_LOAD` from [`sys`] with
 //!   `attach_btf_obj_fd` set to the module's BTF object. aya-obj relocates
-//!   CO-RE against one standalone BTF, vmlinux's; when it finds no type for
-//!   a relocation, this crate relocates a fresh parse against vmlinux's BTF
-//!   with the module's merged in ([`btf::merge_split`]), so that a program
-//!   may read the module's own structs (`struct bpf_iter__<target>`, a
-//!   record) as it reads vmlinux's, `preserve_access_index` and all.
+//!   CO-RE against one standalone BTF: this crate gives it vmlinux's with the
+//!   module's after it ([`btf::KernelBtf::merge_split_for_core`], vmlinux's
+//!   types first, as libbpf looks for them), so that a program may read the
+//!   module's own structs (`struct bpf_iter__<target>`, a record) as it reads
+//!   vmlinux's, `preserve_access_index` and all. One module only: the
+//!   target's, or for a vmlinux target the one module whose kfuncs it calls.
 //! * **kfuncs of modules**: aya-obj 0.6 resolves kfunc calls against vmlinux
 //!   BTF only, and aya never passes the `fd_array` that names a module's BTF
 //!   to the verifier. A program (on any target) that calls a kfunc defined
@@ -592,7 +593,7 @@ pub fn locate_target_in(
 struct Vmlinux {
     index: KernelBtf<'static>,
     aya: aya::Btf,
-    /// As read: the base of a module's BTF merged for CO-RE ([`btf::merge_split`]).
+    /// As read: the base of a module's BTF merged for CO-RE.
     data: Vec<u8>,
 }
 
@@ -925,27 +926,26 @@ impl IterProgram {
                 })?),
             };
         if obj.has_btf_relocations() {
-            obj.relocate_btf(&vmlinux.aya)
-                .map_err(Error::aya("CO-RE relocation against vmlinux"))?;
-            // aya-obj relocates against one standalone BTF and poisons what
-            // it finds no type for. Those may be the module's own structs: a
-            // fresh parse is relocated against vmlinux's BTF with the
-            // module's merged in, as libbpf would find them.
-            if let (true, Some(m)) = (poisoned(&obj), core_module(&source, kfuncs)) {
-                let path = Path::new(SYS_BTF).join(m);
-                let split =
-                    fs::read(&path).map_err(|e| Error::Io(path.display().to_string(), e))?;
-                let merged = aya::Btf::parse(
-                    &btf::merge_split(&vmlinux.data, &split)?,
-                    object::Endianness::default(),
-                )
-                .map_err(Error::aya("parsing vmlinux's and a module's BTF together"))?;
-                obj = aya_obj::Object::parse(&elf).map_err(Error::aya("parsing the object"))?;
-                obj.fixup_and_sanitize_btf(|| Some(|_| true))
-                    .map_err(Error::aya("preparing the object's BTF"))?;
-                obj.relocate_btf(&merged).map_err(Error::aya(
-                    "CO-RE relocation against vmlinux and the module",
-                ))?;
+            // aya-obj relocates against one standalone BTF. With the module's
+            // types after vmlinux's, a program may also read the module's
+            // structs through CO-RE, or ask whether they exist, as libbpf lets it.
+            match core_module(&source, kfuncs) {
+                None => obj
+                    .relocate_btf(&vmlinux.aya)
+                    .map_err(Error::aya("CO-RE relocation against vmlinux"))?,
+                Some(m) => {
+                    let path = Path::new(SYS_BTF).join(m);
+                    let split =
+                        fs::read(&path).map_err(|e| Error::Io(path.display().to_string(), e))?;
+                    let merged = aya::Btf::parse(
+                        &vmlinux.index.merge_split_for_core(&vmlinux.data, &split)?,
+                        object::Endianness::default(),
+                    )
+                    .map_err(Error::aya("parsing vmlinux's and a module's BTF together"))?;
+                    obj.relocate_btf(&merged).map_err(Error::aya(
+                        "CO-RE relocation against vmlinux and the module",
+                    ))?;
+                }
             }
         }
         obj.resolve_externs(Some(&vmlinux.aya))
@@ -1072,20 +1072,6 @@ impl IterProgram {
             .map_err(Error::sys("BPF_LINK_CREATE"))?;
         Ok(IterLink { fd })
     }
-}
-
-/// What aya-obj (as libbpf) writes over an instruction whose CO-RE relocation
-/// found no type: `call 0xbad2310`, which the verifier refuses unless it is
-/// dead code.
-const CORE_POISON: i32 = 0xbad2310;
-
-/// Whether a CO-RE relocation of `obj` found no type.
-fn poisoned(obj: &aya_obj::Object) -> bool {
-    obj.functions.values().any(|f| {
-        f.instructions
-            .iter()
-            .any(|i| i.code == 0x85 /* BPF_JMP | BPF_CALL */ && i.imm == CORE_POISON)
-    })
 }
 
 /// The module whose types CO-RE relocation sees beside vmlinux's: a module

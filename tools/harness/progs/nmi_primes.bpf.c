@@ -5,7 +5,8 @@
  * pass in_nmi(), and there the iterator's new fails with -EOPNOTSUPP and leaves
  * an empty walk, and rust_primes_nth returns -EOPNOTSUPP.
  *
- * TCG raises no PMU NMIs; an x86 kprobe that is not optimized runs in the int3
+ * TCG raises no PMU NMIs; an x86 kprobe that is neither optimized nor
+ * ftrace-based (no FUNCTION_TRACER in the harness' kernels) runs in the int3
  * handler, which enters NMI context (irqentry_nmi_enter). The open-coded suite
  * turns kprobe optimization off, and the same calls from the sys_enter
  * tracepoint of the same syscall, which is not NMI, are the control: 11, 0, and
