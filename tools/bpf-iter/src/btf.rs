@@ -580,26 +580,15 @@ impl KernelBtf<'static> {
             .filter(|t| t.name_off != 0)
             .map(|t| (t.kind, self.name(t.name_off)))
             .collect();
-        let base_len = u32::try_from(base_strings.len()).map_err(|_| Error::BadBtf("too big"))?;
-        let name_at = |off: u32| -> &[u8] {
-            let s = match off.checked_sub(base_len) {
-                Some(o) => split_strings.get(o as usize..),
-                None => base_strings.get(off as usize..),
-            }
-            .unwrap_or_default();
-            &s[..s.iter().position(|&c| c == 0).unwrap_or(s.len())]
-        };
+        // The split layer's types in order, each at the offset its predecessors' sizes give.
+        let layer = KernelBtf::parse_split(self, split)?;
         let mut types = split_types.to_vec();
         let mut off = 0;
-        while off < types.len() {
-            let name_off = u32_at(&types, off)?;
-            let info = u32_at(&types, off + 4)?;
-            let kind = (info >> 24) & 0x1f;
-            let name = std::str::from_utf8(name_at(name_off)).unwrap_or("");
-            if name_off != 0 && named.contains(&(kind, name)) {
+        for t in &layer.types {
+            if t.name_off != 0 && named.contains(&(t.kind, layer.name(t.name_off))) {
                 types[off..off + 4].copy_from_slice(&0u32.to_ne_bytes());
             }
-            off += 12 + trailing(kind, (info & 0xffff) as usize)?;
+            off += 12 + trailing(t.kind, t.vlen.into())?;
         }
         let too_big = |_| Error::BadBtf("merged BTF larger than 4 GiB");
         let type_len = u32::try_from(base_types.len() + types.len()).map_err(too_big)?;
